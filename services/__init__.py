@@ -1,0 +1,1 @@
+"""Jinhui's four services: members, entitlements, disbursements, hardship."""

@@ -1,0 +1,10 @@
+"""The entitlements database: its event store (the ledgers' streams live there)."""
+
+from __future__ import annotations
+
+from sqlalchemy import MetaData
+
+from shared.eventstore.tables import event_store_tables
+
+metadata = MetaData()
+event_tables = event_store_tables(metadata)

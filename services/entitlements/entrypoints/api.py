@@ -1,0 +1,68 @@
+"""HTTP API of the entitlements service."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Path
+from pydantic import BaseModel
+
+from services.entitlements.service_layer.handlers import read_ledger
+from shared.auth import PrincipalDep
+from shared.errors import NotFound
+from shared.http.deps import RuntimeDep
+
+router = APIRouter(prefix="/v1", tags=["ledgers"])
+
+
+class BenefitLine(BaseModel):
+    benefit: str
+    clause: str
+    cap_fen: int | None
+    used_fen: int
+    reserved_fen: int
+    remaining_fen: int | None
+    count: int
+    max_count: int | None
+
+
+class LedgerView(BaseModel):
+    member_id: str
+    year: int
+    base_union: str
+    policy_version: str
+    benefits: list[BenefitLine]
+
+
+@router.get(
+    "/members/{member_id}/ledgers/{year}",
+    response_model=LedgerView,
+    summary="A member's ledger for one year: cap, used, reserved and remaining per benefit",
+)
+async def get_ledger(
+    member_id: str,
+    caller: PrincipalDep,
+    runtime: RuntimeDep,
+    year: int = Path(ge=2000, le=2100),
+) -> LedgerView:
+    async with runtime.sessions() as session:
+        ledger = await read_ledger(runtime.event_store(session), member_id, year)
+    if ledger is None or not caller.can_reach(ledger.base_union or ""):
+        raise NotFound(f"no ledger for member {member_id} in {year}")
+    return LedgerView(
+        member_id=member_id,
+        year=year,
+        base_union=ledger.base_union or "",
+        policy_version=ledger.policy_version or "",
+        benefits=[
+            BenefitLine(
+                benefit=b.benefit,
+                clause=b.clause,
+                cap_fen=b.cap_fen,
+                used_fen=b.used_fen,
+                reserved_fen=b.reserved_fen,
+                remaining_fen=b.remaining_fen,
+                count=b.count,
+                max_count=b.max_count,
+            )
+            for b in ledger.balances.values()
+        ],
+    )

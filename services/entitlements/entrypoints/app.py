@@ -1,0 +1,25 @@
+"""ASGI application of the entitlements service."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from services.entitlements.bootstrap import bootstrap
+from services.entitlements.entrypoints.api import router
+from services.entitlements.settings import EntitlementsSettings
+from shared.clock import Clock
+from shared.http import create_service_app
+from shared.runtime import runtime_lifespan
+
+
+def create_app(settings: EntitlementsSettings | None = None, clock: Clock | None = None) -> FastAPI:
+    return create_service_app(
+        service="entitlements",
+        title="Jinhui entitlements",
+        description="The ten measures as versioned policy, and per-member, per-year ledgers.",
+        lifespan=runtime_lifespan(lambda: bootstrap(settings, clock)),
+        routers=[router],
+    )
+
+
+app = create_app()

@@ -1,0 +1,80 @@
+"""Event-sourced aggregates: state is the fold of a stream's events; decisions raise new ones."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Generic, TypeVar
+
+from shared.errors import NotFound
+from shared.events import DomainEvent
+from shared.eventstore.store import EventStore
+
+
+class Aggregate:
+    """Subclasses implement `apply` (state from one event, no I/O, no checks) and raise events
+    through `_record` from their command methods, after checking the rules."""
+
+    def __init__(self, stream_id: str) -> None:
+        self.stream_id = stream_id
+        self.version = 0
+        self.pending: list[DomainEvent] = []
+
+    def apply(self, event: DomainEvent) -> None:
+        raise NotImplementedError
+
+    def replay(self, events: Iterable[DomainEvent]) -> None:
+        for event in events:
+            self.apply(event)
+            self.version += 1
+
+    def _record(self, event: DomainEvent) -> None:
+        self.apply(event)
+        self.pending.append(event)
+
+    def partition_key(self) -> str:
+        return self.stream_id
+
+
+A = TypeVar("A", bound=Aggregate)
+
+
+class Repository(Generic[A]):
+    """Loads an aggregate by replaying its stream and saves what it decided, expecting the
+    version it was loaded at (ConcurrencyConflict if another writer came first)."""
+
+    def __init__(self, store: EventStore, factory: type[A], prefix: str) -> None:
+        self._store = store
+        self._factory = factory
+        self._prefix = prefix
+
+    def stream_id(self, aggregate_id: str) -> str:
+        return f"{self._prefix}-{aggregate_id}"
+
+    async def get(self, aggregate_id: str) -> A | None:
+        stream_id = self.stream_id(aggregate_id)
+        stored = await self._store.load(stream_id)
+        if not stored:
+            return None
+        aggregate = self._factory(stream_id)
+        aggregate.replay(s.event for s in stored)
+        return aggregate
+
+    async def require(self, aggregate_id: str, what: str) -> A:
+        aggregate = await self.get(aggregate_id)
+        if aggregate is None:
+            raise NotFound(f"no {what} {aggregate_id}")
+        return aggregate
+
+    def new(self, aggregate_id: str) -> A:
+        return self._factory(self.stream_id(aggregate_id))
+
+    async def save(self, aggregate: A, metadata: dict[str, str] | None = None) -> None:
+        pending, aggregate.pending = aggregate.pending, []
+        await self._store.append(
+            aggregate.stream_id,
+            aggregate.version,
+            pending,
+            partition_key=aggregate.partition_key(),
+            metadata=metadata,
+        )
+        aggregate.version += len(pending)

@@ -1,0 +1,145 @@
+"""`jinhui`: run the local stack, migrate databases, mint development tokens."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import httpx
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from shared.auth import Role, issue_token
+from shared.localstack import SERVICES, Stack, start_service
+from shared.settings import ServiceSettings
+
+app = typer.Typer(help="Jinhui (晋惠): union benefits within the Shanxi 2025 ten measures.")
+console = Console(width=None if sys.stdout.isatty() else 120)
+STATE_DIR = Path(os.environ.get("JINHUI_HOME", ".jinhui"))
+
+
+def _raise_keyboard_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+@app.command()
+def up(
+    duration: Annotated[
+        float | None, typer.Option("--for", help="Stop by itself after this many seconds")
+    ] = None,
+) -> None:
+    """Start PostgreSQL, the broker and the four services; Ctrl-C stops everything."""
+    signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+    STATE_DIR.mkdir(parents=True, exist_ok=True)
+    processes: dict[str, subprocess.Popen[bytes]] = {}
+    stack: Stack | None = None
+    try:
+        with console.status("starting PostgreSQL and the broker…"):
+            stack = Stack.start(STATE_DIR)
+            asyncio.run(stack.prepare())
+        for service, port in SERVICES.items():
+            processes[service] = start_service(stack, service, port, STATE_DIR / f"{service}.log")
+        _wait_healthy(processes)
+        _print_stack(stack)
+        deadline = time.monotonic() + duration if duration else None
+        while all(p.poll() is None for p in processes.values()):
+            if deadline and time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        for service, p in processes.items():
+            if p.returncode is not None:
+                console.print(
+                    f"[red]{service} exited ({p.returncode}); see {STATE_DIR}/{service}.log"
+                )
+                raise typer.Exit(1)
+    except KeyboardInterrupt:
+        console.print("stopping…")
+    finally:
+        _stop(processes)
+        if stack:
+            stack.stop()
+        console.print("stopped.")
+
+
+def _wait_healthy(processes: dict[str, subprocess.Popen[bytes]], timeout_s: float = 60) -> None:
+    deadline = time.monotonic() + timeout_s
+    pending = dict(SERVICES)
+    with console.status("waiting for the services…"):
+        while pending and time.monotonic() < deadline:
+            for service, port in list(pending.items()):
+                if processes[service].poll() is not None:
+                    raise RuntimeError(f"{service} exited; see {STATE_DIR}/{service}.log")
+                try:
+                    if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+                        del pending[service]
+                except httpx.HTTPError:
+                    pass
+            time.sleep(0.2)
+    if pending:
+        raise RuntimeError(f"not ready after {timeout_s}s: {', '.join(pending)}")
+
+
+def _print_stack(stack: Stack) -> None:
+    table = Table(title="Jinhui is up")
+    for column in ("service", "API", "OpenAPI page", "database"):
+        table.add_column(column)
+    for service, port in SERVICES.items():
+        url = f"http://127.0.0.1:{port}"
+        database = stack.database_urls[service].rsplit("/", 1)[-1].split("?")[0]
+        table.add_row(service, url, f"{url}/docs", database)
+    console.print(table)
+    console.print(f"Kafka-protocol broker: {stack.bootstrap_servers}")
+    console.print("A token for the OpenAPI pages: jinhui token --role admin --org shanxi")
+    console.print("Ctrl-C stops everything.")
+
+
+def _stop(processes: dict[str, subprocess.Popen[bytes]]) -> None:
+    for p in processes.values():
+        if p.poll() is None:
+            p.terminate()
+    for p in processes.values():
+        try:
+            p.wait(10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
+@app.command()
+def token(
+    role: Annotated[list[Role], typer.Option("--role", help="Repeat for several roles")],
+    org: Annotated[str, typer.Option(help="Org path, e.g. shanxi/taiyuan/xiaodian/bu-0001")],
+    subject: Annotated[str, typer.Option(help="Who the token speaks for")] = "dev-user",
+    hours: Annotated[int, typer.Option(help="Validity")] = 8,
+) -> None:
+    """Print a bearer token signed with this environment's JWT secret."""
+    from datetime import timedelta
+
+    settings = ServiceSettings()
+    typer.echo(
+        issue_token(settings, subject=subject, roles=role, org=org, ttl=timedelta(hours=hours))
+    )
+
+
+@app.command()
+def migrate(
+    service: Annotated[str, typer.Argument(help="members, entitlements, disbursements, hardship")],
+) -> None:
+    """Bring one service's database (DATABASE_URL) to the newest revision."""
+    from shared.db.migrate import migrate_database
+
+    if service not in SERVICES:
+        raise typer.BadParameter(f"unknown service {service}")
+    asyncio.run(migrate_database(service, ServiceSettings().database_url))
+    console.print(f"{service}: migrated")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,52 @@
+"""Time as the business sees it.
+
+Benefits are counted per calendar year in Shanxi, so a business date is always an
+Asia/Shanghai date, whatever the server's zone. The clock is injected everywhere so a test
+(or the demo) can live through a year in seconds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """An aware UTC datetime."""
+        ...
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+@dataclass
+class FixedClock:
+    """A clock that only moves when told to: for tests and simulated years."""
+
+    current: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, delta: timedelta) -> None:
+        self.current += delta
+
+    def set_business_date(self, day: date, hour: int = 9) -> None:
+        self.current = datetime(day.year, day.month, day.day, hour, tzinfo=SHANGHAI).astimezone(UTC)
+
+
+def business_date(clock: Clock) -> date:
+    return clock.now().astimezone(SHANGHAI).date()
+
+
+def end_of_business_day(day: date) -> datetime:
+    """The last instant of a Shanghai date, as UTC: what an `as_of` read means."""
+    nxt = datetime(day.year, day.month, day.day, tzinfo=SHANGHAI) + timedelta(days=1)
+    return (nxt - timedelta(microseconds=1)).astimezone(UTC)

@@ -1,0 +1,51 @@
+"""Async engines over asyncpg. Nothing here connects until first used."""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from shared.settings import to_async_url
+
+
+def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+    return create_async_engine(
+        to_async_url(url),
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        pool_recycle=1800,
+    )
+
+
+def create_sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def with_database(url: str, database: str) -> str:
+    """The same server, another database: how one server hosts every service's database."""
+    return make_url(to_async_url(url)).set(database=database).render_as_string(hide_password=False)
+
+
+async def ensure_database(url: str) -> bool:
+    """Create the database a URL names if it is missing; True when it was created."""
+    import asyncpg
+
+    target = make_url(to_async_url(url))
+    admin = target.set(drivername="postgresql", database="postgres")
+    conn = await asyncpg.connect(admin.render_as_string(hide_password=False))
+    try:
+        exists = await conn.fetchval(
+            "SELECT 1 FROM pg_database WHERE datname = $1", target.database
+        )
+        if exists:
+            return False
+        await conn.execute(f'CREATE DATABASE "{target.database}"')
+        return True
+    finally:
+        await conn.close()

@@ -1,0 +1,142 @@
+"""The outbox relay: publishes committed outbox rows to Kafka, at least once, in order per key.
+
+Rows are picked by their `published_at IS NULL` flag, never by a position high-water mark, so a
+row whose transaction commits after a later-numbered one is still published. One replica at a
+time relays (a transaction-scoped advisory lock per batch), so several replicas keep per-key
+order. A crash between sending and marking re-sends the batch: consumers are idempotent by
+event id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+from opentelemetry import propagate, trace
+from sqlalchemy import func, select, text, update
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from shared.backoff import Backoff
+from shared.eventstore.tables import EventStoreTables
+from shared.telemetry.metrics import OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE, OUTBOX_PUBLISHED
+
+log = logging.getLogger(__name__)
+tracer = trace.get_tracer("jinhui.outbox")
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        *,
+        service: str,
+        sessions: async_sessionmaker[AsyncSession],
+        tables: EventStoreTables,
+        producer: AIOKafkaProducer,
+        batch_size: int = 500,
+        poll_interval_s: float = 0.05,
+    ) -> None:
+        self._service = service
+        self._sessions = sessions
+        self._t = tables
+        self._producer = producer
+        self._batch_size = batch_size
+        self._poll_interval_s = poll_interval_s
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """Publish sooner than the next poll: called after a local commit that wrote the outbox."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        backoff = Backoff()
+        while True:
+            try:
+                sent = await self.publish_once()
+                backoff.reset()
+            except (KafkaError, OperationalError, DBAPIError, OSError) as exc:
+                delay = backoff.next_delay()
+                log.warning(
+                    "outbox relay cannot publish yet, retrying",
+                    extra={"error": type(exc).__name__, "retry_in_s": round(delay, 2)},
+                )
+                await asyncio.sleep(delay)
+                continue
+            if sent < self._batch_size:
+                await self._wait_for_work()
+
+    async def _wait_for_work(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), self._poll_interval_s)
+        self._wake.clear()
+
+    async def publish_once(self) -> int:
+        """Publish one batch; returns how many rows it published (0 if another replica holds it)."""
+        async with self._sessions() as session, session.begin():
+            leader = await session.scalar(
+                text("SELECT pg_try_advisory_xact_lock(hashtextextended(:name, 0))"),
+                {"name": f"outbox-relay:{self._service}"},
+            )
+            if not leader:
+                return 0
+            rows = (
+                (
+                    await session.execute(
+                        select(self._t.outbox)
+                        .where(self._t.outbox.c.published_at.is_(None))
+                        .order_by(self._t.outbox.c.id)
+                        .limit(self._batch_size)
+                    )
+                )
+                .mappings()
+                .all()
+            )
+            if not rows:
+                OUTBOX_BACKLOG.labels(self._service).set(0)
+                OUTBOX_OLDEST_AGE.labels(self._service).set(0)
+                return 0
+            futures = [await self._send(row) for row in rows]
+            await asyncio.gather(*futures)
+            await session.execute(
+                update(self._t.outbox)
+                .where(self._t.outbox.c.id.in_([row["id"] for row in rows]))
+                .values(published_at=func.now())
+            )
+            if len(rows) == self._batch_size:
+                await self._observe_backlog(session)
+        OUTBOX_PUBLISHED.labels(self._service).inc(len(rows))
+        return len(rows)
+
+    async def _send(self, row: Any) -> asyncio.Future[Any]:
+        parent = propagate.extract(row["trace_context"] or {})
+        with tracer.start_as_current_span(
+            f"outbox relay {row['topic']}",
+            context=parent,
+            attributes={
+                "messaging.destination.name": row["topic"],
+                "jinhui.event_id": str(row["event_id"]),
+            },
+        ):
+            return await self._producer.send(
+                row["topic"],
+                key=row["key"].encode() if row["key"] is not None else None,
+                value=json.dumps(row["payload"], ensure_ascii=False).encode(),
+                headers=[(k, v.encode()) for k, v in row["headers"].items()],
+            )
+
+    async def _observe_backlog(self, session: AsyncSession) -> None:
+        count, oldest = (
+            await session.execute(
+                select(
+                    func.count(),
+                    func.extract("epoch", func.now() - func.min(self._t.outbox.c.created_at)),
+                ).where(self._t.outbox.c.published_at.is_(None))
+            )
+        ).one()
+        OUTBOX_BACKLOG.labels(self._service).set(count)
+        OUTBOX_OLDEST_AGE.labels(self._service).set(float(oldest or 0))

@@ -1,0 +1,181 @@
+"""Append-only event streams with optimistic concurrency, written with their outbox rows.
+
+A stream's events are numbered 1, 2, 3…; appending with the version the writer last saw either
+succeeds or raises ConcurrencyConflict (unique `(stream_id, version)`). Events that leave the
+service get an outbox row in the same transaction, so a committed event is always published
+and an aborted one never is.
+
+Outbox rows of one partition key are written under a transaction-scoped advisory lock on that
+key: two transactions writing the same key commit in the order of their outbox ids, which is
+what lets the relay publish "in order per key" without a high-water mark that could skip a row
+committed late.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from opentelemetry import propagate
+from sqlalchemy import func, insert, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.clock import Clock
+from shared.envelope import Envelope
+from shared.errors import ConcurrencyConflict
+from shared.events import DomainEvent, load_event
+from shared.eventstore.tables import EventStoreTables
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    position: int
+    event_id: uuid.UUID
+    stream_id: str
+    version: int
+    event: DomainEvent
+    metadata: dict[str, Any]
+    recorded_at: datetime
+
+
+@dataclass(frozen=True)
+class RecordedEvent:
+    """What `append` wrote: enough to answer the caller without reloading."""
+
+    event_id: uuid.UUID
+    stream_id: str
+    version: int
+    event: DomainEvent
+
+
+class EventStore:
+    def __init__(
+        self, session: AsyncSession, tables: EventStoreTables, *, source: str, clock: Clock
+    ) -> None:
+        self._session = session
+        self._t = tables
+        self._source = source
+        self._clock = clock
+
+    async def append(
+        self,
+        stream_id: str,
+        expected_version: int,
+        events: Sequence[DomainEvent],
+        *,
+        partition_key: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> list[RecordedEvent]:
+        if not events:
+            return []
+        now = self._clock.now()
+        recorded = [
+            RecordedEvent(uuid.uuid4(), stream_id, expected_version + i, event)
+            for i, event in enumerate(events, start=1)
+        ]
+        rows = [
+            {
+                "event_id": r.event_id,
+                "stream_id": stream_id,
+                "version": r.version,
+                "event_type": r.event.event_type,
+                "schema_version": r.event.schema_version,
+                "data": r.event.to_data(),
+                "metadata": metadata or {},
+                "recorded_at": now,
+            }
+            for r in recorded
+        ]
+        try:
+            async with self._session.begin_nested():
+                await self._session.execute(insert(self._t.events), rows)
+        except IntegrityError as exc:
+            if "uq_events_stream_version" in str(exc.orig):
+                raise ConcurrencyConflict(
+                    f"stream {stream_id} is no longer at version {expected_version}",
+                    stream=stream_id,
+                ) from None
+            raise
+        await self._write_outbox(recorded, partition_key, now)
+        return recorded
+
+    async def _write_outbox(
+        self, recorded: list[RecordedEvent], partition_key: str | None, now: datetime
+    ) -> None:
+        published = [r for r in recorded if r.event.topic]
+        if not published:
+            return
+        if partition_key is not None:
+            await self._session.execute(
+                text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+                {"key": partition_key},
+            )
+        trace_context: dict[str, str] = {}
+        propagate.inject(trace_context)
+        rows = []
+        for r in published:
+            envelope = Envelope.wrap(
+                r.event,
+                source=self._source,
+                time=now,
+                subject=r.stream_id,
+                partition_key=partition_key,
+                event_id=str(r.event_id),
+            )
+            _, _value, headers = envelope.to_kafka()
+            rows.append(
+                {
+                    "event_id": r.event_id,
+                    "topic": r.event.topic,
+                    "key": partition_key,
+                    "headers": {k: v.decode() for k, v in headers},
+                    "payload": envelope.data,
+                    "trace_context": trace_context,
+                }
+            )
+        await self._session.execute(insert(self._t.outbox), rows)
+
+    async def load(self, stream_id: str, *, up_to: datetime | None = None) -> list[StoredEvent]:
+        query = select(self._t.events).where(self._t.events.c.stream_id == stream_id)
+        if up_to is not None:
+            query = query.where(self._t.events.c.recorded_at <= up_to)
+        result = await self._session.execute(query.order_by(self._t.events.c.version))
+        return [_stored(row) for row in result.mappings()]
+
+    async def current_version(self, stream_id: str) -> int:
+        result = await self._session.execute(
+            select(func.coalesce(func.max(self._t.events.c.version), 0)).where(
+                self._t.events.c.stream_id == stream_id
+            )
+        )
+        return int(result.scalar_one())
+
+    async def read_all(self, *, after_position: int = 0, limit: int = 1000) -> list[StoredEvent]:
+        """Events in position order: each stream's, and each partition key's, commit order.
+
+        For rebuilds. Live readers follow the topics the outbox feeds instead of tailing this
+        table, so no position high-water mark can skip a row that commits late.
+        """
+        result = await self._session.execute(
+            select(self._t.events)
+            .where(self._t.events.c.position > after_position)
+            .order_by(self._t.events.c.position)
+            .limit(limit)
+        )
+        return [_stored(row) for row in result.mappings()]
+
+
+def _stored(row: Any) -> StoredEvent:
+    return StoredEvent(
+        position=row["position"],
+        event_id=row["event_id"],
+        stream_id=row["stream_id"],
+        version=row["version"],
+        event=load_event(row["event_type"], row["data"]),
+        metadata=row["metadata"],
+        recorded_at=row["recorded_at"],
+    )

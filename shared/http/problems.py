@@ -1,0 +1,75 @@
+"""Every HTTP error is RFC 9457 problem+json, decided here and only here."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from shared.errors import DomainError, validation_errors
+
+log = logging.getLogger(__name__)
+PROBLEM_TYPE_BASE = "https://jinhui.example/problems/"
+MEDIA_TYPE = "application/problem+json"
+
+
+def problem(
+    request: Request, status: int, code: str, title: str, detail: str, **extensions: Any
+) -> JSONResponse:
+    body = {
+        "type": PROBLEM_TYPE_BASE + code,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+        **extensions,
+    }
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def _domain(request: Request, exc: DomainError) -> JSONResponse:
+        return problem(request, exc.status, exc.code, exc.title, exc.detail, **exc.extensions)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {
+                "field": ".".join(
+                    str(p) for p in e["loc"] if p not in ("body", "query", "path", "header")
+                )
+                or "(root)",
+                "message": e["msg"],
+            }
+            for e in exc.errors()
+        ]
+        return problem(
+            request,
+            422,
+            "invalid-input",
+            "The request is not valid",
+            "; ".join(f"{e['field']}: {e['message']}" for e in errors),
+            errors=errors,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return problem(
+            request, exc.status_code, f"http-{exc.status_code}", str(exc.detail), str(exc.detail)
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", extra={"error": type(exc).__name__})
+        return problem(
+            request, 500, "internal", "Internal error", "the request failed; see the trace"
+        )
+
+
+__all__ = ["install_problem_handlers", "problem", "validation_errors"]

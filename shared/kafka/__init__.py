@@ -1,0 +1,1 @@
+"""Kafka: the topic catalogue, producer settings and the consumer runner."""

@@ -1,0 +1,301 @@
+"""The consumer runner: every Kafka consumer in Jinhui runs on this.
+
+For each message: decode the CloudEvent, then — in one database transaction — record its id as
+processed and let the handler make its change. Only after that transaction commits is the Kafka
+offset committed. A redelivered message finds its id already recorded and has no second effect.
+
+A message that cannot be decoded, fails validation, or that the handler rejects goes to
+`<topic>.dlq` with headers saying why and where it came from, and the consumer goes on. Broker
+and database outages are retried with back-off for as long as they last: nothing is dropped and
+the service does not crash. A handler bug is retried a few times, then dead-lettered with the
+exception's type (never its message, which might carry personal data).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.errors import KafkaError
+from opentelemetry import propagate, trace
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from shared.backoff import Backoff
+from shared.envelope import Envelope, EnvelopeError
+from shared.errors import ConcurrencyConflict
+from shared.events import DomainEvent
+from shared.eventstore.store import EventStore
+from shared.eventstore.tables import EventStoreTables
+from shared.kafka.topics import dlq
+from shared.telemetry.metrics import CONSUMED, CONSUMER_LAG, CONSUMER_RETRIES, DEAD_LETTERED
+
+log = logging.getLogger(__name__)
+tracer = trace.get_tracer("jinhui.consumer")
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    envelope: Envelope
+    event: DomainEvent
+    topic: str
+    partition: int
+    offset: int
+
+
+@dataclass(frozen=True)
+class HandlerContext:
+    """What a handler works with: the open transaction and the service's event store in it."""
+
+    session: AsyncSession
+    events: EventStore
+
+
+Handler = Callable[[HandlerContext, InboundMessage], Awaitable[None]]
+
+
+class Rejected(Exception):
+    """Raised by a handler for a message that can never succeed: it is dead-lettered."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _is_outage(exc: BaseException) -> bool:
+    if isinstance(exc, OperationalError | InterfaceError | OSError | TimeoutError):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
+class ConsumerRunner:
+    def __init__(
+        self,
+        *,
+        group_id: str,
+        topics: list[str],
+        handlers: Mapping[str, Handler],
+        sessions: async_sessionmaker[AsyncSession],
+        tables: EventStoreTables,
+        store_factory: Callable[[AsyncSession], EventStore],
+        bootstrap_servers: str,
+        dlq_producer: AIOKafkaProducer,
+        session_timeout_ms: int = 10_000,
+        heartbeat_interval_ms: int = 1_000,
+        max_attempts: int = 5,
+        max_records: int = 200,
+    ) -> None:
+        self.group_id = group_id
+        self._topics = topics
+        self._handlers = dict(handlers)
+        self._sessions = sessions
+        self._processed = tables.processed_messages
+        self._store_factory = store_factory
+        self._bootstrap = bootstrap_servers
+        self._dlq = dlq_producer
+        self._session_timeout_ms = session_timeout_ms
+        self._heartbeat_ms = heartbeat_interval_ms
+        self._max_attempts = max_attempts
+        self._max_records = max_records
+        self.assigned = asyncio.Event()
+
+    def _consumer(self) -> AIOKafkaConsumer:
+        return AIOKafkaConsumer(
+            *self._topics,
+            bootstrap_servers=self._bootstrap,
+            group_id=self.group_id,
+            client_id=self.group_id,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            session_timeout_ms=self._session_timeout_ms,
+            heartbeat_interval_ms=self._heartbeat_ms,
+            max_poll_interval_ms=300_000,
+        )
+
+    async def run(self) -> None:
+        """Consume until cancelled; a broker error restarts the consumer after a back-off."""
+        backoff = Backoff(initial_s=0.2)
+        while True:
+            consumer = self._consumer()
+            try:
+                await consumer.start()
+                while True:
+                    batches = await consumer.getmany(timeout_ms=500, max_records=self._max_records)
+                    if consumer.assignment():
+                        self.assigned.set()
+                    if batches:
+                        await self._process_batches(consumer, batches)
+                    backoff.reset()
+            except KafkaError as exc:
+                delay = backoff.next_delay()
+                log.warning(
+                    "consumer lost the broker, restarting",
+                    extra={
+                        "group": self.group_id,
+                        "error": type(exc).__name__,
+                        "retry_in_s": delay,
+                    },
+                )
+                await asyncio.sleep(delay)
+            finally:
+                await consumer.stop()
+
+    async def _process_batches(
+        self, consumer: AIOKafkaConsumer, batches: dict[TopicPartition, list[ConsumerRecord]]
+    ) -> None:
+        """Partitions run side by side; within a partition messages run strictly in order."""
+
+        async def one_partition(records: list[ConsumerRecord]) -> None:
+            for record in records:
+                await self.process(record)
+
+        await asyncio.gather(*(one_partition(records) for records in batches.values()))
+        offsets = {tp: records[-1].offset + 1 for tp, records in batches.items()}
+        try:
+            await consumer.commit(offsets)
+        except KafkaError as exc:
+            # A rebalance took the partitions: the next owner re-reads from the last commit,
+            # and the processed-message records make that harmless.
+            log.warning(
+                "offset commit failed", extra={"group": self.group_id, "error": type(exc).__name__}
+            )
+        for tp, records in batches.items():
+            end = consumer.highwater(tp)
+            if end is not None:
+                CONSUMER_LAG.labels(self.group_id, tp.topic, tp.partition).set(
+                    max(0, end - records[-1].offset - 1)
+                )
+
+    async def process(self, record: ConsumerRecord) -> None:
+        headers = list(record.headers or ())
+        try:
+            envelope = Envelope.from_kafka(record.key, record.value, headers)
+        except EnvelopeError as exc:
+            await self._dead_letter(record, "undecodable", str(exc))
+            return
+        handler = self._handlers.get(envelope.type)
+        if handler is None:
+            CONSUMED.labels(self.group_id, record.topic, "ignored").inc()
+            return
+        try:
+            event = envelope.event()
+        except EnvelopeError as exc:
+            await self._dead_letter(record, "invalid", str(exc))
+            return
+        message = InboundMessage(envelope, event, record.topic, record.partition, record.offset)
+        parent = propagate.extract({k: v.decode(errors="replace") for k, v in reversed(headers)})
+        with tracer.start_as_current_span(
+            f"{self.group_id} process {envelope.type}",
+            context=parent,
+            kind=trace.SpanKind.CONSUMER,
+            attributes={
+                "messaging.system": "kafka",
+                "messaging.destination.name": record.topic,
+                "messaging.kafka.partition": record.partition,
+                "messaging.kafka.offset": record.offset,
+                "messaging.message.id": envelope.id,
+                "messaging.consumer.group.name": self.group_id,
+            },
+        ):
+            await self._handle_with_retries(record, handler, message)
+
+    async def _handle_with_retries(
+        self, record: ConsumerRecord, handler: Handler, message: InboundMessage
+    ) -> None:
+        backoff = Backoff(initial_s=0.05)
+        failures = 0
+        while True:
+            try:
+                outcome = await self._handle_once(handler, message)
+                CONSUMED.labels(self.group_id, record.topic, outcome).inc()
+                return
+            except Rejected as exc:
+                await self._dead_letter(record, "rejected", exc.reason)
+                return
+            except ConcurrencyConflict:
+                CONSUMER_RETRIES.labels(self.group_id, "concurrency").inc()
+                await asyncio.sleep(backoff.next_delay())
+            except Exception as exc:
+                error = type(exc).__name__
+                CONSUMER_RETRIES.labels(self.group_id, error).inc()
+                if _is_outage(exc):
+                    log.warning(
+                        "database unavailable, will retry",
+                        extra={"group": self.group_id, "error": error},
+                    )
+                    await asyncio.sleep(backoff.next_delay())
+                    continue
+                failures += 1
+                log.exception(
+                    "handler failed",
+                    extra={"group": self.group_id, "event_type": message.envelope.type},
+                )
+                if failures >= self._max_attempts:
+                    await self._dead_letter(
+                        record, "handler-failed", f"{error} after {failures} attempts"
+                    )
+                    return
+                await asyncio.sleep(backoff.next_delay())
+
+    async def _handle_once(self, handler: Handler, message: InboundMessage) -> str:
+        async with self._sessions() as session, session.begin():
+            first_time = await session.scalar(
+                pg_insert(self._processed)
+                .values(
+                    consumer=self.group_id,
+                    message_id=message.envelope.id,
+                    topic=message.topic,
+                    partition=message.partition,
+                    offset=message.offset,
+                )
+                .on_conflict_do_nothing()
+                .returning(self._processed.c.message_id)
+            )
+            if first_time is None:
+                return "duplicate"
+            await handler(HandlerContext(session, self._store_factory(session)), message)
+        return "processed"
+
+    async def _dead_letter(self, record: ConsumerRecord, reason: str, detail: str) -> None:
+        headers = [h for h in (record.headers or ()) if not h[0].startswith("dlq_")]
+        headers += [
+            ("dlq_reason", reason.encode()),
+            ("dlq_detail", detail[:1000].encode()),
+            ("dlq_source_topic", record.topic.encode()),
+            ("dlq_source_partition", str(record.partition).encode()),
+            ("dlq_source_offset", str(record.offset).encode()),
+            ("dlq_consumer_group", self.group_id.encode()),
+            ("dlq_failed_at", datetime.now(UTC).isoformat().encode()),
+        ]
+        backoff = Backoff()
+        while True:
+            try:
+                await (
+                    await self._dlq.send(
+                        dlq(record.topic), key=record.key, value=record.value, headers=headers
+                    )
+                )
+                break
+            except KafkaError as exc:
+                log.warning(
+                    "dead-letter topic unreachable, retrying", extra={"error": type(exc).__name__}
+                )
+                await asyncio.sleep(backoff.next_delay())
+        DEAD_LETTERED.labels(self.group_id, record.topic, reason).inc()
+        CONSUMED.labels(self.group_id, record.topic, "dead_lettered").inc()
+        log.warning(
+            "message dead-lettered",
+            extra={
+                "group": self.group_id,
+                "topic": record.topic,
+                "partition": record.partition,
+                "offset": record.offset,
+                "reason": reason,
+                "detail": detail,
+            },
+        )

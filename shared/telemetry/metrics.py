@@ -1,0 +1,40 @@
+"""The Prometheus metrics an on-call engineer reads first. Names are documented in
+docs/operations.md; renaming one breaks dashboards and alerts."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+HTTP_LATENCY = Histogram(
+    "jinhui_http_request_duration_seconds",
+    "HTTP request latency by route",
+    ["service", "method", "route", "status"],
+)
+OUTBOX_PUBLISHED = Counter(
+    "jinhui_outbox_published_total", "Outbox rows published to Kafka", ["service"]
+)
+OUTBOX_BACKLOG = Gauge("jinhui_outbox_backlog", "Outbox rows not yet published", ["service"])
+OUTBOX_OLDEST_AGE = Gauge(
+    "jinhui_outbox_oldest_age_seconds", "Age of the oldest unpublished outbox row", ["service"]
+)
+CONSUMED = Counter(
+    "jinhui_consumer_messages_total",
+    "Messages a consumer finished, by outcome (processed, duplicate, ignored, dead_lettered)",
+    ["group", "topic", "outcome"],
+)
+CONSUMER_LAG = Gauge(
+    "jinhui_consumer_lag", "Messages behind the partition end", ["group", "topic", "partition"]
+)
+DEAD_LETTERED = Counter(
+    "jinhui_dlq_messages_total",
+    "Messages sent to a dead-letter topic",
+    ["group", "topic", "reason"],
+)
+CONSUMER_RETRIES = Counter(
+    "jinhui_consumer_retries_total",
+    "Handler attempts that failed and were retried",
+    ["group", "error"],
+)
+DECISIONS = Counter(
+    "jinhui_decisions_total", "Entitlement decisions by outcome and clause", ["outcome", "clause"]
+)

@@ -1,0 +1,162 @@
+"""The consumer runner on the real broker and real PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+
+from sqlalchemy import func, insert, select
+
+from shared.envelope import Envelope
+from shared.eventstore.store import EventStore
+from shared.kafka.consumer import ConsumerRunner, HandlerContext, InboundMessage, Rejected
+from shared.kafka.producer import make_producer
+from shared.kafka.topics import dlq
+from tests.integration.conftest import CONSUMER_TOPIC, Infra, Job, effects
+from tests.support import eventually, header, read_topic
+
+
+async def handle_job(ctx: HandlerContext, message: InboundMessage) -> None:
+    assert isinstance(message.event, Job)
+    value = message.event.value
+    if value.startswith("reject"):
+        raise Rejected("this job can never be done")
+    if value.startswith("bug"):
+        raise RuntimeError("a handler bug with secret 110101199003071234 in its message")
+    await ctx.session.execute(insert(effects).values(message_id=message.envelope.id, value=value))
+
+
+@asynccontextmanager
+async def running_consumer(infra: Infra, group: str) -> AsyncIterator[ConsumerRunner]:
+    producer = make_producer(infra.bootstrap_servers, "dlq")
+    await producer.start()
+    runner = ConsumerRunner(
+        group_id=group,
+        topics=[CONSUMER_TOPIC],
+        handlers={Job.event_type: handle_job},
+        sessions=infra.sessions,
+        tables=infra.tables,
+        store_factory=lambda s: EventStore(s, infra.tables, source="/test", clock=infra.clock),
+        bootstrap_servers=infra.bootstrap_servers,
+        dlq_producer=producer,
+        session_timeout_ms=6000,
+        max_attempts=2,
+    )
+    task = asyncio.create_task(runner.run())
+    try:
+        yield runner
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await producer.stop()
+
+
+@asynccontextmanager
+async def producer_for(infra: Infra) -> AsyncIterator:  # type: ignore[type-arg]
+    producer = make_producer(infra.bootstrap_servers, "test")
+    await producer.start()
+    try:
+        yield producer
+    finally:
+        await producer.stop()
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def job(value: str, key: str = "k") -> Envelope:
+    return Envelope.wrap(Job(value=value), source="/test", time=_now(), partition_key=key)
+
+
+async def send(producer, envelope: Envelope) -> None:  # type: ignore[no-untyped-def]
+    key, value, headers = envelope.to_kafka()
+    await (await producer.send(CONSUMER_TOPIC, key=key, value=value, headers=headers))
+
+
+async def effect_count(infra: Infra, message_id: str) -> int:
+    async with infra.sessions() as session:
+        return int(
+            await session.scalar(select(func.count()).where(effects.c.message_id == message_id))
+        )
+
+
+async def test_same_message_three_times_has_one_effect(infra: Infra) -> None:
+    envelope = job(f"once-{uuid.uuid4()}")
+    marker = job(f"marker-{uuid.uuid4()}")
+    async with producer_for(infra) as producer:
+        for _ in range(3):
+            await send(producer, envelope)
+        await send(producer, marker)
+    async with running_consumer(infra, f"g-{uuid.uuid4()}"):
+        await eventually(lambda: effect_count(infra, marker.id))
+        await asyncio.sleep(0.3)
+    assert await effect_count(infra, envelope.id) == 1
+
+
+async def test_poison_messages_go_to_the_dlq_and_the_consumer_goes_on(infra: Infra) -> None:
+    tag = uuid.uuid4().hex
+    good = job(f"good-{tag}")
+    invalid = Envelope(type=Job.event_type, source="/test", data={"wrong": 1}, time=_now())
+    rejected = job(f"reject-{tag}")
+    buggy = job(f"bug-{tag}")
+    async with producer_for(infra) as producer:
+        await (
+            await producer.send(
+                CONSUMER_TOPIC, key=b"k", value=b"\xff not json", headers=[("x-tag", tag.encode())]
+            )
+        )
+        for envelope in (invalid, rejected, buggy, good):
+            await send(producer, envelope)
+    async with running_consumer(infra, f"g-{uuid.uuid4()}"):
+        await eventually(lambda: effect_count(infra, good.id), timeout_s=30)
+
+    def ours(records) -> bool:  # type: ignore[no-untyped-def]
+        return len(mine(records)) >= 4
+
+    def mine(records):  # type: ignore[no-untyped-def]
+        ids = {invalid.id, rejected.id, buggy.id}
+        return [r for r in records if header(r, "ce_id") in ids or header(r, "x-tag") == tag]
+
+    dead = mine(await read_topic(infra.bootstrap_servers, dlq(CONSUMER_TOPIC), until=ours))
+    reasons = {header(r, "ce_id") or "garbage": header(r, "dlq_reason") for r in dead}
+    assert reasons == {
+        "garbage": "undecodable",
+        invalid.id: "invalid",
+        rejected.id: "rejected",
+        buggy.id: "handler-failed",
+    }
+    for record in dead:
+        assert header(record, "dlq_source_topic") == CONSUMER_TOPIC
+        assert header(record, "dlq_source_offset") is not None
+        assert "110101199003071234" not in (header(record, "dlq_detail") or "")
+    invalid_detail = next(header(r, "dlq_detail") for r in dead if header(r, "ce_id") == invalid.id)
+    assert "value" in (invalid_detail or "")
+
+
+async def test_restart_loses_nothing_and_repeats_nothing(infra: Infra) -> None:
+    group = f"g-{uuid.uuid4()}"
+    first = [job(f"first-{i}-{uuid.uuid4()}", key=f"k{i}") for i in range(20)]
+    second = [job(f"second-{i}-{uuid.uuid4()}", key=f"k{i}") for i in range(20)]
+    async with producer_for(infra) as producer:
+        for envelope in first:
+            await send(producer, envelope)
+        async with running_consumer(infra, group):
+            await eventually(lambda: effect_count(infra, first[-1].id))
+            for envelope in second[:10]:
+                await send(producer, envelope)
+        # the consumer is gone; messages keep arriving
+        for envelope in second[10:]:
+            await send(producer, envelope)
+    async with running_consumer(infra, group):
+
+        async def all_done() -> bool:
+            counts = [await effect_count(infra, e.id) for e in first + second]
+            return all(c >= 1 for c in counts)
+
+        await eventually(all_done, timeout_s=30)
+    for envelope in first + second:
+        assert await effect_count(infra, envelope.id) == 1

@@ -1,0 +1,18 @@
+"""Every service starts on the real stack, reports ready and publishes its OpenAPI page."""
+
+from __future__ import annotations
+
+import pytest
+
+from shared.localstack import SERVICES, Stack
+from tests.support import running_service
+
+
+@pytest.mark.parametrize("name", sorted(SERVICES))
+async def test_service_is_ready_and_documented(stack: Stack, name: str) -> None:
+    async with running_service(name, stack) as service:
+        ready = await service.client.get("/readyz")
+        assert ready.status_code == 200, ready.text
+        openapi = (await service.client.get("/openapi.json")).json()
+        assert openapi["info"]["title"] == f"Jinhui {name}"
+        assert "/healthz" in openapi["paths"]

@@ -1,0 +1,166 @@
+"""The thin slice over real HTTP handling, PostgreSQL and the broker: a member is registered in
+members, the event crosses Kafka, and entitlements opens the member's ledger for the year."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import date
+
+import pytest
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from shared.auth import Role
+from shared.clock import FixedClock
+from shared.localstack import Stack
+from tests.support import RunningService, bearer, eventually, running_service
+
+UNION = "shanxi/taiyuan/xiaodian/bu-0001"
+HR = bearer(Role.HR_INTEGRATION, org=UNION)
+OFFICER = bearer(Role.FINANCE_OFFICER, org=UNION)
+
+
+@dataclass
+class Suite:
+    members: RunningService
+    entitlements: RunningService
+    clock: FixedClock
+
+
+@pytest.fixture(scope="module")
+async def suite(stack: Stack) -> AsyncIterator[Suite]:
+    clock = FixedClock()
+    clock.set_business_date(date(2026, 3, 1))
+    async with (
+        running_service("members", stack, clock) as members,
+        running_service("entitlements", stack, clock) as entitlements,
+    ):
+        yield Suite(members, entitlements, clock)
+
+
+def new_member(**overrides: object) -> dict[str, object]:
+    return {
+        "base_union": UNION,
+        "name": "王芳",
+        "birth_date": "1990-03-07",
+        "join_date": "2015-07-01",
+        **overrides,
+    }
+
+
+async def register(suite: Suite, **overrides: object) -> str:
+    response = await suite.members.client.post(
+        "/v1/members", json=new_member(**overrides), headers=HR
+    )
+    assert response.status_code == 201, response.text
+    return str(response.json()["member_id"])
+
+
+async def ledger(suite: Suite, member_id: str, headers: dict[str, str] = OFFICER):  # type: ignore[no-untyped-def]
+    response = await suite.entitlements.client.get(
+        f"/v1/members/{member_id}/ledgers/2026", headers=headers
+    )
+    return response if response.status_code == 200 else None
+
+
+async def test_registered_member_gets_a_ledger_for_the_year(suite: Suite) -> None:
+    member_id = await register(suite)
+    response = await eventually(lambda: ledger(suite, member_id))
+    body = response.json()
+    assert body["policy_version"] == "shanxi-2025-26"
+    lines = {line["benefit"]: line for line in body["benefits"]}
+    assert lines["birthday_gift"] == {
+        "benefit": "birthday_gift",
+        "clause": "7.birthday",
+        "cap_fen": 50000,
+        "used_fen": 0,
+        "reserved_fen": 0,
+        "remaining_fen": 50000,
+        "count": 0,
+        "max_count": 1,
+    }
+    assert lines["holiday_gift"]["remaining_fen"] == 220000
+    assert lines["voucher"]["cap_fen"] == 30000
+    assert lines["outing"]["max_count"] == 4
+
+
+async def test_another_unions_officer_cannot_see_the_ledger(suite: Suite) -> None:
+    member_id = await register(suite)
+    await eventually(lambda: ledger(suite, member_id))
+    other = bearer(Role.FINANCE_OFFICER, org="shanxi/datong/bu-0002")
+    response = await suite.entitlements.client.get(
+        f"/v1/members/{member_id}/ledgers/2026", headers=other
+    )
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+    city = bearer(Role.AUDITOR, org="shanxi/taiyuan")
+    assert await ledger(suite, member_id, city) is not None
+
+
+async def test_calls_without_a_valid_token_are_refused(suite: Suite) -> None:
+    response = await suite.members.client.post("/v1/members", json=new_member())
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == "Bearer"
+    problem = response.json()
+    assert problem["status"] == 401 and problem["type"].endswith("/unauthenticated")
+    forged = {"Authorization": "Bearer eyJhbGciOiJIUzI1NiJ9.e30.bad"}
+    response = await suite.entitlements.client.get("/v1/members/x/ledgers/2026", headers=forged)
+    assert response.status_code == 401
+
+
+async def test_hr_cannot_register_into_another_union(suite: Suite) -> None:
+    response = await suite.members.client.post(
+        "/v1/members", json=new_member(base_union="shanxi/datong/bu-0002"), headers=HR
+    )
+    assert response.status_code == 403
+    assert response.json()["rule"] == "auth.org"
+
+
+async def test_invalid_request_names_the_field_without_echoing_it(suite: Suite) -> None:
+    response = await suite.members.client.post(
+        "/v1/members", json=new_member(birth_date="110101199003071234"), headers=HR
+    )
+    assert response.status_code == 422
+    problem = response.json()
+    assert [e["field"] for e in problem["errors"]] == ["birth_date"]
+    assert "110101199003071234" not in response.text
+
+
+async def test_one_trace_from_http_request_to_the_other_services_consumer(
+    suite: Suite, spans: InMemorySpanExporter
+) -> None:
+    member_id = await register(suite)
+    await eventually(lambda: ledger(suite, member_id))
+    finished = spans.get_finished_spans()
+    post = next(
+        s for s in reversed(finished) if s.name == "POST /v1/members" and s.kind.name == "SERVER"
+    )
+    trace_id = post.context.trace_id
+
+    def in_trace(name_part: str) -> list[str]:
+        return [s.name for s in finished if s.context.trace_id == trace_id and name_part in s.name]
+
+    assert in_trace("outbox relay members.events.v1")
+    consumer = [
+        s
+        for s in finished
+        if s.context.trace_id == trace_id and s.name.startswith("entitlements.members process")
+    ]
+    assert consumer, "the entitlements consumer span must join the HTTP request's trace"
+    database_spans_under_consumer = [
+        s
+        for s in finished
+        if s.parent is not None and s.parent.span_id == consumer[0].context.span_id
+    ]
+    assert database_spans_under_consumer, "handler database work must nest under the consumer span"
+
+
+async def test_health_readiness_and_metrics(suite: Suite) -> None:
+    for service in (suite.members, suite.entitlements):
+        assert (await service.client.get("/healthz")).json() == {"status": "ok"}
+        ready = await service.client.get("/readyz")
+        assert ready.status_code == 200, ready.text
+        assert ready.json()["checks"] == {"database": "ok", "broker": "ok"}
+    metrics = (await suite.members.client.get("/metrics")).text
+    assert "jinhui_http_request_duration_seconds_bucket" in metrics
+    assert 'jinhui_outbox_published_total{service="members"}' in metrics

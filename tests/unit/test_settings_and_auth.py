@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from pydantic import ValidationError
+
+from shared.auth import Principal, Role, decode_token, issue_token, org_contains, parse_org
+from shared.errors import Forbidden, InvalidInput, Unauthenticated
+from shared.settings import DEV_JWT_SECRET, ServiceSettings
+
+STRONG = "q8Zr4LmX2vN7pT1sW9yB3cF6hJ0kD5gA"
+
+
+def test_development_secret_is_refused_outside_dev_and_test() -> None:
+    with pytest.raises(ValidationError, match="JWT_SECRET is unsafe"):
+        ServiceSettings(environment="prod", jwt_secret=DEV_JWT_SECRET)
+    with pytest.raises(ValidationError, match="shorter than 32"):
+        ServiceSettings(environment="staging", jwt_secret="short-but-random-Xq9")
+    assert ServiceSettings(environment="prod", jwt_secret=STRONG).environment == "prod"
+    assert ServiceSettings(environment="dev").environment == "dev"
+
+
+def test_database_url_accepts_libpq_spelling() -> None:
+    settings = ServiceSettings(database_url="postgresql://u:p@db:5432/jinhui_members")
+    assert settings.async_database_url == "postgresql+asyncpg://u:p@db:5432/jinhui_members"
+
+
+def test_org_paths_and_subtrees() -> None:
+    assert parse_org(" /Shanxi/TaiYuan/ ") == "shanxi/taiyuan"
+    assert org_contains("shanxi/taiyuan", "shanxi/taiyuan/xiaodian/bu-1")
+    assert not org_contains("shanxi/taiyuan", "shanxi/taiyuanxi/bu-1")
+    with pytest.raises(InvalidInput):
+        parse_org("a/b/c/d/e")
+    with pytest.raises(InvalidInput):
+        parse_org("shanxi/太原")
+
+
+def test_token_round_trip_and_scope() -> None:
+    settings = ServiceSettings(environment="test")
+    token = issue_token(settings, subject="u1", roles=[Role.CASEWORKER], org="shanxi/datong")
+    principal = decode_token(settings, token)
+    assert principal == Principal("u1", frozenset({Role.CASEWORKER}), "shanxi/datong")
+    principal.require_org("shanxi/datong/bu-9")
+    with pytest.raises(Forbidden):
+        principal.require_org("shanxi/taiyuan")
+    with pytest.raises(Forbidden):
+        principal.require(Role.ADMIN)
+
+
+def test_expired_or_foreign_tokens_are_refused() -> None:
+    settings = ServiceSettings(environment="test")
+    expired = issue_token(
+        settings, subject="u", roles=[Role.ADMIN], org="shanxi", ttl=timedelta(seconds=-1)
+    )
+    with pytest.raises(Unauthenticated):
+        decode_token(settings, expired)
+    other = ServiceSettings(environment="test", jwt_secret=STRONG)
+    with pytest.raises(Unauthenticated):
+        decode_token(settings, issue_token(other, subject="u", roles=[Role.ADMIN], org="shanxi"))
