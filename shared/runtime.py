@@ -28,7 +28,7 @@ from shared.eventstore.tables import EventStoreTables
 from shared.kafka.consumer import ConsumerRunner, Handler
 from shared.kafka.producer import make_producer
 from shared.settings import ServiceSettings
-from shared.telemetry import configure_tracing, instrument_engine
+from shared.telemetry import configure_logging, configure_tracing, instrument_engine
 
 log = logging.getLogger(__name__)
 
@@ -135,6 +135,8 @@ def build_runtime(
     tables: EventStoreTables,
     subscriptions: Sequence[Subscription] = (),
 ) -> Runtime:
+    if settings.log_json:
+        configure_logging(service, settings.log_level)
     configure_tracing(service, settings.otel_exporter_otlp_endpoint)
     engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
     instrument_engine(engine)

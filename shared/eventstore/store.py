@@ -91,8 +91,7 @@ class EventStore:
             for r in recorded
         ]
         try:
-            async with self._session.begin_nested():
-                await self._session.execute(insert(self._t.events), rows)
+            await self._session.execute(insert(self._t.events), rows)
         except IntegrityError as exc:
             if "uq_events_stream_version" in str(exc.orig):
                 raise ConcurrencyConflict(

@@ -62,16 +62,16 @@ class _TraceIds(logging.Filter):
         return True
 
 
-def configure_logging(service: str, level: str = "INFO", json_logs: bool = True) -> None:
+def configure_logging(service: str, level: str = "INFO") -> None:
+    """One JSON object per line on stderr, with the trace and span of the work it speaks of."""
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(_TraceIds(service))
-    if json_logs:
-        handler.setFormatter(
-            JsonFormatter(
-                "%(asctime)s %(levelname)s %(name)s %(message)s",
-                rename_fields={"levelname": "level", "asctime": "time"},
-            )
+    handler.setFormatter(
+        JsonFormatter(
+            "%(asctime)s %(levelname)s %(name)s %(message)s",
+            rename_fields={"levelname": "level", "asctime": "time"},
         )
+    )
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(level)

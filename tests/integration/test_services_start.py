@@ -5,14 +5,17 @@ from __future__ import annotations
 import pytest
 
 from shared.localstack import SERVICES, Stack
-from tests.support import running_service
+from tests.support import eventually, running_service
 
 
 @pytest.mark.parametrize("name", sorted(SERVICES))
 async def test_service_is_ready_and_documented(stack: Stack, name: str) -> None:
     async with running_service(name, stack) as service:
-        ready = await service.client.get("/readyz")
-        assert ready.status_code == 200, ready.text
+
+        async def ready() -> bool:
+            return (await service.client.get("/readyz")).status_code == 200
+
+        await eventually(ready)  # the broker connection is made in the background
         openapi = (await service.client.get("/openapi.json")).json()
         assert openapi["info"]["title"] == f"Jinhui {name}"
         assert "/healthz" in openapi["paths"]
