@@ -50,8 +50,11 @@ class Repository(Generic[A]):
     def stream_id(self, aggregate_id: str) -> str:
         return f"{self._prefix}-{aggregate_id}"
 
-    async def get(self, aggregate_id: str) -> A | None:
+    async def get(self, aggregate_id: str, *, for_update: bool = False) -> A | None:
+        """`for_update` queues this transaction behind other writers of the same aggregate."""
         stream_id = self.stream_id(aggregate_id)
+        if for_update:
+            await self._store.lock(stream_id)
         stored = await self._store.load(stream_id)
         if not stored:
             return None

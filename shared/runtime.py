@@ -12,6 +12,7 @@ import logging
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
@@ -54,6 +55,7 @@ class Runtime:
     relay: OutboxRelay
     consumers: list[ConsumerRunner] = field(default_factory=list)
     extra_workers: list[Callable[[], object]] = field(default_factory=list)
+    context: Any = None  # the service's own handler context (policies, settings of its domain)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _producer_ready: asyncio.Event = field(default_factory=asyncio.Event)
 

@@ -138,6 +138,17 @@ class EventStore:
             )
         await self._session.execute(insert(self._t.outbox), rows)
 
+    async def lock(self, stream_id: str) -> None:
+        """Queue behind other writers of a hot stream until this transaction ends.
+
+        Optional: the version check alone keeps a stream consistent, but when hundreds of
+        writers race for one stream, waiting in line is far cheaper than failing and reloading.
+        """
+        await self._session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:stream, 1))"),
+            {"stream": stream_id},
+        )
+
     async def load(self, stream_id: str, *, up_to: datetime | None = None) -> list[StoredEvent]:
         query = select(self._t.events).where(self._t.events.c.stream_id == stream_id)
         if up_to is not None:

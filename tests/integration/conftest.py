@@ -2,17 +2,21 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import date
 
+import httpx
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from shared.auth import Role
 from shared.clock import FixedClock
 from shared.db.engine import create_engine, create_sessions, ensure_database, with_database
 from shared.events import DomainEvent
 from shared.eventstore.tables import EventStoreTables, event_store_tables
 from shared.kafka.topics import Topic, dlq, ensure_topics
 from shared.localstack import Stack
+from tests.support import RunningService, bearer, running_service
 
 RELAY_TOPIC = "test.relay.v1"
 CONSUMER_TOPIC = "test.consumer.v1"
@@ -70,3 +74,54 @@ async def infra(stack: Stack) -> AsyncIterator[Infra]:
         engine, create_sessions(engine), infra_tables, stack.bootstrap_servers, FixedClock()
     )
     await engine.dispose()
+
+
+UNION = "shanxi/taiyuan/xiaodian/bu-0001"
+HR = bearer(Role.HR_INTEGRATION, org=UNION)
+OFFICER = bearer(Role.FINANCE_OFFICER, org=UNION)
+
+
+@dataclass
+class Suite:
+    """Members and entitlements running in-process on the real stack, on one fixed clock."""
+
+    members: RunningService
+    entitlements: RunningService
+    clock: FixedClock
+
+    @staticmethod
+    def new_member(**overrides: object) -> dict[str, object]:
+        return {
+            "base_union": UNION,
+            "name": "王芳",
+            "birth_date": "1990-03-07",
+            "join_date": "2015-07-01",
+            **overrides,
+        }
+
+    async def ledger(
+        self, member_id: str, headers: dict[str, str] = OFFICER, year: int = 2026
+    ) -> httpx.Response | None:
+        response = await self.entitlements.client.get(
+            f"/v1/members/{member_id}/ledgers/{year}", headers=headers
+        )
+        return response if response.status_code == 200 else None
+
+
+async def register(suite: Suite, **overrides: object) -> str:
+    response = await suite.members.client.post(
+        "/v1/members", json=suite.new_member(**overrides), headers=HR
+    )
+    assert response.status_code == 201, response.text
+    return str(response.json()["member_id"])
+
+
+@pytest.fixture(scope="session")
+async def suite(stack: Stack) -> AsyncIterator[Suite]:
+    clock = FixedClock()
+    clock.set_business_date(date(2026, 3, 1))
+    async with (
+        running_service("members", stack, clock) as members,
+        running_service("entitlements", stack, clock) as entitlements,
+    ):
+        yield Suite(members, entitlements, clock)

@@ -3,69 +3,16 @@ members, the event crosses Kafka, and entitlements opens the member's ledger for
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from datetime import date
-
-import pytest
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from shared.auth import Role
-from shared.clock import FixedClock
-from shared.localstack import Stack
-from tests.support import RunningService, bearer, eventually, running_service
-
-UNION = "shanxi/taiyuan/xiaodian/bu-0001"
-HR = bearer(Role.HR_INTEGRATION, org=UNION)
-OFFICER = bearer(Role.FINANCE_OFFICER, org=UNION)
-
-
-@dataclass
-class Suite:
-    members: RunningService
-    entitlements: RunningService
-    clock: FixedClock
-
-
-@pytest.fixture(scope="module")
-async def suite(stack: Stack) -> AsyncIterator[Suite]:
-    clock = FixedClock()
-    clock.set_business_date(date(2026, 3, 1))
-    async with (
-        running_service("members", stack, clock) as members,
-        running_service("entitlements", stack, clock) as entitlements,
-    ):
-        yield Suite(members, entitlements, clock)
-
-
-def new_member(**overrides: object) -> dict[str, object]:
-    return {
-        "base_union": UNION,
-        "name": "王芳",
-        "birth_date": "1990-03-07",
-        "join_date": "2015-07-01",
-        **overrides,
-    }
-
-
-async def register(suite: Suite, **overrides: object) -> str:
-    response = await suite.members.client.post(
-        "/v1/members", json=new_member(**overrides), headers=HR
-    )
-    assert response.status_code == 201, response.text
-    return str(response.json()["member_id"])
-
-
-async def ledger(suite: Suite, member_id: str, headers: dict[str, str] = OFFICER):  # type: ignore[no-untyped-def]
-    response = await suite.entitlements.client.get(
-        f"/v1/members/{member_id}/ledgers/2026", headers=headers
-    )
-    return response if response.status_code == 200 else None
+from tests.integration.conftest import HR, Suite, register
+from tests.support import bearer, eventually
 
 
 async def test_registered_member_gets_a_ledger_for_the_year(suite: Suite) -> None:
     member_id = await register(suite)
-    response = await eventually(lambda: ledger(suite, member_id))
+    response = await eventually(lambda: suite.ledger(member_id))
     body = response.json()
     assert body["policy_version"] == "shanxi-2025-26"
     lines = {line["benefit"]: line for line in body["benefits"]}
@@ -86,7 +33,7 @@ async def test_registered_member_gets_a_ledger_for_the_year(suite: Suite) -> Non
 
 async def test_another_unions_officer_cannot_see_the_ledger(suite: Suite) -> None:
     member_id = await register(suite)
-    await eventually(lambda: ledger(suite, member_id))
+    await eventually(lambda: suite.ledger(member_id))
     other = bearer(Role.FINANCE_OFFICER, org="shanxi/datong/bu-0002")
     response = await suite.entitlements.client.get(
         f"/v1/members/{member_id}/ledgers/2026", headers=other
@@ -94,11 +41,11 @@ async def test_another_unions_officer_cannot_see_the_ledger(suite: Suite) -> Non
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"
     city = bearer(Role.AUDITOR, org="shanxi/taiyuan")
-    assert await ledger(suite, member_id, city) is not None
+    assert await suite.ledger(member_id, city) is not None
 
 
 async def test_calls_without_a_valid_token_are_refused(suite: Suite) -> None:
-    response = await suite.members.client.post("/v1/members", json=new_member())
+    response = await suite.members.client.post("/v1/members", json=suite.new_member())
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == "Bearer"
     problem = response.json()
@@ -110,7 +57,7 @@ async def test_calls_without_a_valid_token_are_refused(suite: Suite) -> None:
 
 async def test_hr_cannot_register_into_another_union(suite: Suite) -> None:
     response = await suite.members.client.post(
-        "/v1/members", json=new_member(base_union="shanxi/datong/bu-0002"), headers=HR
+        "/v1/members", json=suite.new_member(base_union="shanxi/datong/bu-0002"), headers=HR
     )
     assert response.status_code == 403
     assert response.json()["rule"] == "auth.org"
@@ -118,7 +65,7 @@ async def test_hr_cannot_register_into_another_union(suite: Suite) -> None:
 
 async def test_invalid_request_names_the_field_without_echoing_it(suite: Suite) -> None:
     response = await suite.members.client.post(
-        "/v1/members", json=new_member(birth_date="110101199003071234"), headers=HR
+        "/v1/members", json=suite.new_member(birth_date="110101199003071234"), headers=HR
     )
     assert response.status_code == 422
     problem = response.json()
@@ -130,7 +77,7 @@ async def test_one_trace_from_http_request_to_the_other_services_consumer(
     suite: Suite, spans: InMemorySpanExporter
 ) -> None:
     member_id = await register(suite)
-    await eventually(lambda: ledger(suite, member_id))
+    await eventually(lambda: suite.ledger(member_id))
     finished = spans.get_finished_spans()
     post = next(
         s for s in reversed(finished) if s.name == "POST /v1/members" and s.kind.name == "SERVER"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict
 
 from shared.events import DomainEvent
+from shared.kafka.topics import ENTITLEMENTS_EVENTS
 
 
 class LedgerLine(BaseModel):
@@ -26,3 +27,36 @@ class LedgerOpened(DomainEvent):
     policy_version: str
     source_event_id: str
     lines: list[LedgerLine]
+
+
+class EntitlementEvent(DomainEvent):
+    topic = ENTITLEMENTS_EVENTS
+    disbursement_id: str
+    member_id: str
+    year: int
+    benefit: str
+    amount_fen: int
+    clause: str
+    policy_version: str
+
+
+class EntitlementReserved(EntitlementEvent):
+    event_type = "jinhui.entitlements.EntitlementReserved"
+    remaining_fen: int | None
+    remaining_count: int | None
+
+
+class EntitlementRejected(EntitlementEvent):
+    event_type = "jinhui.entitlements.EntitlementRejected"
+    reason: str
+    remaining_fen: int | None
+    remaining_count: int | None
+
+
+class ReservationCommitted(EntitlementEvent):
+    event_type = "jinhui.entitlements.ReservationCommitted"
+
+
+class ReservationReleased(EntitlementEvent):
+    event_type = "jinhui.entitlements.ReservationReleased"
+    reason: str

@@ -7,8 +7,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from services.entitlements.domain.events import LedgerLine, LedgerOpened
-from services.entitlements.domain.policy import PolicyVersion
+from services.entitlements.domain.events import (
+    EntitlementEvent,
+    EntitlementRejected,
+    EntitlementReserved,
+    LedgerLine,
+    LedgerOpened,
+    ReservationCommitted,
+    ReservationReleased,
+)
+from services.entitlements.domain.policy import BenefitRule, PolicyVersion
 from shared.aggregate import Aggregate
 from shared.events import DomainEvent
 
@@ -29,6 +37,18 @@ class BenefitBalance:
             return None
         return self.cap_fen - self.used_fen - self.reserved_fen
 
+    @property
+    def remaining_count(self) -> int | None:
+        return None if self.max_count is None else self.max_count - self.count
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Where one disbursement stands in this ledger: reserved, rejected, committed or released."""
+
+    status: str
+    event: EntitlementEvent
+
 
 def ledger_id(member_id: str, year: int) -> str:
     return f"{member_id}-{year}"
@@ -43,6 +63,8 @@ class MemberLedger(Aggregate):
     def __init__(self, stream_id: str) -> None:
         super().__init__(stream_id)
         self.balances: dict[str, BenefitBalance] = {}
+        self.decisions: dict[str, Decision] = {}
+        self.birthday_reached = False
 
     def partition_key(self) -> str:
         assert self.member_id is not None
@@ -61,6 +83,23 @@ class MemberLedger(Aggregate):
                     )
                     for line in event.lines
                 }
+            case EntitlementReserved():
+                balance = self.balances[event.benefit]
+                balance.reserved_fen += event.amount_fen
+                balance.count += 1
+                self.decisions[event.disbursement_id] = Decision("reserved", event)
+            case EntitlementRejected():
+                self.decisions[event.disbursement_id] = Decision("rejected", event)
+            case ReservationCommitted():
+                balance = self.balances[event.benefit]
+                balance.reserved_fen -= event.amount_fen
+                balance.used_fen += event.amount_fen
+                self.decisions[event.disbursement_id] = Decision("committed", event)
+            case ReservationReleased():
+                balance = self.balances[event.benefit]
+                balance.reserved_fen -= event.amount_fen
+                balance.count -= 1
+                self.decisions[event.disbursement_id] = Decision("released", event)
 
     @property
     def opened(self) -> bool:
@@ -94,3 +133,89 @@ class MemberLedger(Aggregate):
                 lines=lines,
             )
         )
+
+    def reserve(
+        self,
+        *,
+        disbursement_id: str,
+        benefit: str,
+        amount_fen: int,
+        rule: BenefitRule | None,
+        policy_version: str,
+    ) -> Decision:
+        """Reserve within the caps, or reject saying which clause and what remains. Asked
+        again for the same disbursement, it gives the same answer and records nothing."""
+        if disbursement_id in self.decisions:
+            return self.decisions[disbursement_id]
+        assert self.member_id is not None and self.year is not None
+        balance = self.balances.get(benefit)
+        common = {
+            "disbursement_id": disbursement_id,
+            "member_id": self.member_id,
+            "year": self.year,
+            "benefit": benefit,
+            "amount_fen": amount_fen,
+            "policy_version": policy_version,
+        }
+        if rule is None or balance is None:
+            reason = f"{benefit} is not a yearly benefit of policy {policy_version}"
+            self._record(
+                EntitlementRejected(
+                    **common, clause="-", reason=reason, remaining_fen=None, remaining_count=None
+                )
+            )
+            return self.decisions[disbursement_id]
+        cap = rule.cap_fen
+        remaining = None if cap is None else cap - balance.used_fen - balance.reserved_fen
+        remaining_count = None if rule.max_count is None else rule.max_count - balance.count
+        reason = self._refusal(rule, amount_fen, remaining, remaining_count)
+        if reason:
+            self._record(
+                EntitlementRejected(
+                    **common,
+                    clause=rule.clause,
+                    reason=reason,
+                    remaining_fen=remaining,
+                    remaining_count=remaining_count,
+                )
+            )
+        else:
+            self._record(
+                EntitlementReserved(
+                    **common,
+                    clause=rule.clause,
+                    remaining_fen=None if remaining is None else remaining - amount_fen,
+                    remaining_count=None if remaining_count is None else remaining_count - 1,
+                )
+            )
+        return self.decisions[disbursement_id]
+
+    def _refusal(
+        self, rule: BenefitRule, amount_fen: int, remaining: int | None, remaining_count: int | None
+    ) -> str | None:
+        if rule.requires == "birthday_reached" and not self.birthday_reached:
+            return f"the member's birthday in {self.year} has not been reached"
+        if rule.requires_union_standard:
+            return "the base union has not set its standard for this benefit"
+        if remaining_count is not None and remaining_count < 1:
+            return f"at most {rule.max_count} per member per year; none remain"
+        if remaining is not None and amount_fen > remaining:
+            return f"{amount_fen} fen exceeds the {remaining} fen that remain of the yearly cap"
+        return None
+
+    def commit(self, disbursement_id: str) -> None:
+        decision = self.decisions.get(disbursement_id)
+        if decision is None or decision.status != "reserved":
+            return
+        fields = _carry(decision.event)
+        self._record(ReservationCommitted(**fields))
+
+    def release(self, disbursement_id: str, reason: str) -> None:
+        decision = self.decisions.get(disbursement_id)
+        if decision is None or decision.status != "reserved":
+            return
+        self._record(ReservationReleased(**_carry(decision.event), reason=reason))
+
+
+def _carry(event: EntitlementEvent) -> dict[str, object]:
+    return {name: getattr(event, name) for name in EntitlementEvent.model_fields}

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Path
-from pydantic import BaseModel
+from datetime import date
 
-from services.entitlements.service_layer.handlers import read_ledger
+from fastapi import APIRouter, Path
+from pydantic import BaseModel, Field
+
+from services.disbursements.domain.events import DisbursementRequested
+from services.entitlements.service_layer.handlers import check, read_ledger
 from shared.auth import PrincipalDep
 from shared.errors import NotFound
 from shared.http.deps import RuntimeDep
@@ -65,4 +68,49 @@ async def get_ledger(
             )
             for b in ledger.balances.values()
         ],
+    )
+
+
+class CheckRequest(BaseModel):
+    member_id: str
+    benefit: str
+    amount_fen: int = Field(ge=0)
+    business_date: date
+
+
+class CheckAnswer(BaseModel):
+    allowed: bool
+    benefit: str
+    amount_fen: int
+    clause: str
+    policy_version: str
+    reason: str | None
+    remaining_fen: int | None
+    remaining_count: int | None
+
+
+@router.post(
+    "/checks",
+    response_model=CheckAnswer,
+    tags=["decisions"],
+    summary="Would this disbursement be allowed now? Answers without reserving anything",
+)
+async def post_check(body: CheckRequest, caller: PrincipalDep, runtime: RuntimeDep) -> CheckAnswer:
+    request = DisbursementRequested(disbursement_id="check", **body.model_dump())
+    async with runtime.sessions() as session:
+        store = runtime.event_store(session)
+        ledger = await read_ledger(store, body.member_id, body.business_date.year)
+        if ledger is None or not caller.can_reach(ledger.base_union or ""):
+            raise NotFound(f"no {body.business_date.year} ledger for member {body.member_id}")
+        decision = await check(runtime.context, store, request)
+    event = decision.event
+    return CheckAnswer(
+        allowed=decision.status == "reserved",
+        benefit=event.benefit,
+        amount_fen=event.amount_fen,
+        clause=event.clause,
+        policy_version=event.policy_version,
+        reason=getattr(event, "reason", None),
+        remaining_fen=getattr(event, "remaining_fen", None),
+        remaining_count=getattr(event, "remaining_count", None),
     )

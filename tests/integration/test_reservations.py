@@ -1,0 +1,198 @@
+"""Entitlement decisions on real PostgreSQL and the real broker: caps hold under concurrency and
+redelivery, and every rejection names its clause and what remains."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, date, datetime
+
+from services.disbursements.domain.events import (
+    DisbursementCancelled,
+    DisbursementIssued,
+    DisbursementRequested,
+)
+from services.entitlements.service_layer.handlers import reserve_now
+from shared.envelope import Envelope
+from shared.kafka.producer import make_producer
+from shared.kafka.topics import DISBURSEMENTS_EVENTS, ENTITLEMENTS_EVENTS
+from tests.integration.conftest import OFFICER, Suite, register
+from tests.support import eventually, header, read_topic
+
+DAY = date(2026, 3, 1)
+
+
+async def member_with_ledger(suite: Suite) -> str:
+    member_id = await register(suite)
+    await eventually(lambda: suite.ledger(member_id))
+    return member_id
+
+
+def request(member_id: str, benefit: str, amount_fen: int, **kw: object) -> DisbursementRequested:
+    return DisbursementRequested(
+        disbursement_id=str(kw.get("disbursement_id", f"d-{uuid.uuid4()}")),
+        member_id=member_id,
+        benefit=benefit,
+        amount_fen=amount_fen,
+        business_date=DAY,
+    )
+
+
+async def balance(suite: Suite, member_id: str, benefit: str) -> dict[str, int]:
+    response = await suite.ledger(member_id)
+    assert response is not None
+    return next(b for b in response.json()["benefits"] if b["benefit"] == benefit)
+
+
+async def test_200_concurrent_requests_never_pass_the_cap(suite: Suite) -> None:
+    member_id = await member_with_ledger(suite)
+    runtime = suite.entitlements.runtime
+    decisions = await asyncio.gather(
+        *(
+            reserve_now(runtime.context, runtime, request(member_id, "holiday_gift", 30000))
+            for _ in range(200)
+        )
+    )
+    reserved = [d for d in decisions if d.status == "reserved"]
+    rejected = [d for d in decisions if d.status == "rejected"]
+    assert len(reserved) == 7  # 7 × 300 yuan ≤ 2,200 yuan < 8 × 300 yuan
+    assert len(rejected) == 193
+    assert {d.event.clause for d in rejected} == {"7.holiday"}
+    assert {d.event.remaining_fen for d in rejected} == {220000 - 7 * 30000}
+    line = await balance(suite, member_id, "holiday_gift")
+    assert (line["reserved_fen"], line["remaining_fen"], line["count"]) == (210000, 10000, 7)
+
+
+async def test_count_cap_holds_under_concurrency(suite: Suite) -> None:
+    member_id = await member_with_ledger(suite)
+    runtime = suite.entitlements.runtime
+    decisions = await asyncio.gather(
+        *(
+            reserve_now(runtime.context, runtime, request(member_id, "voucher", 10000))
+            for _ in range(30)
+        )
+    )
+    assert [d.status for d in decisions].count("reserved") == 1
+    refused = next(d for d in decisions if d.status == "rejected")
+    assert refused.event.clause == "1.voucher"
+    assert "at most 1" in refused.event.reason  # type: ignore[attr-defined]
+
+
+async def test_asked_twice_the_same_answer_once(suite: Suite) -> None:
+    member_id = await member_with_ledger(suite)
+    runtime = suite.entitlements.runtime
+    ask = request(member_id, "culture_sports", 40000)
+    first = await reserve_now(runtime.context, runtime, ask)
+    again = await reserve_now(runtime.context, runtime, ask)
+    assert first.status == again.status == "reserved"
+    assert first.event == again.event
+    assert (await balance(suite, member_id, "culture_sports"))["reserved_fen"] == 40000
+
+
+async def test_birthday_gift_before_the_birthday_is_refused_with_its_clause(suite: Suite) -> None:
+    member_id = await member_with_ledger(suite)
+    runtime = suite.entitlements.runtime
+    decision = await reserve_now(
+        runtime.context, runtime, request(member_id, "birthday_gift", 50000)
+    )
+    assert decision.status == "rejected"
+    assert decision.event.clause == "7.birthday"
+
+
+async def test_unknown_member_is_rejected_not_lost(suite: Suite) -> None:
+    runtime = suite.entitlements.runtime
+    decision = await reserve_now(runtime.context, runtime, request("m-nobody", "voucher", 100))
+    assert decision.status == "rejected"
+    assert "no 2026 ledger" in decision.event.reason  # type: ignore[attr-defined]
+
+
+async def test_check_answers_without_reserving(suite: Suite) -> None:
+    member_id = await member_with_ledger(suite)
+    body = {
+        "member_id": member_id,
+        "benefit": "culture_tourism_product",
+        "amount_fen": 30001,
+        "business_date": DAY.isoformat(),
+    }
+    client = suite.entitlements.client
+    answer = (await client.post("/v1/checks", json=body, headers=OFFICER)).json()
+    assert answer["allowed"] is False
+    assert (answer["clause"], answer["remaining_fen"]) == ("4.culture-tourism", 30000)
+    body["amount_fen"] = 30000
+    answer = (await client.post("/v1/checks", json=body, headers=OFFICER)).json()
+    assert answer["allowed"] is True
+    assert (await balance(suite, member_id, "culture_tourism_product"))["reserved_fen"] == 0
+
+
+async def test_saga_over_kafka_redelivery_issue_and_cancel(suite: Suite) -> None:
+    member_id = await member_with_ledger(suite)
+    bootstrap = suite.entitlements.runtime.settings.kafka_bootstrap_servers
+    issued = request(member_id, "holiday_gift", 100000)
+    cancelled = request(member_id, "holiday_gift", 50000)
+
+    def envelope(event: object) -> Envelope:
+        return Envelope.wrap(
+            event,  # type: ignore[arg-type]
+            source="/jinhui/disbursements",
+            time=datetime.now(UTC),
+            partition_key=member_id,
+        )
+
+    asked = envelope(issued)
+    producer = make_producer(bootstrap, "test-disbursements")
+    await producer.start()
+    try:
+
+        async def send(env: Envelope) -> None:
+            key, value, headers = env.to_kafka()
+            await (await producer.send(DISBURSEMENTS_EVENTS, key=key, value=value, headers=headers))
+
+        for env in (asked, asked, asked, envelope(issued), envelope(cancelled)):
+            await send(env)  # the same message 3×, then a re-sent request with a new id
+
+        async def reserved_both() -> bool:
+            return (await balance(suite, member_id, "holiday_gift"))["reserved_fen"] == 150000
+
+        await eventually(reserved_both)
+        await send(
+            envelope(
+                DisbursementIssued(
+                    disbursement_id=issued.disbursement_id, member_id=member_id, business_date=DAY
+                )
+            )
+        )
+        await send(
+            envelope(
+                DisbursementCancelled(
+                    disbursement_id=cancelled.disbursement_id,
+                    member_id=member_id,
+                    year=2026,
+                    reason="member declined",
+                )
+            )
+        )
+
+        async def settled() -> dict[str, int] | None:
+            line = await balance(suite, member_id, "holiday_gift")
+            return line if line["reserved_fen"] == 0 else None
+
+        line = await eventually(settled)
+    finally:
+        await producer.stop()
+    assert (line["used_fen"], line["remaining_fen"], line["count"]) == (100000, 120000, 1)
+
+    def answers_for(records: list) -> list:  # type: ignore[type-arg]
+        return [r for r in records if r.key == member_id.encode()]
+
+    records = await read_topic(
+        bootstrap, ENTITLEMENTS_EVENTS, until=lambda rs: len(answers_for(rs)) >= 4
+    )
+    types = sorted(header(r, "ce_type") or "" for r in answers_for(records))
+    assert types == sorted(
+        [
+            "jinhui.entitlements.EntitlementReserved",
+            "jinhui.entitlements.EntitlementReserved",
+            "jinhui.entitlements.ReservationCommitted",
+            "jinhui.entitlements.ReservationReleased",
+        ]
+    )
