@@ -152,24 +152,7 @@ def build_runtime(
         batch_size=settings.outbox_batch_size,
         poll_interval_s=settings.outbox_poll_interval_s,
     )
-    consumers = [
-        ConsumerRunner(
-            group_id=s.group_id,
-            topics=s.topics,
-            handlers=s.handlers,
-            sessions=sessions,
-            tables=tables,
-            store_factory=lambda session: EventStore(
-                session, tables, source=f"/jinhui/{service}", clock=clock
-            ),
-            bootstrap_servers=settings.kafka_bootstrap_servers,
-            dlq_producer=producer,
-            session_timeout_ms=settings.kafka_session_timeout_ms,
-            heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
-        )
-        for s in subscriptions
-    ]
-    return Runtime(
+    runtime = Runtime(
         service=service,
         settings=settings,
         clock=clock,
@@ -178,8 +161,23 @@ def build_runtime(
         sessions=sessions,
         producer=producer,
         relay=relay,
-        consumers=consumers,
     )
+    runtime.consumers = [
+        ConsumerRunner(
+            group_id=s.group_id,
+            topics=s.topics,
+            handlers=s.handlers,
+            sessions=sessions,
+            tables=tables,
+            store_factory=runtime.event_store,
+            bootstrap_servers=settings.kafka_bootstrap_servers,
+            dlq_producer=producer,
+            session_timeout_ms=settings.kafka_session_timeout_ms,
+            heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
+        )
+        for s in subscriptions
+    ]
+    return runtime
 
 
 def runtime_lifespan(build: Callable[[], Runtime]) -> Callable[[FastAPI], AsyncIterator[None]]:
