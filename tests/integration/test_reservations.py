@@ -12,6 +12,7 @@ from services.disbursements.domain.events import (
     DisbursementIssued,
     DisbursementRequested,
 )
+from services.entitlements.domain.ledger import Decision
 from services.entitlements.service_layer.handlers import reserve_now
 from shared.envelope import Envelope
 from shared.kafka.producer import make_producer
@@ -38,6 +39,19 @@ def request(member_id: str, benefit: str, amount_fen: int, **kw: object) -> Disb
     )
 
 
+async def reserve_many(
+    suite: Suite, member_id: str, benefit: str, amount_fen: int, times: int
+) -> list[Decision]:
+    """Distinct requests, all at once, each in its own unit of work."""
+    runtime = suite.entitlements.runtime
+    return await asyncio.gather(
+        *(
+            reserve_now(runtime.context, runtime, request(member_id, benefit, amount_fen))
+            for _ in range(times)
+        )
+    )
+
+
 async def balance(suite: Suite, member_id: str, benefit: str) -> dict[str, int]:
     response = await suite.ledger(member_id)
     assert response is not None
@@ -46,13 +60,7 @@ async def balance(suite: Suite, member_id: str, benefit: str) -> dict[str, int]:
 
 async def test_200_concurrent_requests_never_pass_the_cap(suite: Suite) -> None:
     member_id = await member_with_ledger(suite)
-    runtime = suite.entitlements.runtime
-    decisions = await asyncio.gather(
-        *(
-            reserve_now(runtime.context, runtime, request(member_id, "holiday_gift", 30000))
-            for _ in range(200)
-        )
-    )
+    decisions = await reserve_many(suite, member_id, "holiday_gift", 30000, times=200)
     reserved = [d for d in decisions if d.status == "reserved"]
     rejected = [d for d in decisions if d.status == "rejected"]
     assert len(reserved) == 7  # 7 × 300 yuan ≤ 2,200 yuan < 8 × 300 yuan
@@ -65,13 +73,7 @@ async def test_200_concurrent_requests_never_pass_the_cap(suite: Suite) -> None:
 
 async def test_count_cap_holds_under_concurrency(suite: Suite) -> None:
     member_id = await member_with_ledger(suite)
-    runtime = suite.entitlements.runtime
-    decisions = await asyncio.gather(
-        *(
-            reserve_now(runtime.context, runtime, request(member_id, "voucher", 10000))
-            for _ in range(30)
-        )
-    )
+    decisions = await reserve_many(suite, member_id, "voucher", 10000, times=30)
     assert [d.status for d in decisions].count("reserved") == 1
     refused = next(d for d in decisions if d.status == "rejected")
     assert refused.event.clause == "1.voucher"

@@ -37,10 +37,6 @@ class BenefitBalance:
             return None
         return self.cap_fen - self.used_fen - self.reserved_fen
 
-    @property
-    def remaining_count(self) -> int | None:
-        return None if self.max_count is None else self.max_count - self.count
-
 
 @dataclass(frozen=True)
 class Decision:
@@ -207,8 +203,7 @@ class MemberLedger(Aggregate):
         decision = self.decisions.get(disbursement_id)
         if decision is None or decision.status != "reserved":
             return
-        fields = _carry(decision.event)
-        self._record(ReservationCommitted(**fields))
+        self._record(ReservationCommitted(**_carry(decision.event)))
 
     def release(self, disbursement_id: str, reason: str) -> None:
         decision = self.decisions.get(disbursement_id)

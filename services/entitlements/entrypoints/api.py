@@ -98,11 +98,12 @@ class CheckAnswer(BaseModel):
 async def post_check(body: CheckRequest, caller: PrincipalDep, runtime: RuntimeDep) -> CheckAnswer:
     request = DisbursementRequested(disbursement_id="check", **body.model_dump())
     async with runtime.sessions() as session:
-        store = runtime.event_store(session)
-        ledger = await read_ledger(store, body.member_id, body.business_date.year)
-        if ledger is None or not caller.can_reach(ledger.base_union or ""):
-            raise NotFound(f"no {body.business_date.year} ledger for member {body.member_id}")
-        decision = await check(runtime.context, store, request)
+        ledger = await read_ledger(
+            runtime.event_store(session), body.member_id, body.business_date.year
+        )
+    if ledger is None or not caller.can_reach(ledger.base_union or ""):
+        raise NotFound(f"no {body.business_date.year} ledger for member {body.member_id}")
+    decision = check(runtime.context, ledger, request)
     event = decision.event
     return CheckAnswer(
         allowed=decision.status == "reserved",

@@ -11,7 +11,7 @@ from services.entitlements.domain.ledger import Decision, MemberLedger, ledger_i
 from services.entitlements.domain.policy import PolicyBook
 from services.members.domain.events import MemberRegistered
 from shared.clock import Clock, business_date
-from shared.errors import ConcurrencyConflict, InvalidInput, NotFound
+from shared.errors import ConcurrencyConflict, InvalidInput
 from shared.eventstore.store import EventStore
 from shared.runtime import Runtime
 from shared.telemetry.metrics import DECISIONS
@@ -137,19 +137,14 @@ async def reserve_now(
             continue
 
 
-async def check(
-    ctx: EntitlementsContext, store: EventStore, request: DisbursementRequested
+def check(
+    ctx: EntitlementsContext, ledger: MemberLedger, request: DisbursementRequested
 ) -> Decision:
-    """Would this be allowed now? Decides on a copy of the ledger and records nothing."""
-    ledger = await ledger_repository(store).get(
-        ledger_id(request.member_id, request.business_date.year)
-    )
+    """Would this be allowed now? Decides on the loaded ledger, which is never saved."""
     try:
         policy = ctx.policies.in_force(request.business_date)
     except LookupError as exc:
         raise InvalidInput(str(exc), field="business_date") from None
-    if ledger is None:
-        raise NotFound(f"no {request.business_date.year} ledger for member {request.member_id}")
     return ledger.reserve(
         disbursement_id=f"check-{request.disbursement_id}",
         benefit=request.benefit,
