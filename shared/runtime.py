@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -56,6 +56,8 @@ class Runtime:
     consumers: list[ConsumerRunner] = field(default_factory=list)
     extra_workers: list[Callable[[], object]] = field(default_factory=list)
     context: Any = None  # the service's own handler context (policies, settings of its domain)
+    on_start: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    services: dict[str, Any] = field(default_factory=dict)  # named parts (schedulers) for tools
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _producer_ready: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -63,6 +65,8 @@ class Runtime:
         return EventStore(session, self.tables, source=f"/jinhui/{self.service}", clock=self.clock)
 
     async def start(self) -> None:
+        for hook in self.on_start:
+            await hook()
         self._tasks.append(
             asyncio.create_task(self._connect_producer(), name=f"{self.service}-producer")
         )

@@ -9,6 +9,13 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_JWT_SECRET = "jinhui-dev-secret-not-for-production-use-0000"
 SAFE_ENVIRONMENTS = {"dev", "test"}
+_DEV_VALUES = {DEV_JWT_SECRET}
+
+
+def dev_secret(value: str) -> str:
+    """Declare a development default, so that it is refused outside dev and test."""
+    _DEV_VALUES.add(value)
+    return value
 
 
 class ServiceSettings(BaseSettings):
@@ -60,7 +67,7 @@ class ServiceSettings(BaseSettings):
 
 
 def unsafe_secret(value: str) -> str | None:
-    if value == DEV_JWT_SECRET or ("dev" in value.lower() and len(value) < 48):
+    if value in _DEV_VALUES or ("dev" in value.lower() and len(value) < 48):
         return "it is a development value"
     if len(value) < 32:
         return "shorter than 32 characters"

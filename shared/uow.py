@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from types import TracebackType
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -37,3 +38,15 @@ class UnitOfWork:
                 await self.session.rollback()
         finally:
             await self.session.close()
+
+
+class Transaction(Protocol):
+    """An open transaction and the event store in it: a `UnitOfWork` inside its `async with`,
+    or a consumer's `HandlerContext`. Command handlers take this, so the API and the Kafka
+    consumers run the same code."""
+
+    @property
+    def session(self) -> AsyncSession: ...
+
+    @property
+    def events(self) -> EventStore: ...

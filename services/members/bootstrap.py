@@ -2,16 +2,45 @@
 
 from __future__ import annotations
 
+import logging
+
+from services.members.adapters.orgs import read_tree_file, save_units, stored_kinds
 from services.members.adapters.tables import event_tables
+from services.members.adapters.vault import IdentityVault
+from services.members.entrypoints.hr_consumer import hr_events
+from services.members.service_layer.birthdays import BirthdayScheduler
+from services.members.service_layer.handlers import MembersContext
 from services.members.settings import MembersSettings
 from shared.clock import Clock, SystemClock
 from shared.runtime import Runtime, build_runtime
 
+log = logging.getLogger(__name__)
+
 
 def bootstrap(settings: MembersSettings | None = None, clock: Clock | None = None) -> Runtime:
-    return build_runtime(
+    settings = settings or MembersSettings()
+    clock = clock or SystemClock()
+    ctx = MembersContext(vault=IdentityVault.from_settings(settings), clock=clock)
+    runtime = build_runtime(
         service="members",
-        settings=settings or MembersSettings(),
-        clock=clock or SystemClock(),
+        settings=settings,
+        clock=clock,
         tables=event_tables,
+        subscriptions=[hr_events(ctx)],
     )
+    runtime.context = ctx
+    runtime.on_start.append(lambda: seed_org_tree(runtime, settings))
+    scheduler = BirthdayScheduler(runtime, settings.birthday_scan_interval_s)
+    runtime.extra_workers.append(scheduler.run)
+    runtime.services["birthdays"] = scheduler
+    return runtime
+
+
+async def seed_org_tree(runtime: Runtime, settings: MembersSettings) -> None:
+    """Units of the bundled tree that are not stored yet; stored ones are never overwritten."""
+    async with runtime.sessions() as session, session.begin():
+        stored = await stored_kinds(session)
+        units = [u for u in read_tree_file(settings.org_tree_file) if u.path not in stored]
+        written = await save_units(session, units, overwrite=False)
+    if written:
+        log.info("org tree seeded", extra={"units": written})

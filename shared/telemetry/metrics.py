@@ -38,3 +38,12 @@ CONSUMER_RETRIES = Counter(
 DECISIONS = Counter(
     "jinhui_decisions_total", "Entitlement decisions by outcome and clause", ["outcome", "clause"]
 )
+HR_EVENTS_APPLIED = Counter(
+    "jinhui_hr_events_total",
+    "HR events handled by the members service, by type and outcome (applied, duplicate, parked)",
+    ["type", "outcome"],
+)
+BIRTHDAYS_RECORDED = Counter(
+    "jinhui_birthdays_recorded_total", "BirthdayReached events recorded by the scheduler"
+)
+ROSTER_ROWS = Counter("jinhui_roster_rows_total", "Roster import rows by outcome", ["outcome"])

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date
@@ -9,6 +10,7 @@ import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from services.members.domain.identity import compose_id_number
 from shared.auth import Role
 from shared.clock import FixedClock
 from shared.db.engine import create_engine, create_sessions, ensure_database, with_database
@@ -77,6 +79,7 @@ async def infra(stack: Stack) -> AsyncIterator[Infra]:
 
 
 UNION = "shanxi/taiyuan/xiaodian/bu-0001"
+_SEQUENCE = itertools.count(1)
 HR = bearer(Role.HR_INTEGRATION, org=UNION)
 OFFICER = bearer(Role.FINANCE_OFFICER, org=UNION)
 
@@ -91,10 +94,13 @@ class Suite:
 
     @staticmethod
     def new_member(**overrides: object) -> dict[str, object]:
+        """A valid registration; the ID number is new each time and matches the birth date."""
+        born = date.fromisoformat(str(overrides.get("birth_date", "1990-03-07")))
         return {
             "base_union": UNION,
             "name": "王芳",
-            "birth_date": "1990-03-07",
+            "id_number": compose_id_number("140105", born, next(_SEQUENCE)),
+            "birth_date": born.isoformat(),
             "join_date": "2015-07-01",
             **overrides,
         }

@@ -65,11 +65,11 @@ async def test_hr_cannot_register_into_another_union(suite: Suite) -> None:
 
 async def test_invalid_request_names_the_field_without_echoing_it(suite: Suite) -> None:
     response = await suite.members.client.post(
-        "/v1/members", json=suite.new_member(birth_date="110101199003071234"), headers=HR
+        "/v1/members", json=suite.new_member(join_date="110101199003071234"), headers=HR
     )
     assert response.status_code == 422
     problem = response.json()
-    assert [e["field"] for e in problem["errors"]] == ["birth_date"]
+    assert [e["field"] for e in problem["errors"]] == ["join_date"]
     assert "110101199003071234" not in response.text
 
 

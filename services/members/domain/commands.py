@@ -1,22 +1,87 @@
-"""Commands the member registry accepts (imperative, validated at the edge)."""
+"""Commands the member registry accepts (imperative, validated at the edge).
+
+ID numbers and phones are `SecretStr`: they never show in a repr, a log line or a traceback.
+"""
 
 from __future__ import annotations
 
 from datetime import date
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from services.members.domain.events import EmploymentForm
+from services.members.domain.events import EmploymentForm, EndReason
+from services.members.domain.identity import Sex
 
 
-class RegisterMember(BaseModel):
+class Command(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+
+class RegisterMember(Command):
     base_union: str = Field(description="Org path of the member's base union")
     name: str = Field(min_length=1, max_length=100)
-    birth_date: date
+    id_number: SecretStr = Field(description="Resident ID number, 18 characters (GB 11643)")
+    phone: SecretStr | None = Field(default=None, description="Mobile number")
+    birth_date: date | None = Field(
+        default=None, description="Optional; must match the ID number when given"
+    )
+    sex: Sex | None = Field(default=None, description="Optional; must match the ID number")
     join_date: date
     employment_form: EmploymentForm = EmploymentForm.STANDARD
-    migrant_worker: bool = False
+    migrant_worker: bool = Field(default=False, description="农民工")
     ethnic_minority: bool = False
-    martyr_family: bool = False
+    martyr_family: bool = Field(default=False, description="Family of a revolutionary martyr")
+    spouse_member_id: str | None = Field(
+        default=None, description="The spouse's member id, when the spouse is also a member"
+    )
+    employee_number: str | None = Field(default=None, max_length=64)
+
+
+class LinkSpouse(Command):
+    spouse_member_id: str
+
+
+class RecordChildBirth(Command):
+    birth_date: date
+    birth_order: int = Field(ge=1, description="1, 2, 3…; 3 and above count as third or later")
+    within_policy: bool = Field(description="Born within the family-planning policy")
+    other_parent_member_id: str | None = None
+
+    @property
+    def order(self) -> int:
+        return min(self.birth_order, 3)
+
+
+class RegisterNewEmploymentForm(Command):
+    employment_form: EmploymentForm
+    registered_on: date
+    platform: str | None = Field(default=None, max_length=100)
+
+
+class EndNewEmploymentForm(Command):
+    ended_on: date
+
+
+class TransferMember(Command):
+    to_union: str
+    effective_date: date
+
+
+class CorrectMemberDetails(Command):
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+    id_number: SecretStr | None = None
+    phone: SecretStr | None = None
+    migrant_worker: bool | None = None
+    ethnic_minority: bool | None = None
+    martyr_family: bool | None = None
+    employee_number: str | None = Field(default=None, max_length=64)
+
+
+class EndMembership(Command):
+    reason: EndReason
+    effective_date: date
+
+
+class RejoinMember(Command):
+    base_union: str | None = Field(default=None, description="Defaults to the last base union")
+    join_date: date

@@ -1,51 +1,323 @@
-"""HTTP API of the member registry. Routers stay thin: request → command → handler."""
+"""HTTP API of the member registry. Routers stay thin: request → command → handler.
+
+Everyone authenticated may read within their part of the union tree; HR integrations and
+administrators change the registry. A member outside the caller's subtree is a 404.
+"""
 
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
 
-from services.members.adapters.repository import read_member
-from services.members.domain.commands import RegisterMember
-from services.members.service_layer import handlers
-from shared.auth import PrincipalDep
-from shared.errors import NotFound
+from services.members.adapters.orgs import require_base_union
+from services.members.adapters.repository import search_query
+from services.members.adapters.tables import members
+from services.members.domain.commands import (
+    CorrectMemberDetails,
+    EndMembership,
+    LinkSpouse,
+    RecordChildBirth,
+    RegisterMember,
+    RegisterNewEmploymentForm,
+    RejoinMember,
+    TransferMember,
+)
+from services.members.domain.events import EmploymentForm
+from services.members.entrypoints.deps import MembersContextDep
+from services.members.service_layer import handlers, views
+from services.members.service_layer.roster import import_roster
+from shared.auth import Principal, PrincipalDep, Role, parse_org
+from shared.clock import business_date
+from shared.errors import InvalidInput
 from shared.http.deps import RuntimeDep
+from shared.runtime import Runtime
 from shared.uow import UnitOfWork
 
 router = APIRouter(prefix="/v1/members", tags=["members"])
+WRITERS = (Role.HR_INTEGRATION, Role.ADMIN)
 
 
 class MemberCreated(BaseModel):
     member_id: str
 
 
-class MemberView(BaseModel):
-    member_id: str
-    base_union: str
-    name: str
-    birth_date: date
-    join_date: date
-    employment_form: str
-    migrant_worker: bool
-    ethnic_minority: bool
-    martyr_family: bool
-    status: str
+class ChildRecorded(BaseModel):
+    child_id: str
+    created: bool
+
+
+class MemberPage(BaseModel):
+    items: list[views.MemberSummary]
+    next_after: str | None
+
+
+class RowResultView(BaseModel):
+    row: int
+    status: Literal["created", "already_member", "rejected"]
+    member_id: str | None
+    reason: str | None
+
+
+class ImportReportView(BaseModel):
+    union: str
+    created: int
+    already_member: int
+    rejected: int
+    rows: list[RowResultView]
+
+
+async def _writable(runtime: Runtime, caller: Principal, member_id: str) -> None:
+    caller.require(*WRITERS)
+    async with runtime.sessions() as session:
+        await views.require_reachable(session, caller, member_id)
+
+
+async def _view(
+    runtime: Runtime, ctx: MembersContextDep, caller: Principal, member_id: str
+) -> views.MemberView:
+    async with runtime.sessions() as session:
+        return await views.member_view(session, ctx.vault, caller, member_id)
 
 
 @router.post("", status_code=201, response_model=MemberCreated, summary="Register a member")
-async def register(cmd: RegisterMember, caller: PrincipalDep, runtime: RuntimeDep) -> MemberCreated:
-    member_id = await handlers.register_member(cmd, UnitOfWork(runtime), caller)
+async def register(
+    cmd: RegisterMember,
+    caller: PrincipalDep,
+    runtime: RuntimeDep,
+    ctx: MembersContextDep,
+    response: Response,
+) -> MemberCreated:
+    """409 with `member_id` when the ID number is already registered."""
+    caller.require(*WRITERS)
+    caller.require_org(parse_org(cmd.base_union))
+    async with UnitOfWork(runtime) as uow:
+        member_id = await handlers.register_member(ctx, uow, cmd, caller.subject)
+    response.headers["Location"] = f"/v1/members/{member_id}"
     return MemberCreated(member_id=member_id)
 
 
-@router.get("/{member_id}", response_model=MemberView, summary="A member's registry entry")
-async def get_member(member_id: str, caller: PrincipalDep, runtime: RuntimeDep) -> MemberView:
+@router.get("", response_model=MemberPage, summary="Search members in the caller's subtree")
+async def search(
+    caller: PrincipalDep,
+    runtime: RuntimeDep,
+    base_union: str | None = None,
+    name: Annotated[str | None, Query(max_length=100)] = None,
+    employment_form: EmploymentForm | None = None,
+    birthday_month: Annotated[int | None, Query(ge=1, le=12)] = None,
+    status: Literal["active", "ended"] | None = None,
+    after: Annotated[str | None, Query(description="next_after of the previous page")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> MemberPage:
+    """Always within the caller's subtree; `base_union` narrows it further (any level)."""
+    query = search_query(
+        within=caller.org,
+        base_union=parse_org(base_union) if base_union else None,
+        name=name,
+        employment_form=employment_form.value if employment_form else None,
+        birthday_month=birthday_month,
+        status=status,
+    )
+    if after:
+        query = query.where(members.c.member_id > after)
+    query = query.order_by(members.c.member_id).limit(limit + 1)
     async with runtime.sessions() as session:
-        row = await read_member(session, member_id)
-    # 404 rather than 403 outside the caller's subtree: existence is not disclosed.
-    if row is None or not caller.can_reach(row["base_union"]):
-        raise NotFound(f"no member {member_id}")
-    return MemberView(**row)
+        rows = (await session.execute(query)).mappings().all()
+    items = [views.MemberSummary.model_validate(dict(r)) for r in rows[:limit]]
+    return MemberPage(items=items, next_after=items[-1].member_id if len(rows) > limit else None)
+
+
+@router.post(
+    "/imports",
+    response_model=ImportReportView,
+    summary="Import a base union's roster (CSV, UTF-8)",
+    openapi_extra={
+        "requestBody": {"content": {"text/csv": {"schema": {"type": "string"}}}, "required": True}
+    },
+)
+async def import_csv(
+    request: Request,
+    caller: PrincipalDep,
+    runtime: RuntimeDep,
+    ctx: MembersContextDep,
+    union: Annotated[str, Query(description="Org path of the base union")],
+    first_row: Annotated[int, Query(ge=1, description="Number of the body's first data row")] = 1,
+) -> ImportReportView:
+    """Each row is created, found already a member, or rejected with the reason."""
+    caller.require(*WRITERS)
+    base_union = parse_org(union)
+    caller.require_org(base_union)
+    try:
+        text = (await request.body()).decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInput("the file is not UTF-8 (save it as CSV UTF-8)", field="file") from None
+    async with UnitOfWork(runtime) as uow:
+        await require_base_union(uow.session, base_union, field="union")
+        report = await import_roster(ctx, uow, text, base_union, caller.subject, first_row)
+    return ImportReportView(
+        union=base_union,
+        created=report.count("created"),
+        already_member=report.count("already_member"),
+        rejected=report.count("rejected"),
+        rows=[RowResultView(**vars(r)) for r in report.results],
+    )
+
+
+@router.get("/{member_id}", response_model=views.MemberView, summary="A member's registry entry")
+async def get_member(
+    member_id: str, caller: PrincipalDep, runtime: RuntimeDep, ctx: MembersContextDep
+) -> views.MemberView:
+    return await _view(runtime, ctx, caller, member_id)
+
+
+@router.patch("/{member_id}", response_model=views.MemberView, summary="Correct a member's details")
+async def correct(
+    member_id: str,
+    cmd: CorrectMemberDetails,
+    caller: PrincipalDep,
+    runtime: RuntimeDep,
+    ctx: MembersContextDep,
+) -> views.MemberView:
+    await _writable(runtime, caller, member_id)
+    async with UnitOfWork(runtime) as uow:
+        await handlers.correct_member(ctx, uow, member_id, cmd, caller.subject)
+    return await _view(runtime, ctx, caller, member_id)
+
+
+@router.put("/{member_id}/spouse", response_model=views.MemberView, summary="Link the spouse")
+async def link_spouse(
+    member_id: str,
+    cmd: LinkSpouse,
+    caller: PrincipalDep,
+    runtime: RuntimeDep,
+    ctx: MembersContextDep,
+) -> views.MemberView:
+    """Both members are linked to each other; the spouse may belong to another union."""
+    await _writable(runtime, caller, member_id)
+    async with UnitOfWork(runtime) as uow:
+        await handlers.link_spouses(uow, member_id, cmd.spouse_member_id, caller.subject)
+    return await _view(runtime, ctx, caller, member_id)
+
+
+@router.post(
+    "/{member_id}/births", status_code=201, response_model=ChildRecorded, summary="Record a birth"
+)
+async def record_birth(
+    member_id: str,
+    cmd: RecordChildBirth,
+    caller: PrincipalDep,
+    runtime: RuntimeDep,
+    ctx: MembersContextDep,
+    response: Response,
+) -> ChildRecorded:
+    """Recorded on both parents when the other parent is a member. The same child reported
+    again (same birth date and order) answers 200 with the child's existing id."""
+    await _writable(runtime, caller, member_id)
+    async with UnitOfWork(runtime) as uow:
+        child_id, created = await handlers.record_birth(ctx, uow, member_id, cmd, caller.subject)
+    if not created:
+        response.status_code = 200
+    return ChildRecorded(child_id=child_id, created=created)
+
+
+@router.put(
+    "/{member_id}/new-employment-form",
+    response_model=views.MemberView,
+    summary="Register the member in a new employment form",
+)
+async def register_nef(
+    member_id: str,
+    cmd: RegisterNewEmploymentForm,
+    caller: PrincipalDep,
+    runtime: RuntimeDep,
+    ctx: MembersContextDep,
+) -> views.MemberView:
+    await _writable(runtime, caller, member_id)
+    async with UnitOfWork(runtime) as uow:
+        await handlers.register_new_employment_form(uow, member_id, cmd, caller.subject)
+    return await _view(runtime, ctx, caller, member_id)
+
+
+@router.delete(
+    "/{member_id}/new-employment-form",
+    response_model=views.MemberView,
+    summary="Record the member's return to standard employment",
+)
+async def end_nef(
+    member_id: str,
+    caller: PrincipalDep,
+    runtime: RuntimeDep,
+    ctx: MembersContextDep,
+    ended_on: date | None = None,
+) -> views.MemberView:
+    await _writable(runtime, caller, member_id)
+    async with UnitOfWork(runtime) as uow:
+        await handlers.end_new_employment_form(
+            uow, member_id, ended_on or business_date(runtime.clock), caller.subject
+        )
+    return await _view(runtime, ctx, caller, member_id)
+
+
+@router.post(
+    "/{member_id}/transfers",
+    response_model=views.MemberView,
+    summary="Transfer the member to another base union",
+)
+async def transfer(
+    member_id: str,
+    cmd: TransferMember,
+    caller: PrincipalDep,
+    runtime: RuntimeDep,
+    ctx: MembersContextDep,
+) -> views.MemberView:
+    """The caller must reach both unions. Ledgers are kept per member, so they follow."""
+    await _writable(runtime, caller, member_id)
+    caller.require_org(parse_org(cmd.to_union))
+    async with UnitOfWork(runtime) as uow:
+        await handlers.transfer_member(uow, member_id, cmd, caller.subject)
+    return await _view(runtime, ctx, caller, member_id)
+
+
+@router.post("/{member_id}/end", response_model=views.MemberView, summary="End the membership")
+async def end(
+    member_id: str,
+    cmd: EndMembership,
+    caller: PrincipalDep,
+    runtime: RuntimeDep,
+    ctx: MembersContextDep,
+) -> views.MemberView:
+    await _writable(runtime, caller, member_id)
+    async with UnitOfWork(runtime) as uow:
+        await handlers.end_membership(uow, member_id, cmd, caller.subject)
+    return await _view(runtime, ctx, caller, member_id)
+
+
+@router.post("/{member_id}/rejoin", response_model=views.MemberView, summary="Re-join the union")
+async def rejoin(
+    member_id: str,
+    cmd: RejoinMember,
+    caller: PrincipalDep,
+    runtime: RuntimeDep,
+    ctx: MembersContextDep,
+) -> views.MemberView:
+    await _writable(runtime, caller, member_id)
+    if cmd.base_union:
+        caller.require_org(parse_org(cmd.base_union))
+    async with UnitOfWork(runtime) as uow:
+        await handlers.rejoin_member(uow, member_id, cmd, caller.subject)
+    return await _view(runtime, ctx, caller, member_id)
+
+
+@router.get(
+    "/{member_id}/events",
+    response_model=list[views.MemberEventView],
+    summary="The member's events, oldest first",
+)
+async def list_events(
+    member_id: str, caller: PrincipalDep, runtime: RuntimeDep
+) -> list[views.MemberEventView]:
+    async with runtime.sessions() as session:
+        await views.require_reachable(session, caller, member_id)
+        return await views.member_events(runtime.event_store(session), member_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from services.members.bootstrap import bootstrap
-from services.members.entrypoints.api import router
+from services.members.entrypoints import api, orgs_api
 from services.members.settings import MembersSettings
 from shared.clock import Clock
 from shared.http import create_service_app
@@ -18,7 +18,7 @@ def create_app(settings: MembersSettings | None = None, clock: Clock | None = No
         title="Jinhui members",
         description="The union's member registry: registration, life events and HR integration.",
         lifespan=runtime_lifespan(lambda: bootstrap(settings, clock)),
-        routers=[router],
+        routers=[api.router, orgs_api.router],
     )
 
 

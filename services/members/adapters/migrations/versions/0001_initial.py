@@ -3,9 +3,9 @@
 Revision ID: 0001
 """
 
+import sqlalchemy as sa
 from alembic import op
 
-from services.members.adapters.tables import members
 from shared.db.event_store_migration import create_event_store_tables, drop_event_store_tables
 
 revision = "0001"
@@ -16,7 +16,31 @@ depends_on = None
 
 def upgrade() -> None:
     create_event_store_tables()
-    members.create(op.get_bind())
+    op.create_table(
+        "members",
+        sa.Column("member_id", sa.String(40), primary_key=True),
+        sa.Column("base_union", sa.String(200), nullable=False),
+        sa.Column("name", sa.String(100), nullable=False),
+        sa.Column("birth_date", sa.Date, nullable=False),
+        sa.Column("join_date", sa.Date, nullable=False),
+        sa.Column("employment_form", sa.String(40), nullable=False),
+        sa.Column("migrant_worker", sa.Boolean, nullable=False),
+        sa.Column("ethnic_minority", sa.Boolean, nullable=False),
+        sa.Column("martyr_family", sa.Boolean, nullable=False),
+        sa.Column("status", sa.String(20), nullable=False, server_default=sa.text("'active'")),
+        sa.Column(
+            "updated_at",
+            sa.DateTime(timezone=True),
+            nullable=False,
+            server_default=sa.text("now()"),
+        ),
+    )
+    op.create_index(
+        "ix_members_base_union",
+        "members",
+        ["base_union"],
+        postgresql_ops={"base_union": "text_pattern_ops"},
+    )
 
 
 def downgrade() -> None:

@@ -1,0 +1,186 @@
+"""Bulk roster import: a base union's member list as CSV, as a spreadsheet exports it.
+
+Headers may be Chinese or English (姓名/name, 身份证号/id_number, 手机号/phone, 入会日期/
+join_date, 就业形态/employment_form, 农民工/migrant_worker, 少数民族/ethnic_minority,
+烈属/martyr_family, 工号/employee_number, 性别/sex, 出生日期/birth_date). Each row runs in its
+own savepoint: a bad row is reported and the others go in. Reasons never repeat the values.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from pydantic import ValidationError
+
+from services.members.domain.commands import RegisterMember
+from services.members.domain.events import EmploymentForm
+from services.members.service_layer.handlers import MembersContext, register_member
+from services.members.service_layer.hr import describe
+from shared.errors import (
+    ConcurrencyConflict,
+    Conflict,
+    DomainError,
+    InvalidInput,
+    describe_validation_error,
+)
+from shared.telemetry.metrics import ROSTER_ROWS
+from shared.uow import Transaction
+
+HEADERS = {
+    "name": ("姓名", "name"),
+    "id_number": ("身份证号", "身份证号码", "公民身份号码", "id_number"),
+    "phone": ("手机号", "手机号码", "手机", "联系电话", "phone"),
+    "join_date": ("入会日期", "入会时间", "join_date"),
+    "employment_form": ("就业形态", "employment_form"),
+    "migrant_worker": ("农民工", "migrant_worker"),
+    "ethnic_minority": ("少数民族", "ethnic_minority"),
+    "martyr_family": ("烈属", "革命烈士家属", "martyr_family"),
+    "employee_number": ("工号", "职工编号", "employee_number"),
+    "sex": ("性别", "sex"),
+    "birth_date": ("出生日期", "birth_date"),
+}
+REQUIRED = ("name", "id_number", "join_date")
+FORMS = {
+    "": EmploymentForm.STANDARD,
+    "标准": EmploymentForm.STANDARD,
+    "普通职工": EmploymentForm.STANDARD,
+    "货车司机": EmploymentForm.TRUCK_DRIVER,
+    "网约车司机": EmploymentForm.RIDE_HAILING_DRIVER,
+    "网约车驾驶员": EmploymentForm.RIDE_HAILING_DRIVER,
+    "快递员": EmploymentForm.COURIER,
+    "快递小哥": EmploymentForm.COURIER,
+    "外卖配送员": EmploymentForm.FOOD_DELIVERY_RIDER,
+    "外卖骑手": EmploymentForm.FOOD_DELIVERY_RIDER,
+    "家政服务员": EmploymentForm.DOMESTIC_SERVICE,
+    **{f.value: f for f in EmploymentForm},
+}
+YES = {"是", "y", "yes", "true", "1", "√"}
+NO = {"否", "n", "no", "false", "0", ""}
+SEXES = {"男": "male", "女": "female", "male": "male", "female": "female"}
+_DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
+
+
+@dataclass
+class RowResult:
+    row: int
+    status: str  # created | already_member | rejected
+    member_id: str | None = None
+    reason: str | None = None
+
+
+@dataclass
+class ImportReport:
+    union: str
+    results: list[RowResult] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        return sum(1 for r in self.results if r.status == status)
+
+
+def read_rows(text: str) -> tuple[dict[str, str], list[dict[str, str]]]:
+    """Map the header to field names; returns (field → header, rows keyed by field)."""
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    try:
+        header = [h.strip() for h in next(reader)]
+    except StopIteration:
+        raise InvalidInput("the file is empty", field="file") from None
+    columns: dict[str, int] = {}
+    for name, aliases in HEADERS.items():
+        for i, h in enumerate(header):
+            if h.lower() in aliases or h in aliases:
+                columns[name] = i
+    missing = [HEADERS[n][0] + "/" + n for n in REQUIRED if n not in columns]
+    if missing:
+        raise InvalidInput(
+            "the header lacks: " + ", ".join(missing), field="file", rule="roster.header"
+        )
+    rows = [
+        {name: (line[i].strip() if i < len(line) else "") for name, i in columns.items()}
+        for line in reader
+        if any(cell.strip() for cell in line)
+    ]
+    return {n: header[i] for n, i in columns.items()}, rows
+
+
+def parse_date(value: str, column: str) -> date:
+    match = _DATE.match(value.strip())
+    try:
+        if match:
+            return date(*(int(g) for g in match.groups()))
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise InvalidInput(f"{column}: not a date (use 2024-05-01)", field=column) from None
+
+
+def _flag(value: str, column: str) -> bool:
+    v = value.strip().lower()
+    if v in YES:
+        return True
+    if v in NO:
+        return False
+    raise InvalidInput(f"{column}: use 是 or 否", field=column)
+
+
+def to_command(row: dict[str, str], union: str) -> RegisterMember:
+    form = FORMS.get(row.get("employment_form", "").strip())
+    if form is None:
+        raise InvalidInput("employment_form: not a known employment form", field="employment_form")
+    sex = row.get("sex", "").strip().lower()
+    if sex and sex not in SEXES:
+        raise InvalidInput("sex: use 男 or 女", field="sex")
+    values: dict[str, Any] = {
+        "base_union": union,
+        "name": row["name"],
+        "id_number": row["id_number"],
+        "phone": row.get("phone") or None,
+        "join_date": parse_date(row["join_date"], "join_date"),
+        "employment_form": form,
+        "migrant_worker": _flag(row.get("migrant_worker", ""), "migrant_worker"),
+        "ethnic_minority": _flag(row.get("ethnic_minority", ""), "ethnic_minority"),
+        "martyr_family": _flag(row.get("martyr_family", ""), "martyr_family"),
+        "employee_number": row.get("employee_number") or None,
+        "sex": SEXES[sex] if sex else None,
+        "birth_date": parse_date(row["birth_date"], "birth_date")
+        if row.get("birth_date")
+        else None,
+    }
+    try:
+        return RegisterMember.model_validate(values)
+    except ValidationError as exc:
+        raise InvalidInput(describe_validation_error(exc), field="row") from None
+
+
+async def import_roster(
+    ctx: MembersContext,
+    tx: Transaction,
+    text: str,
+    union: str,
+    actor: str,
+    first_row: int = 1,
+) -> ImportReport:
+    """Register each row in its own savepoint; the union was checked by the caller."""
+    _, rows = read_rows(text)
+    report = ImportReport(union)
+    for number, row in enumerate(rows, start=first_row):
+        try:
+            async with tx.session.begin_nested():
+                cmd = to_command(row, union)
+                member_id = await register_member(ctx, tx, cmd, actor, known_union=True)
+            result = RowResult(number, "created", member_id)
+        except ConcurrencyConflict:
+            raise
+        except Conflict as exc:
+            if exc.extensions.get("rule") != "member.duplicate-id-number":
+                result = RowResult(number, "rejected", reason=describe(exc))
+            else:
+                result = RowResult(number, "already_member", exc.extensions.get("member_id"))
+        except DomainError as exc:
+            result = RowResult(number, "rejected", reason=describe(exc))
+        ROSTER_ROWS.labels(result.status).inc()
+        report.results.append(result)
+    return report
