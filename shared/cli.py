@@ -141,5 +141,35 @@ def migrate(
     console.print(f"{service}: migrated")
 
 
+@app.command()
+def asyncapi(
+    check: Annotated[
+        bool, typer.Option(help="Fail if the file differs instead of writing")
+    ] = False,
+) -> None:
+    """Write docs/asyncapi.yaml from the event models."""
+    from shared.asyncapi import DOCUMENT, render
+
+    text = render()
+    if check:
+        if not DOCUMENT.exists() or DOCUMENT.read_text(encoding="utf-8") != text:
+            console.print(f"[red]{DOCUMENT} is out of date: run `jinhui asyncapi`")
+            raise typer.Exit(1)
+        console.print(f"{DOCUMENT} matches the models")
+        return
+    DOCUMENT.parent.mkdir(exist_ok=True)
+    DOCUMENT.write_text(text, encoding="utf-8")
+    console.print(f"wrote {DOCUMENT}")
+
+
+def _register_service_commands() -> None:
+    from services.members.entrypoints.cli import members_app, orgs_app
+
+    app.add_typer(members_app, name="members")
+    app.add_typer(orgs_app, name="orgs")
+
+
+_register_service_commands()
+
 if __name__ == "__main__":
     app()

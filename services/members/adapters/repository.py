@@ -208,6 +208,7 @@ def search_query(
     employment_form: str | None,
     birthday_month: int | None,
     status: str | None,
+    employee_number: str | None = None,
 ) -> Select[Any]:
     query = select(members).where(
         (members.c.base_union == within) | members.c.base_union.startswith(within + "/")
@@ -226,6 +227,8 @@ def search_query(
         )
     if status:
         query = query.where(members.c.status == status)
+    if employee_number:
+        query = query.where(members.c.employee_number == employee_number)
     return query
 
 

@@ -108,6 +108,7 @@ async def search(
     employment_form: EmploymentForm | None = None,
     birthday_month: Annotated[int | None, Query(ge=1, le=12)] = None,
     status: Literal["active", "ended"] | None = None,
+    employee_number: Annotated[str | None, Query(max_length=64)] = None,
     after: Annotated[str | None, Query(description="next_after of the previous page")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> MemberPage:
@@ -119,6 +120,7 @@ async def search(
         employment_form=employment_form.value if employment_form else None,
         birthday_month=birthday_month,
         status=status,
+        employee_number=employee_number,
     )
     if after:
         query = query.where(members.c.member_id > after)
