@@ -6,10 +6,12 @@ administrators change the registry. A member outside the caller's subtree is a 4
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel
 
 from services.members.adapters.orgs import require_base_union
@@ -28,6 +30,7 @@ from services.members.domain.commands import (
 from services.members.domain.events import EmploymentForm
 from services.members.entrypoints.deps import MembersContextDep
 from services.members.service_layer import handlers, views
+from services.members.service_layer.handlers import MembersContext
 from services.members.service_layer.roster import import_roster
 from shared.auth import Principal, PrincipalDep, Role, parse_org
 from shared.clock import business_date
@@ -69,17 +72,45 @@ class ImportReportView(BaseModel):
     rows: list[RowResultView]
 
 
-async def _writable(runtime: Runtime, caller: Principal, member_id: str) -> None:
-    caller.require(*WRITERS)
-    async with runtime.sessions() as session:
-        await views.require_reachable(session, caller, member_id)
-
-
 async def _view(
-    runtime: Runtime, ctx: MembersContextDep, caller: Principal, member_id: str
+    runtime: Runtime, ctx: MembersContext, caller: Principal, member_id: str
 ) -> views.MemberView:
     async with runtime.sessions() as session:
         return await views.member_view(session, ctx.vault, caller, member_id)
+
+
+@dataclass(frozen=True)
+class MemberChange:
+    """One change to a member by a writer who can reach them, answered with the member as
+    they are afterwards."""
+
+    runtime: Runtime
+    ctx: MembersContext
+    caller: Principal
+
+    @property
+    def actor(self) -> str:
+        return self.caller.subject
+
+    async def allowed(self, member_id: str) -> None:
+        self.caller.require(*WRITERS)
+        async with self.runtime.sessions() as session:
+            await views.require_reachable(session, self.caller, member_id)
+
+    async def __call__(
+        self, member_id: str, action: Callable[[UnitOfWork], Awaitable[object]]
+    ) -> views.MemberView:
+        await self.allowed(member_id)
+        async with UnitOfWork(self.runtime) as uow:
+            await action(uow)
+        return await _view(self.runtime, self.ctx, self.caller, member_id)
+
+
+def _change(caller: PrincipalDep, runtime: RuntimeDep, ctx: MembersContextDep) -> MemberChange:
+    return MemberChange(runtime, ctx, caller)
+
+
+ChangeDep = Annotated[MemberChange, Depends(_change)]
 
 
 @router.post("", status_code=201, response_model=MemberCreated, summary="Register a member")
@@ -178,29 +209,25 @@ async def get_member(
 async def correct(
     member_id: str,
     cmd: CorrectMemberDetails,
-    caller: PrincipalDep,
-    runtime: RuntimeDep,
-    ctx: MembersContextDep,
+    change: ChangeDep,
 ) -> views.MemberView:
-    await _writable(runtime, caller, member_id)
-    async with UnitOfWork(runtime) as uow:
-        await handlers.correct_member(ctx, uow, member_id, cmd, caller.subject)
-    return await _view(runtime, ctx, caller, member_id)
+    return await change(
+        member_id,
+        lambda uow: handlers.correct_member(change.ctx, uow, member_id, cmd, change.actor),
+    )
 
 
 @router.put("/{member_id}/spouse", response_model=views.MemberView, summary="Link the spouse")
 async def link_spouse(
     member_id: str,
     cmd: LinkSpouse,
-    caller: PrincipalDep,
-    runtime: RuntimeDep,
-    ctx: MembersContextDep,
+    change: ChangeDep,
 ) -> views.MemberView:
     """Both members are linked to each other; the spouse may belong to another union."""
-    await _writable(runtime, caller, member_id)
-    async with UnitOfWork(runtime) as uow:
-        await handlers.link_spouses(uow, member_id, cmd.spouse_member_id, caller.subject)
-    return await _view(runtime, ctx, caller, member_id)
+    return await change(
+        member_id,
+        lambda uow: handlers.link_spouses(uow, member_id, cmd.spouse_member_id, change.actor),
+    )
 
 
 @router.post(
@@ -209,16 +236,16 @@ async def link_spouse(
 async def record_birth(
     member_id: str,
     cmd: RecordChildBirth,
-    caller: PrincipalDep,
-    runtime: RuntimeDep,
-    ctx: MembersContextDep,
+    change: ChangeDep,
     response: Response,
 ) -> ChildRecorded:
     """Recorded on both parents when the other parent is a member. The same child reported
     again (same birth date and order) answers 200 with the child's existing id."""
-    await _writable(runtime, caller, member_id)
-    async with UnitOfWork(runtime) as uow:
-        child_id, created = await handlers.record_birth(ctx, uow, member_id, cmd, caller.subject)
+    await change.allowed(member_id)
+    async with UnitOfWork(change.runtime) as uow:
+        child_id, created = await handlers.record_birth(
+            change.ctx, uow, member_id, cmd, change.actor
+        )
     if not created:
         response.status_code = 200
     return ChildRecorded(child_id=child_id, created=created)
@@ -232,14 +259,12 @@ async def record_birth(
 async def register_nef(
     member_id: str,
     cmd: RegisterNewEmploymentForm,
-    caller: PrincipalDep,
-    runtime: RuntimeDep,
-    ctx: MembersContextDep,
+    change: ChangeDep,
 ) -> views.MemberView:
-    await _writable(runtime, caller, member_id)
-    async with UnitOfWork(runtime) as uow:
-        await handlers.register_new_employment_form(uow, member_id, cmd, caller.subject)
-    return await _view(runtime, ctx, caller, member_id)
+    return await change(
+        member_id,
+        lambda uow: handlers.register_new_employment_form(uow, member_id, cmd, change.actor),
+    )
 
 
 @router.delete(
@@ -249,17 +274,13 @@ async def register_nef(
 )
 async def end_nef(
     member_id: str,
-    caller: PrincipalDep,
-    runtime: RuntimeDep,
-    ctx: MembersContextDep,
+    change: ChangeDep,
     ended_on: date | None = None,
 ) -> views.MemberView:
-    await _writable(runtime, caller, member_id)
-    async with UnitOfWork(runtime) as uow:
-        await handlers.end_new_employment_form(
-            uow, member_id, ended_on or business_date(runtime.clock), caller.subject
-        )
-    return await _view(runtime, ctx, caller, member_id)
+    day = ended_on or business_date(change.runtime.clock)
+    return await change(
+        member_id, lambda uow: handlers.end_new_employment_form(uow, member_id, day, change.actor)
+    )
 
 
 @router.post(
@@ -270,46 +291,37 @@ async def end_nef(
 async def transfer(
     member_id: str,
     cmd: TransferMember,
-    caller: PrincipalDep,
-    runtime: RuntimeDep,
-    ctx: MembersContextDep,
+    change: ChangeDep,
 ) -> views.MemberView:
     """The caller must reach both unions. Ledgers are kept per member, so they follow."""
-    await _writable(runtime, caller, member_id)
-    caller.require_org(parse_org(cmd.to_union))
-    async with UnitOfWork(runtime) as uow:
-        await handlers.transfer_member(uow, member_id, cmd, caller.subject)
-    return await _view(runtime, ctx, caller, member_id)
+    change.caller.require_org(parse_org(cmd.to_union))
+    return await change(
+        member_id, lambda uow: handlers.transfer_member(uow, member_id, cmd, change.actor)
+    )
 
 
 @router.post("/{member_id}/end", response_model=views.MemberView, summary="End the membership")
 async def end(
     member_id: str,
     cmd: EndMembership,
-    caller: PrincipalDep,
-    runtime: RuntimeDep,
-    ctx: MembersContextDep,
+    change: ChangeDep,
 ) -> views.MemberView:
-    await _writable(runtime, caller, member_id)
-    async with UnitOfWork(runtime) as uow:
-        await handlers.end_membership(uow, member_id, cmd, caller.subject)
-    return await _view(runtime, ctx, caller, member_id)
+    return await change(
+        member_id, lambda uow: handlers.end_membership(uow, member_id, cmd, change.actor)
+    )
 
 
 @router.post("/{member_id}/rejoin", response_model=views.MemberView, summary="Re-join the union")
 async def rejoin(
     member_id: str,
     cmd: RejoinMember,
-    caller: PrincipalDep,
-    runtime: RuntimeDep,
-    ctx: MembersContextDep,
+    change: ChangeDep,
 ) -> views.MemberView:
-    await _writable(runtime, caller, member_id)
     if cmd.base_union:
-        caller.require_org(parse_org(cmd.base_union))
-    async with UnitOfWork(runtime) as uow:
-        await handlers.rejoin_member(uow, member_id, cmd, caller.subject)
-    return await _view(runtime, ctx, caller, member_id)
+        change.caller.require_org(parse_org(cmd.base_union))
+    return await change(
+        member_id, lambda uow: handlers.rejoin_member(uow, member_id, cmd, change.actor)
+    )
 
 
 @router.get(
