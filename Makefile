@@ -26,6 +26,7 @@ lint: setup
 
 bench: setup
 	$(BIN)/python bench/outbox_relay.py
+	$(BIN)/python bench/roster_import.py
 
 clean:
 	rm -rf .jinhui

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Generic, TypeVar
 
 from shared.errors import NotFound
 from shared.events import DomainEvent
-from shared.eventstore.store import EventStore
+from shared.eventstore.store import EventStore, StreamAppend
 
 
 class Aggregate:
@@ -72,12 +72,22 @@ class Repository(Generic[A]):
         return self._factory(self.stream_id(aggregate_id))
 
     async def save(self, aggregate: A, metadata: dict[str, str] | None = None) -> None:
-        pending, aggregate.pending = aggregate.pending, []
-        await self._store.append(
-            aggregate.stream_id,
-            aggregate.version,
-            pending,
-            partition_key=aggregate.partition_key(),
-            metadata=metadata,
-        )
-        aggregate.version += len(pending)
+        await self.save_many([aggregate], metadata)
+
+    async def save_many(
+        self, aggregates: Sequence[A], metadata: dict[str, str] | None = None
+    ) -> None:
+        appends = []
+        for aggregate in aggregates:
+            pending, aggregate.pending = aggregate.pending, []
+            appends.append(
+                StreamAppend(
+                    aggregate.stream_id,
+                    aggregate.version,
+                    pending,
+                    aggregate.partition_key(),
+                    metadata,
+                )
+            )
+            aggregate.version += len(pending)
+        await self._store.append_many(appends)

@@ -43,6 +43,17 @@ class StoredEvent:
 
 
 @dataclass(frozen=True)
+class StreamAppend:
+    """Events for one stream, expected to follow `expected_version`."""
+
+    stream_id: str
+    expected_version: int
+    events: Sequence[DomainEvent]
+    partition_key: str | None = None
+    metadata: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
 class RecordedEvent:
     """What `append` wrote: enough to answer the caller without reloading."""
 
@@ -70,59 +81,72 @@ class EventStore:
         partition_key: str | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> list[RecordedEvent]:
-        if not events:
-            return []
+        return await self.append_many(
+            [StreamAppend(stream_id, expected_version, events, partition_key, metadata)]
+        )
+
+    async def append_many(self, appends: Sequence[StreamAppend]) -> list[RecordedEvent]:
+        """Several streams in one round trip per table: for bulk work such as a roster import.
+        Each stream keeps its own version check."""
         now = self._clock.now()
-        recorded = [
-            RecordedEvent(uuid.uuid4(), stream_id, expected_version + i, event)
-            for i, event in enumerate(events, start=1)
+        recorded: list[tuple[RecordedEvent, StreamAppend]] = [
+            (RecordedEvent(uuid.uuid4(), a.stream_id, a.expected_version + i, event), a)
+            for a in appends
+            for i, event in enumerate(a.events, start=1)
         ]
+        if not recorded:
+            return []
         rows = [
             {
                 "event_id": r.event_id,
-                "stream_id": stream_id,
+                "stream_id": r.stream_id,
                 "version": r.version,
                 "event_type": r.event.event_type,
                 "schema_version": r.event.schema_version,
                 "data": r.event.to_data(),
-                "metadata": metadata or {},
+                "metadata": a.metadata or {},
                 "recorded_at": now,
             }
-            for r in recorded
+            for r, a in recorded
         ]
         try:
             await self._session.execute(insert(self._t.events), rows)
         except IntegrityError as exc:
             if "uq_events_stream_version" in str(exc.orig):
+                streams = ", ".join(a.stream_id for a in appends[:3])
                 raise ConcurrencyConflict(
-                    f"stream {stream_id} is no longer at version {expected_version}",
-                    stream=stream_id,
+                    f"stream {streams} is no longer at the version it was read at",
+                    stream=appends[0].stream_id,
                 ) from None
             raise
-        await self._write_outbox(recorded, partition_key, now)
-        return recorded
+        await self._write_outbox(recorded, now)
+        return [r for r, _ in recorded]
 
     async def _write_outbox(
-        self, recorded: list[RecordedEvent], partition_key: str | None, now: datetime
+        self, recorded: list[tuple[RecordedEvent, StreamAppend]], now: datetime
     ) -> None:
-        published = [r for r in recorded if r.event.topic]
+        published = [(r, a) for r, a in recorded if r.event.topic]
         if not published:
             return
-        if partition_key is not None:
+        keys = sorted({a.partition_key for _, a in published if a.partition_key is not None})
+        if keys:
             await self._session.execute(
-                text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
-                {"key": partition_key},
+                text(
+                    "SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) "
+                    "FROM unnest(CAST(:keys AS text[])) AS k"
+                ),
+                {"keys": keys},
             )
         trace_context: dict[str, str] = {}
         propagate.inject(trace_context)
         rows = []
-        for r in published:
+        for r, a in published:
             envelope = Envelope.wrap(
                 r.event,
                 source=self._source,
                 time=now,
                 subject=r.stream_id,
-                partition_key=partition_key,
+                partition_key=a.partition_key,
                 event_id=str(r.event_id),
             )
             _, _value, headers = envelope.to_kafka()
@@ -130,7 +154,7 @@ class EventStore:
                 {
                     "event_id": r.event_id,
                     "topic": r.event.topic,
-                    "key": partition_key,
+                    "key": a.partition_key,
                     "headers": {k: v.decode() for k, v in headers},
                     "payload": envelope.data,
                     "trace_context": trace_context,

@@ -16,9 +16,10 @@ from shared.clock import FixedClock
 from shared.db.engine import create_engine, create_sessions, ensure_database, with_database
 from shared.events import DomainEvent
 from shared.eventstore.tables import EventStoreTables, event_store_tables
+from shared.inprocess import RunningService, running_service
 from shared.kafka.topics import Topic, dlq, ensure_topics
 from shared.localstack import Stack
-from tests.support import RunningService, bearer, running_service
+from tests.support import bearer
 
 RELAY_TOPIC = "test.relay.v1"
 CONSUMER_TOPIC = "test.consumer.v1"

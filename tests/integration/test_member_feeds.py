@@ -21,10 +21,11 @@ from shared.auth import Role
 from shared.clock import FixedClock
 from shared.envelope import Envelope
 from shared.events import DomainEvent
+from shared.inprocess import RunningService, running_service
 from shared.kafka.topics import HR_EMPLOYEES, MEMBERS_EVENTS, dlq
 from shared.localstack import Stack
 from tests.integration.conftest import HR, UNION, Suite, register
-from tests.support import RunningService, bearer, eventually, header, read_topic, running_service
+from tests.support import bearer, eventually, header, read_topic
 
 HR_SOURCE = "/hr/acme-logistics"
 ADMIN = bearer(Role.ADMIN, org="shanxi")

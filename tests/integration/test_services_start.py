@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from shared.inprocess import running_service
 from shared.localstack import SERVICES, Stack
-from tests.support import eventually, running_service
+from tests.support import eventually
 
 
 @pytest.mark.parametrize("name", sorted(SERVICES))

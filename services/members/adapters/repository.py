@@ -6,10 +6,11 @@ The read model is a projection: every event the aggregate records is applied to 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy import Select, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -37,11 +38,29 @@ class MemberRepository(Repository[Member]):
         super().__init__(store, Member, "member")
         self._session = session
 
-    async def save(self, aggregate: Member, metadata: dict[str, str] | None = None) -> None:
-        pending = list(aggregate.pending)
-        await super().save(aggregate, metadata)
+    async def save_many(
+        self, aggregates: Sequence[Member], metadata: dict[str, str] | None = None
+    ) -> None:
+        pending = [e for a in aggregates for e in a.pending]
+        await super().save_many(aggregates, metadata)
+        registrations = [e for e in pending if isinstance(e, MemberRegistered)]
+        if registrations:
+            await insert_new_members(self._session, registrations)
         for event in pending:
-            await project(self._session, event)
+            if not isinstance(event, MemberRegistered):
+                await project(self._session, event)
+
+
+def _registration_row(event: MemberRegistered) -> dict[str, Any]:
+    row = event.model_dump(mode="python")
+    row["sex"] = event.sex.value if event.sex else None
+    row["birthday_md"] = event.birth_date.month * 100 + event.birth_date.day
+    return row
+
+
+async def insert_new_members(session: AsyncSession, events: Sequence[MemberRegistered]) -> None:
+    """New members' rows, in one round trip (a registration is always a new stream)."""
+    await session.execute(insert(members), [_registration_row(e) for e in events])
 
 
 def _where(member_id: str) -> Any:
@@ -52,9 +71,7 @@ async def project(session: AsyncSession, event: DomainEvent) -> None:
     values: dict[str, Any] | None = None
     match event:
         case MemberRegistered():
-            row = event.model_dump(mode="python")
-            row["sex"] = event.sex.value if event.sex else None
-            row["birthday_md"] = event.birth_date.month * 100 + event.birth_date.day
+            row = _registration_row(event)
             await session.execute(
                 pg_insert(members)
                 .values(**row)
@@ -192,6 +209,11 @@ async def save_identity(
         .values(member_id=member_id, **given)
         .on_conflict_do_update(index_elements=[member_identities.c.member_id], set_=given)
     )
+
+
+async def insert_identities(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """New members' vault rows in one round trip; a duplicate hash fails the transaction."""
+    await session.execute(insert(member_identities), list(rows))
 
 
 async def forget_identity(session: AsyncSession, member_id: str) -> None:

@@ -83,11 +83,71 @@ def checked_id_number(cmd: RegisterMember, today: date) -> IdNumber:
     return number
 
 
-async def lock_fingerprint(tx: Transaction, fingerprint: str) -> None:
-    """Two registrations of one ID number queue here, so the second sees the first."""
+async def lock_fingerprints(tx: Transaction, fingerprints: Sequence[str]) -> None:
+    """Two registrations of one ID number queue here, so the second sees the first. Taken in
+    sorted order, so two bulk imports never deadlock."""
     await tx.session.execute(
-        text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 11643))"), {"k": fingerprint}
+        text(
+            "SELECT pg_advisory_xact_lock(hashtextextended(f, 11643)) "
+            "FROM unnest(CAST(:f AS text[])) AS f"
+        ),
+        {"f": sorted(set(fingerprints))},
     )
+
+
+@dataclass
+class NewMember:
+    """A registration decided but not yet written: the aggregate and its vault row."""
+
+    member: Member
+    identity: dict[str, object]
+
+
+def new_member(
+    ctx: MembersContext,
+    cmd: RegisterMember,
+    number: IdNumber,
+    base_union: str,
+    today: date,
+    *,
+    future_join_allowed: bool = False,
+) -> NewMember:
+    if cmd.join_date > today and not future_join_allowed:
+        raise InvalidInput("join_date is in the future", field="join_date")
+    member_id = new_member_id()
+    member = Member(f"member-{member_id}")
+    member.register(
+        MemberRegistered(
+            member_id=member_id,
+            base_union=base_union,
+            name=cmd.name.strip(),
+            sex=number.sex,
+            birth_date=number.birth_date,
+            join_date=cmd.join_date,
+            employment_form=cmd.employment_form,
+            migrant_worker=cmd.migrant_worker,
+            ethnic_minority=cmd.ethnic_minority,
+            martyr_family=cmd.martyr_family,
+            employee_number=cmd.employee_number,
+        )
+    )
+    identity = {
+        "member_id": member_id,
+        "id_hash": ctx.vault.fingerprint(number.value),
+        "id_encrypted": ctx.vault.seal(number.value),
+        "id_masked": number.masked(),
+        "phone_encrypted": None,
+        "phone_masked": None,
+        **_phone(ctx, cmd.phone),
+    }
+    return NewMember(member, identity)
+
+
+async def write_new_members(tx: Transaction, new: Sequence[NewMember], actor: str) -> None:
+    if not new:
+        return
+    await repo.insert_identities(tx.session, [n.identity for n in new])
+    await _repository(tx).save_many([n.member for n in new], metadata={"actor": actor})
 
 
 async def register_member(
@@ -105,46 +165,27 @@ async def register_member(
     number = checked_id_number(cmd, today)
     if not known_union:
         await require_base_union(tx.session, base_union)
-    if cmd.join_date > today and not future_join_allowed:
-        raise InvalidInput("join_date is in the future", field="join_date")
-    fingerprint = ctx.vault.fingerprint(number.value)
-    await lock_fingerprint(tx, fingerprint)
+    prepared = new_member(
+        ctx, cmd, number, base_union, today, future_join_allowed=future_join_allowed
+    )
+    fingerprint = str(prepared.identity["id_hash"])
+    await lock_fingerprints(tx, [fingerprint])
     existing = await repo.member_by_fingerprint(tx.session, fingerprint)
     if existing is not None:
-        raise Conflict(
-            "a member with this ID number is already registered",
-            rule="member.duplicate-id-number",
-            member_id=existing,
-        )
-    member_id = new_member_id()
-    member = _repository(tx).new(member_id)
-    member.register(
-        MemberRegistered(
-            member_id=member_id,
-            base_union=base_union,
-            name=cmd.name.strip(),
-            sex=number.sex,
-            birth_date=number.birth_date,
-            join_date=cmd.join_date,
-            employment_form=cmd.employment_form,
-            migrant_worker=cmd.migrant_worker,
-            ethnic_minority=cmd.ethnic_minority,
-            martyr_family=cmd.martyr_family,
-            employee_number=cmd.employee_number,
-        )
-    )
-    await repo.save_identity(
-        tx.session,
-        member_id,
-        id_hash=fingerprint,
-        id_encrypted=ctx.vault.seal(number.value),
-        id_masked=number.masked(),
-        **_phone(ctx, cmd.phone),
-    )
-    await save(tx, actor, member)
+        raise duplicate_id_number(existing)
+    await write_new_members(tx, [prepared], actor)
+    member_id = prepared.member.partition_key()
     if cmd.spouse_member_id:
         await link_spouses(tx, member_id, cmd.spouse_member_id, actor)
     return member_id
+
+
+def duplicate_id_number(existing: str) -> Conflict:
+    return Conflict(
+        "a member with this ID number is already registered",
+        rule="member.duplicate-id-number",
+        member_id=existing,
+    )
 
 
 def _phone(ctx: MembersContext, phone: SecretStr | None) -> dict[str, object]:
@@ -236,7 +277,7 @@ async def correct_member(
     if cmd.id_number is not None:
         number = parse_id_number(cmd.id_number.get_secret_value(), today=business_date(ctx.clock))
         fingerprint = ctx.vault.fingerprint(number.value)
-        await lock_fingerprint(tx, fingerprint)
+        await lock_fingerprints(tx, [fingerprint])
         holder = await repo.member_by_fingerprint(tx.session, fingerprint)
         if holder not in (None, member_id):
             raise Conflict(

@@ -109,7 +109,7 @@ async def _hire(
     if member_id is None:
         number = parse_id_number(event.id_number, today=business_date(ctx.clock))
         fingerprint = ctx.vault.fingerprint(number.value)
-        await handlers.lock_fingerprint(tx, fingerprint)
+        await handlers.lock_fingerprints(tx, [fingerprint])
         member_id = await repo.member_by_fingerprint(tx.session, fingerprint)
     if member_id is None:
         member_id = await handlers.register_member(

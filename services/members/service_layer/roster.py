@@ -3,7 +3,7 @@
 Headers may be Chinese or English (姓名/name, 身份证号/id_number, 手机号/phone, 入会日期/
 join_date, 就业形态/employment_form, 农民工/migrant_worker, 少数民族/ethnic_minority,
 烈属/martyr_family, 工号/employee_number, 性别/sex, 出生日期/birth_date). Each row runs in its
-own savepoint: a bad row is reported and the others go in. Reasons never repeat the values.
+decision: a bad row is reported and the others go in. Reasons never repeat the values.
 """
 
 from __future__ import annotations
@@ -17,13 +17,20 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from services.members.adapters.repository import members_by_fingerprints
 from services.members.domain.commands import RegisterMember
 from services.members.domain.events import EmploymentForm
-from services.members.service_layer.handlers import MembersContext, register_member
+from services.members.service_layer.handlers import (
+    MembersContext,
+    NewMember,
+    checked_id_number,
+    lock_fingerprints,
+    new_member,
+    write_new_members,
+)
 from services.members.service_layer.hr import describe
+from shared.clock import business_date
 from shared.errors import (
-    ConcurrencyConflict,
-    Conflict,
     DomainError,
     InvalidInput,
     describe_validation_error,
@@ -163,24 +170,39 @@ async def import_roster(
     actor: str,
     first_row: int = 1,
 ) -> ImportReport:
-    """Register each row in its own savepoint; the union was checked by the caller."""
+    """Decide every row first, then write the new members in a handful of statements.
+
+    A row is rejected for its own fault only; an ID number already in the registry, or
+    earlier in the same file, makes the row `already_member` with that member's id. The
+    union was checked by the caller.
+    """
     _, rows = read_rows(text)
-    report = ImportReport(union)
+    today = business_date(ctx.clock)
+    results: dict[int, RowResult] = {}
+    decided: list[tuple[int, NewMember]] = []
     for number, row in enumerate(rows, start=first_row):
         try:
-            async with tx.session.begin_nested():
-                cmd = to_command(row, union)
-                member_id = await register_member(ctx, tx, cmd, actor, known_union=True)
-            result = RowResult(number, "created", member_id)
-        except ConcurrencyConflict:
-            raise
-        except Conflict as exc:
-            if exc.extensions.get("rule") != "member.duplicate-id-number":
-                result = RowResult(number, "rejected", reason=describe(exc))
-            else:
-                result = RowResult(number, "already_member", exc.extensions.get("member_id"))
+            cmd = to_command(row, union)
+            decided.append(
+                (number, new_member(ctx, cmd, checked_id_number(cmd, today), union, today))
+            )
         except DomainError as exc:
-            result = RowResult(number, "rejected", reason=describe(exc))
+            results[number] = RowResult(number, "rejected", reason=describe(exc))
+    fingerprints = [str(n.identity["id_hash"]) for _, n in decided]
+    await lock_fingerprints(tx, fingerprints)
+    known = await members_by_fingerprints(tx.session, fingerprints)
+    fresh: list[NewMember] = []
+    for number, candidate in decided:
+        fingerprint = str(candidate.identity["id_hash"])
+        if fingerprint in known:
+            results[number] = RowResult(number, "already_member", known[fingerprint])
+            continue
+        member_id = candidate.member.partition_key()
+        known[fingerprint] = member_id
+        fresh.append(candidate)
+        results[number] = RowResult(number, "created", member_id)
+    await write_new_members(tx, fresh, actor)
+    report = ImportReport(union, [results[n] for n in sorted(results)])
+    for result in report.results:
         ROSTER_ROWS.labels(result.status).inc()
-        report.results.append(result)
     return report
