@@ -2,24 +2,45 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from datetime import timedelta
+
 from services.entitlements.adapters.tables import event_tables
 from services.entitlements.domain.policy import load_bundled_policies
 from services.entitlements.entrypoints.consumers import disbursement_events, member_events
-from services.entitlements.service_layer.handlers import EntitlementsContext
+from services.entitlements.service_layer.handlers import EntitlementsContext, sweep_expired
 from services.entitlements.settings import EntitlementsSettings
 from shared.clock import Clock, SystemClock
 from shared.runtime import Runtime, build_runtime
 
+log = logging.getLogger(__name__)
+
 
 def bootstrap(settings: EntitlementsSettings | None = None, clock: Clock | None = None) -> Runtime:
+    settings = settings or EntitlementsSettings()
     clock = clock or SystemClock()
-    ctx = EntitlementsContext(policies=load_bundled_policies(), clock=clock)
+    ctx = EntitlementsContext(
+        policies=load_bundled_policies(),
+        clock=clock,
+        pending_wait=timedelta(seconds=settings.pending_wait_s),
+    )
     runtime = build_runtime(
         service="entitlements",
-        settings=settings or EntitlementsSettings(),
+        settings=settings,
         clock=clock,
         tables=event_tables,
         subscriptions=[member_events(ctx), disbursement_events(ctx)],
     )
     runtime.context = ctx
+
+    async def sweeper() -> None:
+        while True:
+            try:
+                await sweep_expired(ctx, runtime)
+            except Exception:
+                log.exception("sweeping waiting requests failed; will retry")
+            await asyncio.sleep(settings.pending_sweep_interval_s)
+
+    runtime.extra_workers.append(sweeper)
     return runtime

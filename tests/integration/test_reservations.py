@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, date, datetime
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
 
 from services.disbursements.domain.events import (
     DisbursementCancelled,
     DisbursementIssued,
     DisbursementRequested,
 )
+from services.entitlements.adapters import repository as pending
 from services.entitlements.domain.ledger import Decision
-from services.entitlements.service_layer.handlers import reserve_now
+from services.entitlements.service_layer.handlers import reserve_now, sweep_expired
+from shared.clock import FixedClock
 from shared.envelope import Envelope
 from shared.kafka.producer import make_producer
 from shared.kafka.topics import DISBURSEMENTS_EVENTS, ENTITLEMENTS_EVENTS
@@ -35,7 +38,8 @@ def request(member_id: str, benefit: str, amount_fen: int, **kw: object) -> Disb
         member_id=member_id,
         benefit=benefit,
         amount_fen=amount_fen,
-        business_date=DAY,
+        business_date=kw.get("business_date", DAY),  # type: ignore[arg-type]
+        child_id=kw.get("child_id"),  # type: ignore[arg-type]
     )
 
 
@@ -101,11 +105,27 @@ async def test_birthday_gift_before_the_birthday_is_refused_with_its_clause(suit
     assert decision.event.clause == "7.birthday"
 
 
-async def test_unknown_member_is_rejected_not_lost(suite: Suite) -> None:
+async def test_unknown_member_waits_then_is_rejected_not_lost(suite: Suite) -> None:
     runtime = suite.entitlements.runtime
-    decision = await reserve_now(runtime.context, runtime, request("m-nobody", "voucher", 100))
-    assert decision.status == "rejected"
-    assert "no 2026 ledger" in decision.event.reason  # type: ignore[attr-defined]
+    ctx = runtime.context
+    asked = request("m-nobody", "voucher", 100)
+    assert await reserve_now(ctx, runtime, asked) is None
+    async with runtime.sessions() as session:
+        waiting = await pending.waiting(session, "m-nobody")
+    assert [w["waiting_for"] for w in waiting] == ["the member's registration"]
+    assert await sweep_expired(ctx, runtime) == 0  # not yet due
+    later = FixedClock(ctx.clock.now() + ctx.pending_wait + timedelta(seconds=1))
+    assert await sweep_expired(replace(ctx, clock=later), runtime) >= 1
+
+    def rejected(records: list) -> bool:  # type: ignore[type-arg]
+        return any(
+            header(r, "ce_type") == "jinhui.entitlements.EntitlementRejected"
+            and asked.disbursement_id.encode() in r.value
+            and b"not registered" in r.value
+            for r in records
+        )
+
+    await read_topic(runtime.settings.kafka_bootstrap_servers, ENTITLEMENTS_EVENTS, until=rejected)
 
 
 async def test_check_answers_without_reserving(suite: Suite) -> None:

@@ -25,11 +25,17 @@ class DisbursementRequested(DisbursementEvent):
     benefit: str
     amount_fen: int = Field(ge=0)
     business_date: date
+    child_id: str | None = Field(default=None, description="The child, for a childbirth gift")
 
 
 class DisbursementIssued(DisbursementEvent):
     event_type = "jinhui.disbursements.DisbursementIssued"
     business_date: date
+    year: int | None = Field(
+        default=None,
+        description="The ledger year of the reservation (EntitlementReserved.year); "
+        "defaults to the business date's year",
+    )
 
 
 class DisbursementCancelled(DisbursementEvent):

@@ -1,9 +1,89 @@
+"""Entitlements' aggregates and the table of requests waiting for a member fact."""
+
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.disbursements.domain.events import DisbursementRequested
+from services.entitlements.adapters.tables import pending_requests
 from services.entitlements.domain.ledger import MemberLedger
+from services.entitlements.domain.profile import MemberProfile
 from shared.aggregate import Repository
 from shared.eventstore.store import EventStore
 
 
 def ledger_repository(store: EventStore) -> Repository[MemberLedger]:
     return Repository(store, MemberLedger, "ledger")
+
+
+def profile_repository(store: EventStore) -> Repository[MemberProfile]:
+    return Repository(store, MemberProfile, "profile")
+
+
+async def park(
+    session: AsyncSession,
+    request: DisbursementRequested,
+    waiting_for: str,
+    now: datetime,
+    deadline: datetime,
+) -> None:
+    await session.execute(
+        pg_insert(pending_requests)
+        .values(
+            disbursement_id=request.disbursement_id,
+            member_id=request.member_id,
+            request=request.to_data(),
+            waiting_for=waiting_for,
+            first_seen=now,
+            deadline=deadline,
+        )
+        .on_conflict_do_update(
+            index_elements=[pending_requests.c.disbursement_id],
+            set_={"waiting_for": waiting_for},
+        )
+    )
+
+
+async def unpark(session: AsyncSession, disbursement_id: str) -> None:
+    await session.execute(
+        delete(pending_requests).where(pending_requests.c.disbursement_id == disbursement_id)
+    )
+
+
+async def parked_for(session: AsyncSession, member_id: str) -> list[DisbursementRequested]:
+    rows = await session.scalars(
+        select(pending_requests.c.request)
+        .where(pending_requests.c.member_id == member_id)
+        .order_by(pending_requests.c.first_seen)
+        .with_for_update(skip_locked=True)
+    )
+    return [DisbursementRequested.model_validate(r) for r in rows]
+
+
+async def expired(session: AsyncSession, now: datetime, limit: int) -> list[DisbursementRequested]:
+    rows = await session.scalars(
+        select(pending_requests.c.request)
+        .where(pending_requests.c.deadline <= now)
+        .order_by(pending_requests.c.deadline)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return [DisbursementRequested.model_validate(r) for r in rows]
+
+
+async def waiting(session: AsyncSession, member_id: str | None = None) -> list[dict[str, Any]]:
+    query = select(
+        pending_requests.c.disbursement_id,
+        pending_requests.c.member_id,
+        pending_requests.c.waiting_for,
+        pending_requests.c.first_seen,
+        pending_requests.c.deadline,
+    ).order_by(pending_requests.c.first_seen)
+    if member_id:
+        query = query.where(pending_requests.c.member_id == member_id)
+    return [dict(r) for r in (await session.execute(query)).mappings()]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from pydantic import BaseModel, ConfigDict
 
 from shared.events import DomainEvent
@@ -38,6 +40,7 @@ class EntitlementEvent(DomainEvent):
     amount_fen: int
     clause: str
     policy_version: str
+    child_id: str | None = None
 
 
 class EntitlementReserved(EntitlementEvent):
@@ -60,3 +63,51 @@ class ReservationCommitted(EntitlementEvent):
 class ReservationReleased(EntitlementEvent):
     event_type = "jinhui.entitlements.ReservationReleased"
     reason: str
+
+
+# --- what entitlements knows of a member: stream `profile-<member_id>` (internal) -------------
+
+
+class ProfileEvent(DomainEvent):
+    member_id: str
+    source_event_id: str
+
+
+class ProfileOpened(ProfileEvent):
+    event_type = "jinhui.entitlements.ProfileOpened"
+    base_union: str
+    birth_date: date
+    join_date: date
+    employment_form: str
+    migrant_worker: bool
+    ethnic_minority: bool
+    martyr_family: bool
+
+
+class BirthdayNoted(ProfileEvent):
+    event_type = "jinhui.entitlements.BirthdayNoted"
+    year: int
+    birthday: date
+
+
+class ChildNoted(ProfileEvent):
+    event_type = "jinhui.entitlements.ChildNoted"
+    child_id: str
+    birth_date: date
+    birth_order: int
+    within_policy: bool
+
+
+class ProfileChanged(ProfileEvent):
+    """A transfer, an employment-form change, a correction, an end or a re-joining: only the
+    fields that changed are given."""
+
+    event_type = "jinhui.entitlements.ProfileChanged"
+    base_union: str | None = None
+    employment_form: str | None = None
+    migrant_worker: bool | None = None
+    ethnic_minority: bool | None = None
+    martyr_family: bool | None = None
+    birth_date: date | None = None
+    active: bool | None = None
+    status_date: date | None = None

@@ -17,6 +17,7 @@ from services.entitlements.domain.events import (
     ReservationReleased,
 )
 from services.entitlements.domain.policy import BenefitRule, PolicyVersion
+from services.entitlements.domain.profile import ChildFacts
 from shared.aggregate import Aggregate
 from shared.events import DomainEvent
 
@@ -36,6 +37,15 @@ class BenefitBalance:
         if self.cap_fen is None:
             return None
         return self.cap_fen - self.used_fen - self.reserved_fen
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the member's profile says about one request (see `profile.py`)."""
+
+    birthday_reached: bool = False
+    child: ChildFacts | None = None
+    member_active: bool = True
 
 
 @dataclass(frozen=True)
@@ -60,7 +70,7 @@ class MemberLedger(Aggregate):
         super().__init__(stream_id)
         self.balances: dict[str, BenefitBalance] = {}
         self.decisions: dict[str, Decision] = {}
-        self.birthday_reached = False
+        self.child_grants: dict[str, str] = {}  # child id → disbursement holding the grant
 
     def partition_key(self) -> str:
         assert self.member_id is not None
@@ -84,6 +94,8 @@ class MemberLedger(Aggregate):
                 balance.reserved_fen += event.amount_fen
                 balance.count += 1
                 self.decisions[event.disbursement_id] = Decision("reserved", event)
+                if event.child_id:
+                    self.child_grants[event.child_id] = event.disbursement_id
             case EntitlementRejected():
                 self.decisions[event.disbursement_id] = Decision("rejected", event)
             case ReservationCommitted():
@@ -96,6 +108,8 @@ class MemberLedger(Aggregate):
                 balance.reserved_fen -= event.amount_fen
                 balance.count -= 1
                 self.decisions[event.disbursement_id] = Decision("released", event)
+                if event.child_id:
+                    self.child_grants.pop(event.child_id, None)
 
     @property
     def opened(self) -> bool:
@@ -114,10 +128,12 @@ class MemberLedger(Aggregate):
             return
         lines = [
             LedgerLine(
-                benefit=name, clause=rule.clause, cap_fen=rule.cap_fen, max_count=rule.max_count
+                benefit=name,
+                clause=rule.clause,
+                cap_fen=rule.cap_fen if rule.annual else None,
+                max_count=rule.max_count if rule.annual else None,
             )
             for name, rule in policy.member_benefits.items()
-            if rule.annual
         ]
         self._record(
             LedgerOpened(
@@ -138,6 +154,7 @@ class MemberLedger(Aggregate):
         amount_fen: int,
         rule: BenefitRule | None,
         policy_version: str,
+        facts: Facts | None = None,
     ) -> Decision:
         """Reserve within the caps, or reject saying which clause and what remains. Asked
         again for the same disbursement, it gives the same answer and records nothing."""
@@ -152,9 +169,10 @@ class MemberLedger(Aggregate):
             "benefit": benefit,
             "amount_fen": amount_fen,
             "policy_version": policy_version,
+            "child_id": facts.child.child_id if facts and facts.child else None,
         }
         if rule is None or balance is None:
-            reason = f"{benefit} is not a yearly benefit of policy {policy_version}"
+            reason = f"{benefit} is not a benefit of policy {policy_version}"
             self._record(
                 EntitlementRejected(
                     **common, clause="-", reason=reason, remaining_fen=None, remaining_count=None
@@ -164,7 +182,7 @@ class MemberLedger(Aggregate):
         cap = rule.cap_fen
         remaining = None if cap is None else cap - balance.used_fen - balance.reserved_fen
         remaining_count = None if rule.max_count is None else rule.max_count - balance.count
-        reason = self._refusal(rule, amount_fen, remaining, remaining_count)
+        reason = self._refusal(rule, amount_fen, remaining, remaining_count, facts or Facts())
         if reason:
             self._record(
                 EntitlementRejected(
@@ -187,16 +205,41 @@ class MemberLedger(Aggregate):
         return self.decisions[disbursement_id]
 
     def _refusal(
-        self, rule: BenefitRule, amount_fen: int, remaining: int | None, remaining_count: int | None
+        self,
+        rule: BenefitRule,
+        amount_fen: int,
+        remaining: int | None,
+        remaining_count: int | None,
+        facts: Facts,
     ) -> str | None:
-        if rule.requires == "birthday_reached" and not self.birthday_reached:
+        if not facts.member_active:
+            return "the member's membership is not active on the business date"
+        if rule.requires == "birthday_reached" and not facts.birthday_reached:
             return f"the member's birthday in {self.year} has not been reached"
+        if rule.per_child_fen is not None:
+            return self._childbirth_refusal(rule, amount_fen, facts.child)
         if rule.requires_union_standard:
             return "the base union has not set its standard for this benefit"
         if remaining_count is not None and remaining_count < 1:
             return f"at most {rule.max_count} per member per year; none remain"
         if remaining is not None and amount_fen > remaining:
             return f"{amount_fen} fen exceeds the {remaining} fen that remain of the yearly cap"
+        return None
+
+    def _childbirth_refusal(
+        self, rule: BenefitRule, amount_fen: int, child: ChildFacts | None
+    ) -> str | None:
+        assert rule.per_child_fen is not None
+        if child is None:
+            return "a childbirth gift names a child registered for this member (child_id)"
+        if rule.within_policy_only and not child.within_policy:
+            return "the child was not born within the family-planning policy"
+        if child.child_id in self.child_grants:
+            return "this member has already received the childbirth gift for this child"
+        order = min(child.birth_order, max(rule.per_child_fen))
+        limit = rule.per_child_fen[order]
+        if amount_fen > limit:
+            return f"{amount_fen} fen exceeds the {limit} fen for a child of birth order {order}"
         return None
 
     def commit(self, disbursement_id: str) -> None:

@@ -8,9 +8,14 @@ from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
 
 from services.disbursements.domain.events import DisbursementRequested
-from services.entitlements.service_layer.handlers import check, read_ledger
+from services.entitlements.service_layer.handlers import (
+    check,
+    ledger_as_read,
+    ledger_year,
+    read_profile,
+)
 from shared.auth import PrincipalDep
-from shared.errors import NotFound
+from shared.errors import InvalidInput, NotFound
 from shared.http.deps import RuntimeDep
 
 router = APIRouter(prefix="/v1", tags=["ledgers"])
@@ -47,9 +52,10 @@ async def get_ledger(
     year: int = Path(ge=2000, le=2100),
 ) -> LedgerView:
     async with runtime.sessions() as session:
-        ledger = await read_ledger(runtime.event_store(session), member_id, year)
-    if ledger is None or not caller.can_reach(ledger.base_union or ""):
+        found = await ledger_as_read(runtime.context, runtime.event_store(session), member_id, year)
+    if found is None or not caller.can_reach(found[0].base_union):
         raise NotFound(f"no ledger for member {member_id} in {year}")
+    ledger = found[1]
     return LedgerView(
         member_id=member_id,
         year=year,
@@ -76,6 +82,7 @@ class CheckRequest(BaseModel):
     benefit: str
     amount_fen: int = Field(ge=0)
     business_date: date
+    child_id: str | None = None
 
 
 class CheckAnswer(BaseModel):
@@ -98,12 +105,15 @@ class CheckAnswer(BaseModel):
 async def post_check(body: CheckRequest, caller: PrincipalDep, runtime: RuntimeDep) -> CheckAnswer:
     request = DisbursementRequested(disbursement_id="check", **body.model_dump())
     async with runtime.sessions() as session:
-        ledger = await read_ledger(
-            runtime.event_store(session), body.member_id, body.business_date.year
-        )
-    if ledger is None or not caller.can_reach(ledger.base_union or ""):
-        raise NotFound(f"no {body.business_date.year} ledger for member {body.member_id}")
-    decision = check(runtime.context, ledger, request)
+        store = runtime.event_store(session)
+        profile = await read_profile(store, body.member_id)
+        if profile is None or not caller.can_reach(profile.base_union):
+            raise NotFound(f"no member {body.member_id}")
+        year = ledger_year(runtime.context, profile, request)
+        found = await ledger_as_read(runtime.context, store, body.member_id, year)
+    if found is None:
+        raise InvalidInput(f"no policy governs {year}", field="business_date")
+    decision = check(runtime.context, profile, found[1], request)
     event = decision.event
     return CheckAnswer(
         allowed=decision.status == "reserved",

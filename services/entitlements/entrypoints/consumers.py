@@ -9,25 +9,34 @@ from services.disbursements.domain.events import (
 )
 from services.entitlements.service_layer.handlers import (
     EntitlementsContext,
-    open_ledger_for_new_member,
+    note_member_event,
     reserve,
     settle,
 )
-from services.members.domain.events import MemberRegistered
+from services.members.domain import events as member_events_module
+from services.members.domain.events import MemberEvent
 from shared.kafka.consumer import HandlerContext, InboundMessage
 from shared.kafka.topics import DISBURSEMENTS_EVENTS, MEMBERS_EVENTS
 from shared.runtime import Subscription
 
+MEMBER_EVENT_TYPES = [
+    cls.event_type
+    for cls in vars(member_events_module).values()
+    if isinstance(cls, type) and issubclass(cls, MemberEvent) and cls.event_type
+]
+
 
 def member_events(ctx: EntitlementsContext) -> Subscription:
-    async def on_member_registered(hc: HandlerContext, message: InboundMessage) -> None:
-        assert isinstance(message.event, MemberRegistered)
-        await open_ledger_for_new_member(ctx, hc.events, message.event, message.envelope.id)
+    """Every member life event becomes a fact on the member's profile."""
+
+    async def on_member_event(hc: HandlerContext, message: InboundMessage) -> None:
+        assert isinstance(message.event, MemberEvent)
+        await note_member_event(ctx, hc, message.event, message.envelope.id)
 
     return Subscription(
         group_id="entitlements.members",
         topics=[MEMBERS_EVENTS],
-        handlers={MemberRegistered.event_type: on_member_registered},
+        handlers=dict.fromkeys(MEMBER_EVENT_TYPES, on_member_event),
     )
 
 
@@ -36,14 +45,13 @@ def disbursement_events(ctx: EntitlementsContext) -> Subscription:
 
     async def on_requested(hc: HandlerContext, message: InboundMessage) -> None:
         assert isinstance(message.event, DisbursementRequested)
-        await reserve(ctx, hc.events, message.event)
+        await reserve(ctx, hc, message.event)
 
     async def on_issued(hc: HandlerContext, message: InboundMessage) -> None:
         event = message.event
         assert isinstance(event, DisbursementIssued)
-        await settle(
-            hc.events, event.member_id, event.business_date.year, event.disbursement_id, issued=True
-        )
+        year = event.year or event.business_date.year
+        await settle(hc.events, event.member_id, year, event.disbursement_id, issued=True)
 
     async def on_cancelled(hc: HandlerContext, message: InboundMessage) -> None:
         event = message.event

@@ -1,86 +1,210 @@
-"""What entitlements does with what it hears, and the questions it answers."""
+"""What entitlements does with what it hears, and the questions it answers.
+
+Handlers take a `Transaction` (a unit of work, or a consumer's transaction), so the API, the
+consumers and the sweeper of waiting requests run the same code.
+"""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 from services.disbursements.domain.events import DisbursementRequested
-from services.entitlements.adapters.repository import ledger_repository
+from services.entitlements.adapters import repository as repo
 from services.entitlements.domain.events import EntitlementRejected
-from services.entitlements.domain.ledger import Decision, MemberLedger, ledger_id
-from services.entitlements.domain.policy import PolicyBook
-from services.members.domain.events import MemberRegistered
+from services.entitlements.domain.ledger import Decision, Facts, MemberLedger, ledger_id
+from services.entitlements.domain.policy import PolicyBook, PolicyVersion
+from services.entitlements.domain.profile import MemberProfile
+from services.members.domain.events import MemberEvent, MemberRegistered
+from services.members.domain.model import birthday_in
 from shared.clock import Clock, business_date
 from shared.errors import ConcurrencyConflict, InvalidInput
 from shared.eventstore.store import EventStore
 from shared.runtime import Runtime
 from shared.telemetry.metrics import DECISIONS
-from shared.uow import UnitOfWork
+from shared.uow import Transaction, UnitOfWork
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class EntitlementsContext:
     policies: PolicyBook
     clock: Clock
+    # How long a request may wait for a fact about its member that has not arrived yet.
+    pending_wait: timedelta = timedelta(minutes=2)
 
 
-async def open_ledger_for_new_member(
-    ctx: EntitlementsContext, store: EventStore, event: MemberRegistered, source_event_id: str
+# --- member facts ------------------------------------------------------------------------------
+
+
+async def note_member_event(
+    ctx: EntitlementsContext, tx: Transaction, event: MemberEvent, source_event_id: str
 ) -> None:
-    """A new member's ledger for the current year opens with the caps in force today."""
-    today = business_date(ctx.clock)
-    repo = ledger_repository(store)
-    ledger = repo.new(ledger_id(event.member_id, today.year))
-    existing = await repo.get(ledger_id(event.member_id, today.year))
-    if existing is not None:
-        return
+    """Record the fact on the member's profile, open the year's ledger for a new member, and
+    decide the requests that were waiting for this member."""
+    profiles = repo.profile_repository(tx.events)
+    profile = await profiles.get(event.member_id, for_update=True)
+    if profile is None:
+        if not isinstance(event, MemberRegistered):
+            log.warning(
+                "member event before the registration; ignored",
+                extra={"member_id": event.member_id, "event_type": event.event_type},
+            )
+            return
+        profile = profiles.new(event.member_id)
+    profile.note(event, source_event_id)
+    await profiles.save(profile)
+    if isinstance(event, MemberRegistered):
+        today = business_date(ctx.clock)
+        await _ledger(ctx, tx.events, profile, today.year, ctx.policies.in_force(today))
+    for request in await repo.parked_for(tx.session, event.member_id):
+        if await reserve(ctx, tx, request) is not None:
+            await repo.unpark(tx.session, request.disbursement_id)
+
+
+async def _ledger(
+    ctx: EntitlementsContext,
+    store: EventStore,
+    profile: MemberProfile,
+    year: int,
+    policy: PolicyVersion,
+) -> MemberLedger:
+    """The member's ledger for `year`, opened on first need (a new year needs no migration)."""
+    ledgers = repo.ledger_repository(store)
+    ledger = await ledgers.get(ledger_id(profile.partition_key(), year), for_update=True)
+    if ledger is not None:
+        return ledger
+    ledger = ledgers.new(ledger_id(profile.partition_key(), year))
     ledger.open(
-        member_id=event.member_id,
-        year=today.year,
-        base_union=event.base_union,
-        policy=ctx.policies.in_force(today),
-        source_event_id=source_event_id,
+        member_id=profile.partition_key(),
+        year=year,
+        base_union=profile.base_union,
+        policy=policy,
+        source_event_id=f"profile-{profile.partition_key()}@{profile.version}",
     )
-    await repo.save(ledger)
+    await ledgers.save(ledger)
+    return ledger
 
 
 async def read_ledger(store: EventStore, member_id: str, year: int) -> MemberLedger | None:
-    return await ledger_repository(store).get(ledger_id(member_id, year))
+    return await repo.ledger_repository(store).get(ledger_id(member_id, year))
+
+
+async def ledger_as_read(
+    ctx: EntitlementsContext, store: EventStore, member_id: str, year: int
+) -> tuple[MemberProfile, MemberLedger] | None:
+    """The member's profile and ledger for `year`; a year with no entries yet reads as an
+    untouched ledger under the policy in force at its start (or today, if later)."""
+    profile = await read_profile(store, member_id)
+    if profile is None:
+        return None
+    ledger = await read_ledger(store, member_id, year)
+    if ledger is None:
+        day = max(date(year, 1, 1), min(business_date(ctx.clock), date(year, 12, 31)))
+        try:
+            policy = ctx.policies.in_force(day)
+        except LookupError:
+            return None
+        ledger = repo.ledger_repository(store).new(ledger_id(member_id, year))
+        ledger.open(
+            member_id=member_id,
+            year=year,
+            base_union=profile.base_union,
+            policy=policy,
+            source_event_id="-",
+        )
+    return profile, ledger
+
+
+async def read_profile(store: EventStore, member_id: str) -> MemberProfile | None:
+    return await repo.profile_repository(store).get(member_id)
+
+
+# --- decisions ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Situation:
+    """What a request needs from the profile: the facts, the ledger year, and what (if
+    anything) it is still waiting for."""
+
+    facts: Facts
+    year: int
+    waiting_for: str | None = None
+
+
+def situation(
+    profile: MemberProfile, request: DisbursementRequested, policy: PolicyVersion
+) -> Situation:
+    day = request.business_date
+    year = day.year
+    rule = policy.member_benefits.get(request.benefit)  # type: ignore[call-overload]
+    child = profile.children.get(request.child_id) if request.child_id else None
+    waiting_for = None
+    if rule is not None and rule.per_child_fen is not None:
+        if child is not None:
+            year = child.birth_date.year  # a child's gift lives in the ledger of its birth year
+        elif request.child_id:
+            waiting_for = f"the birth of child {request.child_id}"
+    reached = year in profile.birthdays
+    if rule is not None and rule.requires == "birthday_reached" and not reached:
+        assert profile.birth_date is not None
+        if birthday_in(profile.birth_date, year) <= day:
+            waiting_for = f"the member's birthday of {year}"
+    facts = Facts(birthday_reached=reached, child=child, member_active=profile.active_on(day))
+    return Situation(facts, year, waiting_for)
 
 
 async def reserve(
-    ctx: EntitlementsContext, store: EventStore, request: DisbursementRequested
-) -> Decision:
-    """Decide one disbursement request against the member's ledger for its business year."""
-    year = request.business_date.year
-    repo = ledger_repository(store)
-    ledger = await repo.get(ledger_id(request.member_id, year), for_update=True)
+    ctx: EntitlementsContext,
+    tx: Transaction,
+    request: DisbursementRequested,
+    *,
+    final: bool = False,
+) -> Decision | None:
+    """Decide one request, or park it (None) while a fact it needs may still be on its way.
+    `final` decides with what is known: the sweeper's last word at the deadline."""
     try:
         policy = ctx.policies.in_force(request.business_date)
     except LookupError:
-        policy = None
-    if ledger is None or policy is None:
-        why = (
-            f"no policy governs {request.business_date.isoformat()}"
-            if policy is None
-            else f"the member has no {year} ledger (not registered with entitlements)"
+        return await _reject_alone(
+            tx.events, request, f"no policy governs {request.business_date.isoformat()}"
         )
-        return await _reject_without_ledger(store, request, why)
+    profile = await read_profile(tx.events, request.member_id)
+    if profile is None:
+        if final:
+            return await _reject_alone(
+                tx.events, request, "the member is not registered (no registration was received)"
+            )
+        return await _park(ctx, tx, request, "the member's registration")
+    here = situation(profile, request, policy)
+    if here.waiting_for and not final:
+        return await _park(ctx, tx, request, here.waiting_for)
+    ledger = await _ledger(ctx, tx.events, profile, here.year, policy)
     decision = ledger.reserve(
         disbursement_id=request.disbursement_id,
         benefit=request.benefit,
         amount_fen=request.amount_fen,
         rule=policy.member_benefits.get(request.benefit),  # type: ignore[call-overload]
         policy_version=policy.version,
+        facts=here.facts,
     )
-    await repo.save(ledger)
+    await repo.ledger_repository(tx.events).save(ledger)
     DECISIONS.labels(decision.status, decision.event.clause).inc()
     return decision
 
 
-async def _reject_without_ledger(
-    store: EventStore, request: DisbursementRequested, reason: str
-) -> Decision:
+async def _park(
+    ctx: EntitlementsContext, tx: Transaction, request: DisbursementRequested, waiting_for: str
+) -> None:
+    now = ctx.clock.now()
+    await repo.park(tx.session, request, waiting_for, now, now + ctx.pending_wait)
+
+
+async def _reject_alone(store: EventStore, request: DisbursementRequested, reason: str) -> Decision:
+    """A rejection that belongs to no ledger (unknown member, no policy): its own stream."""
     stream = f"decision-{request.disbursement_id}"
     existing = await store.load(stream)
     if existing:
@@ -98,6 +222,7 @@ async def _reject_without_ledger(
         reason=reason,
         remaining_fen=None,
         remaining_count=None,
+        child_id=request.child_id,
     )
     await store.append(stream, 0, [event], partition_key=request.member_id)
     DECISIONS.labels("rejected", "-").inc()
@@ -114,31 +239,59 @@ async def settle(
     reason: str = "",
 ) -> None:
     """Issued: the reservation becomes use. Cancelled: it is released back to the cap."""
-    repo = ledger_repository(store)
-    ledger = await repo.get(ledger_id(member_id, year), for_update=True)
+    ledgers = repo.ledger_repository(store)
+    ledger = await ledgers.get(ledger_id(member_id, year), for_update=True)
     if ledger is None:
         return
     if issued:
         ledger.commit(disbursement_id)
     else:
         ledger.release(disbursement_id, reason)
-    await repo.save(ledger)
+    await ledgers.save(ledger)
 
 
 async def reserve_now(
     ctx: EntitlementsContext, runtime: Runtime, request: DisbursementRequested
-) -> Decision:
+) -> Decision | None:
     """`reserve` in its own unit of work, retried when another writer changed the ledger first."""
     while True:
         try:
             async with UnitOfWork(runtime) as uow:
-                return await reserve(ctx, uow.events, request)
+                return await reserve(ctx, uow, request)
         except ConcurrencyConflict:
             continue
 
 
+async def sweep_expired(ctx: EntitlementsContext, runtime: Runtime, limit: int = 100) -> int:
+    """Decide, with what is known, every parked request whose deadline has passed."""
+    decided = 0
+    while True:
+        async with UnitOfWork(runtime) as uow:
+            due = await repo.expired(uow.session, ctx.clock.now(), limit)
+            for request in due:
+                await reserve(ctx, uow, request, final=True)
+                await repo.unpark(uow.session, request.disbursement_id)
+        decided += len(due)
+        if len(due) < limit:
+            return decided
+
+
+def ledger_year(
+    ctx: EntitlementsContext, profile: MemberProfile, request: DisbursementRequested
+) -> int:
+    """Which year's ledger a request is decided in (a child's gift: the birth year)."""
+    try:
+        policy = ctx.policies.in_force(request.business_date)
+    except LookupError as exc:
+        raise InvalidInput(str(exc), field="business_date") from None
+    return situation(profile, request, policy).year
+
+
 def check(
-    ctx: EntitlementsContext, ledger: MemberLedger, request: DisbursementRequested
+    ctx: EntitlementsContext,
+    profile: MemberProfile,
+    ledger: MemberLedger,
+    request: DisbursementRequested,
 ) -> Decision:
     """Would this be allowed now? Decides on the loaded ledger, which is never saved."""
     try:
@@ -151,4 +304,5 @@ def check(
         amount_fen=request.amount_fen,
         rule=policy.member_benefits.get(request.benefit),  # type: ignore[call-overload]
         policy_version=policy.version,
+        facts=situation(profile, request, policy).facts,
     )
