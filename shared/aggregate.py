@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Generic, TypeVar
 
 from shared.errors import NotFound
@@ -50,12 +51,15 @@ class Repository(Generic[A]):
     def stream_id(self, aggregate_id: str) -> str:
         return f"{self._prefix}-{aggregate_id}"
 
-    async def get(self, aggregate_id: str, *, for_update: bool = False) -> A | None:
-        """`for_update` queues this transaction behind other writers of the same aggregate."""
+    async def get(
+        self, aggregate_id: str, *, for_update: bool = False, as_of: datetime | None = None
+    ) -> A | None:
+        """`for_update` queues this transaction behind other writers of the same aggregate;
+        `as_of` gives the aggregate as it stood at that instant (events recorded by then)."""
         stream_id = self.stream_id(aggregate_id)
         if for_update:
             await self._store.lock(stream_id)
-        stored = await self._store.load(stream_id)
+        stored = await self._store.load(stream_id, up_to=as_of)
         if not stored:
             return None
         aggregate = self._factory(stream_id)

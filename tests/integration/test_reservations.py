@@ -15,11 +15,12 @@ from services.disbursements.domain.events import (
 )
 from services.entitlements.adapters import repository as pending
 from services.entitlements.domain.ledger import Decision
-from services.entitlements.service_layer.handlers import reserve_now, sweep_expired
+from services.entitlements.service_layer.handlers import reserve_now, settle, sweep_expired
 from shared.clock import FixedClock
 from shared.envelope import Envelope
 from shared.kafka.producer import make_producer
 from shared.kafka.topics import DISBURSEMENTS_EVENTS, ENTITLEMENTS_EVENTS
+from shared.uow import UnitOfWork
 from tests.integration.conftest import OFFICER, Suite, register
 from tests.support import eventually, header, read_topic
 
@@ -218,3 +219,54 @@ async def test_saga_over_kafka_redelivery_issue_and_cancel(suite: Suite) -> None
             "jinhui.entitlements.ReservationReleased",
         ]
     )
+
+
+async def test_as_of_reads_and_entries_show_the_ledger_as_it_stood(suite: Suite) -> None:
+    member_id = await member_with_ledger(suite)
+    runtime = suite.entitlements.runtime
+    ctx = runtime.context
+    first = request(member_id, "holiday_gift", 30000)
+    assert (await reserve_now(ctx, runtime, first)).status == "reserved"  # type: ignore[union-attr]
+    suite.clock.set_business_date(date(2026, 3, 5))
+    try:
+        second = request(member_id, "holiday_gift", 50000, business_date=date(2026, 3, 5))
+        assert (await reserve_now(ctx, runtime, second)).status == "reserved"  # type: ignore[union-attr]
+        async with UnitOfWork(runtime) as uow:
+            await settle(uow.events, member_id, 2026, first.disbursement_id, issued=True)
+    finally:
+        suite.clock.set_business_date(DAY)
+
+    async def holiday(as_of: str) -> dict[str, int]:
+        response = await suite.entitlements.client.get(
+            f"/v1/members/{member_id}/ledgers/2026", params={"as_of": as_of}, headers=OFFICER
+        )
+        assert response.status_code == 200, response.text
+        return next(b for b in response.json()["benefits"] if b["benefit"] == "holiday_gift")
+
+    then = await holiday("2026-03-01")
+    assert (then["used_fen"], then["reserved_fen"], then["remaining_fen"]) == (0, 30000, 190000)
+    now = await holiday("2026-03-05")
+    assert (now["used_fen"], now["reserved_fen"], now["remaining_fen"]) == (30000, 50000, 140000)
+    before = await suite.entitlements.client.get(
+        f"/v1/members/{member_id}/ledgers/2026", params={"as_of": "2026-02-01"}, headers=OFFICER
+    )
+    assert before.status_code == 404  # the member was not known to entitlements yet
+
+    entries = await suite.entitlements.client.get(
+        f"/v1/members/{member_id}/ledgers/2026/entries", headers=OFFICER
+    )
+    kinds = [(e["type"], e["disbursement_id"]) for e in entries.json()]
+    assert kinds == [
+        ("LedgerOpened", None),
+        ("EntitlementReserved", first.disbursement_id),
+        ("EntitlementReserved", second.disbursement_id),
+        ("ReservationCommitted", first.disbursement_id),
+    ]
+    assert all(e["source_event_id"] for e in entries.json())
+    assert entries.json()[1]["clause"] == "7.holiday"
+    early = await suite.entitlements.client.get(
+        f"/v1/members/{member_id}/ledgers/2026/entries",
+        params={"as_of": "2026-03-01"},
+        headers=OFFICER,
+    )
+    assert len(early.json()) == 2

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Query
+from fastapi import Path as FastApiPath
 from pydantic import BaseModel, Field
 
 from services.disbursements.domain.events import DisbursementRequested
 from services.entitlements.service_layer.handlers import (
     check,
     ledger_as_read,
+    ledger_entries,
     ledger_year,
     read_profile,
 )
 from shared.auth import PrincipalDep
+from shared.clock import business_date
 from shared.errors import InvalidInput, NotFound
 from shared.http.deps import RuntimeDep
 
@@ -32,12 +36,41 @@ class BenefitLine(BaseModel):
     max_count: int | None
 
 
+class ChildGrant(BaseModel):
+    child_id: str
+    disbursement_id: str
+
+
 class LedgerView(BaseModel):
     member_id: str
     year: int
     base_union: str
-    policy_version: str
+    as_of: date
+    policy_version: str = Field(description="The version in force on `as_of` (clamped to the year)")
     benefits: list[BenefitLine]
+    childbirth_grants: list[ChildGrant]
+
+
+class LedgerEntry(BaseModel):
+    version: int
+    type: str
+    recorded_at: datetime
+    source_event_id: str | None
+    disbursement_id: str | None = None
+    benefit: str | None = None
+    amount_fen: int | None = None
+    clause: str | None = None
+    policy_version: str | None = None
+    reason: str | None = None
+    remaining_fen: int | None = None
+    child_id: str | None = None
+
+
+AsOf = Annotated[
+    date | None,
+    Query(description="The ledger as it stood at the end of this date (Asia/Shanghai)"),
+]
+Year = Annotated[int, FastApiPath(ge=2000, le=2100)]
 
 
 @router.get(
@@ -46,35 +79,75 @@ class LedgerView(BaseModel):
     summary="A member's ledger for one year: cap, used, reserved and remaining per benefit",
 )
 async def get_ledger(
-    member_id: str,
-    caller: PrincipalDep,
-    runtime: RuntimeDep,
-    year: int = Path(ge=2000, le=2100),
+    member_id: str, year: Year, caller: PrincipalDep, runtime: RuntimeDep, as_of: AsOf = None
 ) -> LedgerView:
+    ctx = runtime.context
     async with runtime.sessions() as session:
-        found = await ledger_as_read(runtime.context, runtime.event_store(session), member_id, year)
+        found = await ledger_as_read(ctx, runtime.event_store(session), member_id, year, as_of)
     if found is None or not caller.can_reach(found[0].base_union):
         raise NotFound(f"no ledger for member {member_id} in {year}")
     ledger = found[1]
+    read_on = as_of or business_date(ctx.clock)
+    policy = ctx.policies.in_force(max(date(year, 1, 1), min(read_on, date(year, 12, 31))))
+    lines = []
+    for b in ledger.balances.values():
+        rule = policy.member_benefits.get(b.benefit)
+        cap = rule.cap_fen if rule is not None and rule.annual else None
+        lines.append(
+            BenefitLine(
+                benefit=b.benefit,
+                clause=rule.clause if rule else b.clause,
+                cap_fen=cap,
+                used_fen=b.used_fen,
+                reserved_fen=b.reserved_fen,
+                remaining_fen=None if cap is None else cap - b.used_fen - b.reserved_fen,
+                count=b.count,
+                max_count=rule.max_count if rule is not None and rule.annual else None,
+            )
+        )
     return LedgerView(
         member_id=member_id,
         year=year,
-        base_union=ledger.base_union or "",
-        policy_version=ledger.policy_version or "",
-        benefits=[
-            BenefitLine(
-                benefit=b.benefit,
-                clause=b.clause,
-                cap_fen=b.cap_fen,
-                used_fen=b.used_fen,
-                reserved_fen=b.reserved_fen,
-                remaining_fen=b.remaining_fen,
-                count=b.count,
-                max_count=b.max_count,
-            )
-            for b in ledger.balances.values()
+        base_union=found[0].base_union,
+        as_of=read_on,
+        policy_version=policy.version,
+        benefits=lines,
+        childbirth_grants=[
+            ChildGrant(child_id=c, disbursement_id=d) for c, d in ledger.child_grants.items()
         ],
     )
+
+
+@router.get(
+    "/members/{member_id}/ledgers/{year}/entries",
+    response_model=list[LedgerEntry],
+    summary="Every entry of a member's ledger, oldest first, with its source, clause and time",
+)
+async def get_entries(
+    member_id: str, year: Year, caller: PrincipalDep, runtime: RuntimeDep, as_of: AsOf = None
+) -> list[LedgerEntry]:
+    async with runtime.sessions() as session:
+        store = runtime.event_store(session)
+        profile = await read_profile(store, member_id)
+        if profile is None or not caller.can_reach(profile.base_union):
+            raise NotFound(f"no ledger for member {member_id} in {year}")
+        stored = await ledger_entries(store, member_id, year, as_of)
+    return [
+        LedgerEntry(
+            version=s.version,
+            type=s.event.event_type.rsplit(".", 1)[-1],
+            recorded_at=s.recorded_at,
+            source_event_id=s.metadata.get("source_event_id")
+            or getattr(s.event, "source_event_id", None),
+            **{
+                k: v
+                for k, v in s.event.model_dump().items()
+                if k in LedgerEntry.model_fields
+                and k not in ("version", "type", "source_event_id")
+            },
+        )
+        for s in stored
+    ]
 
 
 class CheckRequest(BaseModel):

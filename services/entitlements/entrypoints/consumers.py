@@ -45,13 +45,20 @@ def disbursement_events(ctx: EntitlementsContext) -> Subscription:
 
     async def on_requested(hc: HandlerContext, message: InboundMessage) -> None:
         assert isinstance(message.event, DisbursementRequested)
-        await reserve(ctx, hc, message.event)
+        await reserve(ctx, hc, message.event, source=message.envelope.id)
 
     async def on_issued(hc: HandlerContext, message: InboundMessage) -> None:
         event = message.event
         assert isinstance(event, DisbursementIssued)
         year = event.year or event.business_date.year
-        await settle(hc.events, event.member_id, year, event.disbursement_id, issued=True)
+        await settle(
+            hc.events,
+            event.member_id,
+            year,
+            event.disbursement_id,
+            issued=True,
+            source=message.envelope.id,
+        )
 
     async def on_cancelled(hc: HandlerContext, message: InboundMessage) -> None:
         event = message.event
@@ -63,6 +70,7 @@ def disbursement_events(ctx: EntitlementsContext) -> Subscription:
             event.disbursement_id,
             issued=False,
             reason=event.reason,
+            source=message.envelope.id,
         )
 
     return Subscription(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from services.disbursements.domain.events import DisbursementRequested
 from services.entitlements.adapters import repository as repo
@@ -18,9 +18,9 @@ from services.entitlements.domain.policy import PolicyBook, PolicyVersion
 from services.entitlements.domain.profile import MemberProfile
 from services.members.domain.events import MemberEvent, MemberRegistered
 from services.members.domain.model import birthday_in
-from shared.clock import Clock, business_date
+from shared.clock import Clock, business_date, end_of_business_day
 from shared.errors import ConcurrencyConflict, InvalidInput
-from shared.eventstore.store import EventStore
+from shared.eventstore.store import EventStore, StoredEvent
 from shared.runtime import Runtime
 from shared.telemetry.metrics import DECISIONS
 from shared.uow import Transaction, UnitOfWork
@@ -88,21 +88,37 @@ async def _ledger(
     return ledger
 
 
-async def read_ledger(store: EventStore, member_id: str, year: int) -> MemberLedger | None:
-    return await repo.ledger_repository(store).get(ledger_id(member_id, year))
+async def ledger_entries(
+    store: EventStore, member_id: str, year: int, as_of: date | None = None
+) -> list[StoredEvent]:
+    until = end_of_business_day(as_of) if as_of else None
+    return await store.load(f"ledger-{ledger_id(member_id, year)}", up_to=until)
+
+
+async def read_ledger(
+    store: EventStore, member_id: str, year: int, as_of: datetime | None = None
+) -> MemberLedger | None:
+    return await repo.ledger_repository(store).get(ledger_id(member_id, year), as_of=as_of)
 
 
 async def ledger_as_read(
-    ctx: EntitlementsContext, store: EventStore, member_id: str, year: int
+    ctx: EntitlementsContext,
+    store: EventStore,
+    member_id: str,
+    year: int,
+    as_of: date | None = None,
 ) -> tuple[MemberProfile, MemberLedger] | None:
-    """The member's profile and ledger for `year`; a year with no entries yet reads as an
-    untouched ledger under the policy in force at its start (or today, if later)."""
-    profile = await read_profile(store, member_id)
+    """The member's profile and ledger for `year`, as they stood at the end of `as_of` (a
+    Shanghai date) or now; a year with no entries yet reads as an untouched ledger under the
+    policy in force at its start (or on the day read, if later)."""
+    until = end_of_business_day(as_of) if as_of else None
+    profile = await read_profile(store, member_id, until)
     if profile is None:
         return None
-    ledger = await read_ledger(store, member_id, year)
+    ledger = await read_ledger(store, member_id, year, until)
     if ledger is None:
-        day = max(date(year, 1, 1), min(business_date(ctx.clock), date(year, 12, 31)))
+        read_on = as_of or business_date(ctx.clock)
+        day = max(date(year, 1, 1), min(read_on, date(year, 12, 31)))
         try:
             policy = ctx.policies.in_force(day)
         except LookupError:
@@ -118,8 +134,10 @@ async def ledger_as_read(
     return profile, ledger
 
 
-async def read_profile(store: EventStore, member_id: str) -> MemberProfile | None:
-    return await repo.profile_repository(store).get(member_id)
+async def read_profile(
+    store: EventStore, member_id: str, as_of: datetime | None = None
+) -> MemberProfile | None:
+    return await repo.profile_repository(store).get(member_id, as_of=as_of)
 
 
 # --- decisions ---------------------------------------------------------------------------------
@@ -163,6 +181,7 @@ async def reserve(
     request: DisbursementRequested,
     *,
     final: bool = False,
+    source: str | None = None,
 ) -> Decision | None:
     """Decide one request, or park it (None) while a fact it needs may still be on its way.
     `final` decides with what is known: the sweeper's last word at the deadline."""
@@ -191,7 +210,9 @@ async def reserve(
         policy_version=policy.version,
         facts=here.facts,
     )
-    await repo.ledger_repository(tx.events).save(ledger)
+    await repo.ledger_repository(tx.events).save(
+        ledger, metadata={"source_event_id": source or f"request:{request.disbursement_id}"}
+    )
     DECISIONS.labels(decision.status, decision.event.clause).inc()
     return decision
 
@@ -237,6 +258,7 @@ async def settle(
     *,
     issued: bool,
     reason: str = "",
+    source: str | None = None,
 ) -> None:
     """Issued: the reservation becomes use. Cancelled: it is released back to the cap."""
     ledgers = repo.ledger_repository(store)
@@ -247,7 +269,7 @@ async def settle(
         ledger.commit(disbursement_id)
     else:
         ledger.release(disbursement_id, reason)
-    await ledgers.save(ledger)
+    await ledgers.save(ledger, metadata={"source_event_id": source or "-"})
 
 
 async def reserve_now(
