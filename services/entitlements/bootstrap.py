@@ -10,6 +10,7 @@ from services.entitlements.adapters.tables import event_tables
 from services.entitlements.domain.policy import load_bundled_policies
 from services.entitlements.entrypoints.consumers import disbursement_events, member_events
 from services.entitlements.service_layer.handlers import EntitlementsContext, sweep_expired
+from services.entitlements.service_layer.policies import PolicyRegistry
 from services.entitlements.settings import EntitlementsSettings
 from shared.clock import Clock, SystemClock
 from shared.runtime import Runtime, build_runtime
@@ -21,7 +22,7 @@ def bootstrap(settings: EntitlementsSettings | None = None, clock: Clock | None 
     settings = settings or EntitlementsSettings()
     clock = clock or SystemClock()
     ctx = EntitlementsContext(
-        policies=load_bundled_policies(),
+        policies=PolicyRegistry(load_bundled_policies()),
         clock=clock,
         pending_wait=timedelta(seconds=settings.pending_wait_s),
     )

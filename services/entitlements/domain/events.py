@@ -6,6 +6,7 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict
 
+from services.entitlements.domain.policy import PolicyVersion
 from shared.events import DomainEvent
 from shared.kafka.topics import ENTITLEMENTS_EVENTS
 
@@ -111,3 +112,33 @@ class ProfileChanged(ProfileEvent):
     birth_date: date | None = None
     active: bool | None = None
     status_date: date | None = None
+
+
+# --- policy and the base unions' own standards ---------------------------------------------
+
+
+class PolicyVersionPublished(DomainEvent):
+    """A new version of the policy: it governs every decision whose business date is on or
+    after `policy.effective_from`. Stream `policy-book`, key `policy`."""
+
+    event_type = "jinhui.entitlements.PolicyVersionPublished"
+    topic = ENTITLEMENTS_EVENTS
+    policy: PolicyVersion
+    published_by: str
+
+
+class UnionStandardSet(DomainEvent):
+    """A base union (or a union above it) set its own value where the notice lets it, within
+    the provincial ceiling. Stream `standards-<org>`."""
+
+    event_type = "jinhui.entitlements.UnionStandardSet"
+    topic = ENTITLEMENTS_EVENTS
+    union: str
+    benefit: str
+    effective_from: date
+    amount_fen: int | None = None
+    expiry_days: int | None = None
+    standard_fen: int | None = None
+    clause: str
+    policy_version: str
+    set_by: str

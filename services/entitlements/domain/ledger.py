@@ -46,6 +46,7 @@ class Facts:
     birthday_reached: bool = False
     child: ChildFacts | None = None
     member_active: bool = True
+    union_limit_fen: int | None = None  # what the member's union set for this benefit
 
 
 @dataclass(frozen=True)
@@ -218,8 +219,10 @@ class MemberLedger(Aggregate):
             return f"the member's birthday in {self.year} has not been reached"
         if rule.per_child_fen is not None:
             return self._childbirth_refusal(rule, amount_fen, facts.child)
-        if rule.requires_union_standard:
+        if rule.requires_union_standard and facts.union_limit_fen is None:
             return "the base union has not set its standard for this benefit"
+        if facts.union_limit_fen is not None and amount_fen > facts.union_limit_fen:
+            return f"{amount_fen} fen exceeds the {facts.union_limit_fen} fen the union set"
         if remaining_count is not None and remaining_count < 1:
             return f"at most {rule.max_count} per member per year; none remain"
         if remaining is not None and amount_fen > remaining:

@@ -83,6 +83,7 @@ async def get_ledger(
 ) -> LedgerView:
     ctx = runtime.context
     async with runtime.sessions() as session:
+        await ctx.policies.refresh(runtime.event_store(session))
         found = await ledger_as_read(ctx, runtime.event_store(session), member_id, year, as_of)
     if found is None or not caller.can_reach(found[0].base_union):
         raise NotFound(f"no ledger for member {member_id} in {year}")
@@ -142,8 +143,7 @@ async def get_entries(
             **{
                 k: v
                 for k, v in s.event.model_dump().items()
-                if k in LedgerEntry.model_fields
-                and k not in ("version", "type", "source_event_id")
+                if k in LedgerEntry.model_fields and k not in ("version", "type", "source_event_id")
             },
         )
         for s in stored
@@ -177,16 +177,18 @@ class CheckAnswer(BaseModel):
 )
 async def post_check(body: CheckRequest, caller: PrincipalDep, runtime: RuntimeDep) -> CheckAnswer:
     request = DisbursementRequested(disbursement_id="check", **body.model_dump())
+    ctx = runtime.context
     async with runtime.sessions() as session:
         store = runtime.event_store(session)
+        await ctx.policies.refresh(store)
         profile = await read_profile(store, body.member_id)
         if profile is None or not caller.can_reach(profile.base_union):
             raise NotFound(f"no member {body.member_id}")
-        year = ledger_year(runtime.context, profile, request)
-        found = await ledger_as_read(runtime.context, store, body.member_id, year)
-    if found is None:
-        raise InvalidInput(f"no policy governs {year}", field="business_date")
-    decision = check(runtime.context, profile, found[1], request)
+        year = ledger_year(ctx, profile, request)
+        found = await ledger_as_read(ctx, store, body.member_id, year)
+        if found is None:
+            raise InvalidInput(f"no policy governs {year}", field="business_date")
+        decision = await check(ctx, store, profile, found[1], request)
     event = decision.event
     return CheckAnswer(
         allowed=decision.status == "reserved",

@@ -7,15 +7,16 @@ consumers and the sweeper of waiting requests run the same code.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from services.disbursements.domain.events import DisbursementRequested
 from services.entitlements.adapters import repository as repo
 from services.entitlements.domain.events import EntitlementRejected
 from services.entitlements.domain.ledger import Decision, Facts, MemberLedger, ledger_id
-from services.entitlements.domain.policy import PolicyBook, PolicyVersion
+from services.entitlements.domain.policy import PolicyVersion
 from services.entitlements.domain.profile import MemberProfile
+from services.entitlements.service_layer.policies import PolicyRegistry, limit_for
 from services.members.domain.events import MemberEvent, MemberRegistered
 from services.members.domain.model import birthday_in
 from shared.clock import Clock, business_date, end_of_business_day
@@ -30,7 +31,7 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class EntitlementsContext:
-    policies: PolicyBook
+    policies: PolicyRegistry
     clock: Clock
     # How long a request may wait for a fact about its member that has not arrived yet.
     pending_wait: timedelta = timedelta(minutes=2)
@@ -44,6 +45,7 @@ async def note_member_event(
 ) -> None:
     """Record the fact on the member's profile, open the year's ledger for a new member, and
     decide the requests that were waiting for this member."""
+    await ctx.policies.refresh(tx.events)
     profiles = repo.profile_repository(tx.events)
     profile = await profiles.get(event.member_id, for_update=True)
     if profile is None:
@@ -153,6 +155,21 @@ class Situation:
     waiting_for: str | None = None
 
 
+async def situation_of(
+    store: EventStore,
+    profile: MemberProfile,
+    request: DisbursementRequested,
+    policy: PolicyVersion,
+) -> Situation:
+    """`situation` with the base union's own standard for the benefit, if it set one."""
+    here = situation(profile, request, policy)
+    standard = await limit_for(store, profile.base_union, request.benefit, request.business_date)
+    if standard is None:
+        return here
+    limit = standard.amount_fen if standard.amount_fen is not None else standard.standard_fen
+    return replace(here, facts=replace(here.facts, union_limit_fen=limit))
+
+
 def situation(
     profile: MemberProfile, request: DisbursementRequested, policy: PolicyVersion
 ) -> Situation:
@@ -185,6 +202,7 @@ async def reserve(
 ) -> Decision | None:
     """Decide one request, or park it (None) while a fact it needs may still be on its way.
     `final` decides with what is known: the sweeper's last word at the deadline."""
+    await ctx.policies.refresh(tx.events)
     try:
         policy = ctx.policies.in_force(request.business_date)
     except LookupError:
@@ -198,7 +216,7 @@ async def reserve(
                 tx.events, request, "the member is not registered (no registration was received)"
             )
         return await _park(ctx, tx, request, "the member's registration")
-    here = situation(profile, request, policy)
+    here = await situation_of(tx.events, profile, request, policy)
     if here.waiting_for and not final:
         return await _park(ctx, tx, request, here.waiting_for)
     ledger = await _ledger(ctx, tx.events, profile, here.year, policy)
@@ -309,8 +327,9 @@ def ledger_year(
     return situation(profile, request, policy).year
 
 
-def check(
+async def check(
     ctx: EntitlementsContext,
+    store: EventStore,
     profile: MemberProfile,
     ledger: MemberLedger,
     request: DisbursementRequested,
@@ -326,5 +345,5 @@ def check(
         amount_fen=request.amount_fen,
         rule=policy.member_benefits.get(request.benefit),  # type: ignore[call-overload]
         policy_version=policy.version,
-        facts=situation(profile, request, policy).facts,
+        facts=(await situation_of(store, profile, request, policy)).facts,
     )

@@ -1,0 +1,119 @@
+"""Policy versions (published by provincial administrators) and unions' own standards."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+from pydantic import BaseModel, Field
+
+from services.entitlements.domain.events import UnionStandardSet
+from services.entitlements.domain.policy import PolicyVersion
+from services.entitlements.service_layer import policies
+from shared.auth import PrincipalDep, Role, parse_org
+from shared.clock import business_date
+from shared.errors import Forbidden, NotFound
+from shared.http.deps import RuntimeDep
+from shared.uow import UnitOfWork
+
+router = APIRouter(prefix="/v1", tags=["policy"])
+OrgPath = Annotated[str, Path(description="Org path, e.g. shanxi/taiyuan/xiaodian/bu-0001")]
+
+
+class PolicySummary(BaseModel):
+    version: str
+    effective_from: date
+    source: str
+
+
+class StandardRequest(BaseModel):
+    effective_from: date
+    amount_fen: int | None = Field(default=None, ge=0)
+    expiry_days: int | None = Field(default=None, ge=1, le=3660)
+    standard_fen: int | None = Field(default=None, ge=0)
+
+
+@router.get("/policies", response_model=list[PolicySummary], summary="Every policy version")
+async def list_policies(caller: PrincipalDep, runtime: RuntimeDep) -> list[PolicySummary]:
+    async with runtime.sessions() as session:
+        await runtime.context.policies.refresh(runtime.event_store(session))
+    return [PolicySummary(**v.model_dump()) for v in runtime.context.policies.book.versions]
+
+
+@router.get("/policies/{version}", response_model=PolicyVersion, summary="One policy version")
+async def get_policy(version: str, caller: PrincipalDep, runtime: RuntimeDep) -> PolicyVersion:
+    async with runtime.sessions() as session:
+        await runtime.context.policies.refresh(runtime.event_store(session))
+    for v in runtime.context.policies.book.versions:
+        if v.version == version:
+            return v
+    raise NotFound(f"no policy version {version}")
+
+
+@router.post(
+    "/policies",
+    status_code=201,
+    response_model=PolicySummary,
+    summary="Publish a new policy version (provincial administrators)",
+)
+async def publish_policy(
+    body: PolicyVersion, caller: PrincipalDep, runtime: RuntimeDep
+) -> PolicySummary:
+    """It governs every decision whose business date is on or after `effective_from`, which
+    must be in the future; decisions already made keep the version they were made under."""
+    caller.require(Role.ADMIN)
+    if "/" in caller.org:
+        raise Forbidden("only the provincial federation publishes policy", rule="auth.org")
+    ctx = runtime.context
+    async with UnitOfWork(runtime) as uow:
+        event = await policies.publish(
+            ctx.policies, uow.events, body, business_date(ctx.clock), caller.subject
+        )
+    return PolicySummary(**event.policy.model_dump())
+
+
+@router.put(
+    "/unions/{org:path}/standards/{benefit}",
+    response_model=UnionStandardSet,
+    summary="Set a union's own value for a benefit, where the notice allows it",
+)
+async def put_standard(
+    org: OrgPath,
+    benefit: str,
+    body: StandardRequest,
+    caller: PrincipalDep,
+    runtime: RuntimeDep,
+) -> UnionStandardSet:
+    """Voucher amount and expiry, the training-subsidy standard. Above the provincial ceiling,
+    or a value the notice does not let a union set, is refused with the clause."""
+    caller.require(Role.ADMIN, Role.FINANCE_OFFICER)
+    union = parse_org(org)
+    caller.require_org(union)
+    values = body.model_dump(exclude={"effective_from"}, exclude_none=True)
+    async with UnitOfWork(runtime) as uow:
+        return await policies.set_standard(
+            runtime.context.policies,
+            uow.events,
+            union=union,
+            benefit=benefit,
+            effective_from=body.effective_from,
+            values=values,
+            actor=caller.subject,
+        )
+
+
+@router.get(
+    "/unions/{org:path}/standards",
+    response_model=list[UnionStandardSet],
+    summary="A union's standards and those inherited from above, nearest first",
+)
+async def get_standards(
+    org: OrgPath, caller: PrincipalDep, runtime: RuntimeDep
+) -> list[UnionStandardSet]:
+    union = parse_org(org)
+    if not (caller.can_reach(union) or caller.org.startswith(union + "/")):
+        raise NotFound(f"no union {union}")
+    async with runtime.sessions() as session:
+        found = await policies.standards_along(runtime.event_store(session), union)
+    return [s for standards in found for history in standards.settings.values() for s in history]

@@ -1,0 +1,115 @@
+"""Policy versions and union standards: publishing them, and knowing which govern a decision.
+
+Published versions live in the stream `policy-book`; every replica refreshes its book when the
+stream has grown (one cheap query per decision), so a version published through one replica
+governs decisions on all of them.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from services.entitlements.domain.events import PolicyVersionPublished, UnionStandardSet
+from services.entitlements.domain.policy import PolicyBook, PolicyVersion
+from services.entitlements.domain.standards import UnionStandards, union_limit
+from shared.aggregate import Repository
+from shared.errors import Conflict, InvalidInput
+from shared.eventstore.store import EventStore
+
+POLICY_STREAM = "policy-book"
+
+
+class PolicyRegistry:
+    """The bundled versions plus those published since."""
+
+    def __init__(self, bundled: PolicyBook) -> None:
+        self._bundled = bundled
+        self._book = bundled
+        self._seen = 0
+
+    @property
+    def book(self) -> PolicyBook:
+        return self._book
+
+    def in_force(self, on: date) -> PolicyVersion:
+        return self._book.in_force(on)
+
+    async def refresh(self, store: EventStore) -> None:
+        version = await store.current_version(POLICY_STREAM)
+        if version == self._seen:
+            return
+        book = self._bundled
+        for stored in await store.load(POLICY_STREAM):
+            assert isinstance(stored.event, PolicyVersionPublished)
+            book = book.with_version(stored.event.policy)
+        self._book, self._seen = book, version
+
+
+async def publish(
+    registry: PolicyRegistry, store: EventStore, policy: PolicyVersion, today: date, actor: str
+) -> PolicyVersionPublished:
+    """A new version from its effective date on; never retroactive, never a reused name."""
+    await store.lock(POLICY_STREAM)
+    await registry.refresh(store)
+    if any(v.version == policy.version for v in registry.book.versions):
+        raise Conflict(f"version {policy.version} exists already", rule="policy.version-exists")
+    if policy.effective_from <= today:
+        raise InvalidInput(
+            "a new version takes effect from a future date (decisions already made keep theirs)",
+            field="effective_from",
+            rule="policy.retroactive",
+        )
+    event = PolicyVersionPublished(policy=policy, published_by=actor)
+    await store.append(
+        POLICY_STREAM,
+        await store.current_version(POLICY_STREAM),
+        [event],
+        partition_key="policy",
+        metadata={"actor": actor},
+    )
+    await registry.refresh(store)
+    return event
+
+
+def standards_repository(store: EventStore) -> Repository[UnionStandards]:
+    return Repository(store, UnionStandards, "standards")
+
+
+async def set_standard(
+    registry: PolicyRegistry,
+    store: EventStore,
+    *,
+    union: str,
+    benefit: str,
+    effective_from: date,
+    values: dict[str, int],
+    actor: str,
+) -> UnionStandardSet:
+    await registry.refresh(store)
+    try:
+        policy = registry.in_force(effective_from)
+    except LookupError as exc:
+        raise InvalidInput(str(exc), field="effective_from") from None
+    repo = standards_repository(store)
+    standards = await repo.get(union, for_update=True) or repo.new(union)
+    event = standards.set(
+        benefit=benefit, effective_from=effective_from, values=values, policy=policy, set_by=actor
+    )
+    await repo.save(standards, metadata={"actor": actor})
+    return event
+
+
+async def standards_along(store: EventStore, org: str) -> list[UnionStandards]:
+    """The standards of `org` and of each union above it, nearest first."""
+    parts = org.split("/")
+    repo = standards_repository(store)
+    found = []
+    for depth in range(len(parts), 0, -1):
+        standards = await repo.get("/".join(parts[:depth]))
+        if standards is not None:
+            found.append(standards)
+    return found
+
+
+async def limit_for(store: EventStore, org: str, benefit: str, on: date) -> UnionStandardSet | None:
+    return union_limit(await standards_along(store, org), benefit, on)
