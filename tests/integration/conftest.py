@@ -131,4 +131,14 @@ async def suite(stack: Stack) -> AsyncIterator[Suite]:
         running_service("members", stack, clock) as members,
         running_service("entitlements", stack, clock) as entitlements,
     ):
+        finances = await entitlements.client.put(
+            f"/v1/unions/{UNION}/finances/2026",
+            json={
+                "dues_income_fen": 1_000_000,
+                "budget_fen": 50_000_000,
+                "consumption_share_fen": 5_000_000,
+            },
+            headers=OFFICER,
+        )
+        assert finances.status_code == 200, finances.text
         yield Suite(members, entitlements, clock)

@@ -42,6 +42,7 @@ class EntitlementEvent(DomainEvent):
     clause: str
     policy_version: str
     child_id: str | None = None
+    union_charged: str | None = None  # the union whose own ledger this also counts against
 
 
 class EntitlementReserved(EntitlementEvent):
@@ -142,3 +143,43 @@ class UnionStandardSet(DomainEvent):
     clause: str
     policy_version: str
     set_by: str
+
+
+# --- union ledgers: stream `unionledger-<org>-<year>` ---------------------------------------
+
+
+class UnionFinancesRecorded(DomainEvent):
+    """A union's dues income and expenditure budget for a year, and the share of the budget
+    it reserves for consumption assistance."""
+
+    event_type = "jinhui.entitlements.UnionFinancesRecorded"
+    topic = ENTITLEMENTS_EVENTS
+    union: str
+    year: int
+    dues_income_fen: int
+    budget_fen: int
+    consumption_share_fen: int
+    recorded_by: str
+
+
+class UnionSpendingEvent(DomainEvent):
+    topic = ENTITLEMENTS_EVENTS
+    union: str
+    year: int
+    rule: str  # culture_sports_topup | consumption_assistance
+    clause: str
+    disbursement_id: str
+    member_id: str
+    amount_fen: int
+
+
+class UnionSpendingReserved(UnionSpendingEvent):
+    event_type = "jinhui.entitlements.UnionSpendingReserved"
+
+
+class UnionSpendingCommitted(UnionSpendingEvent):
+    event_type = "jinhui.entitlements.UnionSpendingCommitted"
+
+
+class UnionSpendingReleased(UnionSpendingEvent):
+    event_type = "jinhui.entitlements.UnionSpendingReleased"

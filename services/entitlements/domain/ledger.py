@@ -47,6 +47,10 @@ class Facts:
     child: ChildFacts | None = None
     member_active: bool = True
     union_limit_fen: int | None = None  # what the member's union set for this benefit
+    union_charged: str | None = None  # the union whose ledger this benefit also counts against
+    union_refusal: tuple[str, str] | None = None  # (reason, clause) from that union's ledger
+    new_employment_form: bool = False
+    summer_camp_eligible: bool = False
 
 
 @dataclass(frozen=True)
@@ -171,6 +175,7 @@ class MemberLedger(Aggregate):
             "amount_fen": amount_fen,
             "policy_version": policy_version,
             "child_id": facts.child.child_id if facts and facts.child else None,
+            "union_charged": facts.union_charged if facts else None,
         }
         if rule is None or balance is None:
             reason = f"{benefit} is not a benefit of policy {policy_version}"
@@ -183,12 +188,18 @@ class MemberLedger(Aggregate):
         cap = rule.cap_fen
         remaining = None if cap is None else cap - balance.used_fen - balance.reserved_fen
         remaining_count = None if rule.max_count is None else rule.max_count - balance.count
-        reason = self._refusal(rule, amount_fen, remaining, remaining_count, facts or Facts())
+        facts = facts or Facts()
+        reason, clause = (
+            self._refusal(rule, amount_fen, remaining, remaining_count, facts),
+            rule.clause,
+        )
+        if reason is None and facts.union_refusal is not None:
+            reason, clause = facts.union_refusal
         if reason:
             self._record(
                 EntitlementRejected(
                     **common,
-                    clause=rule.clause,
+                    clause=clause,
                     reason=reason,
                     remaining_fen=remaining,
                     remaining_count=remaining_count,
@@ -217,6 +228,13 @@ class MemberLedger(Aggregate):
             return "the member's membership is not active on the business date"
         if rule.requires == "birthday_reached" and not facts.birthday_reached:
             return f"the member's birthday in {self.year} has not been reached"
+        if rule.requires == "new_employment_form" and not facts.new_employment_form:
+            return "only for workers in a new form of employment"
+        if rule.requires == "summer_camp_eligible" and not facts.summer_camp_eligible:
+            return (
+                "only for children of martyrs, workers in hardship, new-employment-form, "
+                "migrant and ethnic-minority workers"
+            )
         if rule.per_child_fen is not None:
             return self._childbirth_refusal(rule, amount_fen, facts.child)
         if rule.requires_union_standard and facts.union_limit_fen is None:

@@ -23,6 +23,10 @@ BenefitName = Literal[
     "holiday_gift",
     "birthday_gift",
     "childbirth_gift",
+    "consumption_assistance",
+    "nef_injury_insurance",
+    "summer_camp",
+    "hardship_relief",
 ]
 
 
@@ -36,7 +40,9 @@ class BenefitRule(BaseModel):
     max_days: int | None = None
     max_nights: int | None = None
     cycle_years: int | None = None
-    requires: Literal["birthday_reached"] | None = None
+    requires: Literal["birthday_reached", "new_employment_form", "summer_camp_eligible"] | None = (
+        None
+    )
     requires_union_standard: bool = False
     per_child_fen: dict[int, int] | None = None
     within_policy_only: bool = False

@@ -53,6 +53,7 @@ class MemberProfile(Aggregate):
         self.status_date: date | None = None
         self.birthdays: dict[int, date] = {}
         self.children: dict[str, ChildFacts] = {}
+        self.in_hardship = False
 
     def partition_key(self) -> str:
         assert self.member_id is not None
@@ -93,6 +94,18 @@ class MemberProfile(Aggregate):
     @property
     def known(self) -> bool:
         return self.member_id is not None
+
+    @property
+    def summer_camp_eligible(self) -> bool:
+        """Clause 5: children of martyrs, workers in hardship, new-employment-form, migrant
+        and ethnic-minority workers."""
+        return (
+            self.martyr_family
+            or self.migrant_worker
+            or self.ethnic_minority
+            or self.employment_form != "standard"
+            or self.in_hardship
+        )
 
     def active_on(self, day: date) -> bool:
         if self.active:

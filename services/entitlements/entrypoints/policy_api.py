@@ -10,10 +10,11 @@ from pydantic import BaseModel, Field
 
 from services.entitlements.domain.events import UnionStandardSet
 from services.entitlements.domain.policy import PolicyVersion
-from services.entitlements.service_layer import policies
+from services.entitlements.domain.union_ledger import Spending, UnionLedger
+from services.entitlements.service_layer import handlers, policies
 from shared.auth import PrincipalDep, Role, parse_org
 from shared.clock import business_date
-from shared.errors import Forbidden, NotFound
+from shared.errors import Forbidden, InvalidInput, NotFound
 from shared.http.deps import RuntimeDep
 from shared.uow import UnitOfWork
 
@@ -117,3 +118,109 @@ async def get_standards(
     async with runtime.sessions() as session:
         found = await policies.standards_along(runtime.event_store(session), union)
     return [s for standards in found for history in standards.settings.values() for s in history]
+
+
+class UnionFinances(BaseModel):
+    dues_income_fen: int = Field(ge=0, description="Member dues income of the year")
+    budget_fen: int = Field(ge=0, description="Annual expenditure budget")
+    consumption_share_fen: int = Field(
+        ge=0, description="Part of the budget reserved for consumption assistance (clause 8)"
+    )
+
+
+class UnionLine(BaseModel):
+    rule: str
+    clause: str
+    cap_fen: int | None
+    used_fen: int
+    reserved_fen: int
+    remaining_fen: int | None
+
+
+class UnionLedgerView(BaseModel):
+    union: str
+    year: int
+    dues_income_fen: int | None
+    budget_fen: int | None
+    consumption_share_fen: int | None
+    lines: list[UnionLine]
+
+
+@router.put(
+    "/unions/{org:path}/finances/{year}",
+    response_model=UnionLedgerView,
+    tags=["union ledgers"],
+    summary="Record a union's dues income and budget for a year",
+)
+async def put_finances(
+    org: OrgPath,
+    year: Annotated[int, Path(ge=2000, le=2100)],
+    body: UnionFinances,
+    caller: PrincipalDep,
+    runtime: RuntimeDep,
+) -> UnionLedgerView:
+    caller.require(Role.ADMIN, Role.FINANCE_OFFICER)
+    union = parse_org(org)
+    caller.require_org(union)
+    if body.consumption_share_fen > body.budget_fen:
+        raise InvalidInput("the share cannot exceed the budget", field="consumption_share_fen")
+    async with UnitOfWork(runtime) as uow:
+        ledger = await handlers.record_union_finances(
+            uow, union, year, body.model_dump(), caller.subject
+        )
+    return _union_view(runtime.context, ledger, union, year)
+
+
+@router.get(
+    "/unions/{org:path}/ledgers/{year}",
+    response_model=UnionLedgerView,
+    tags=["union ledgers"],
+    summary="A union's own ledger: the 4x dues top-up and consumption assistance",
+)
+async def get_union_ledger(
+    org: OrgPath,
+    year: Annotated[int, Path(ge=2000, le=2100)],
+    caller: PrincipalDep,
+    runtime: RuntimeDep,
+    as_of: date | None = None,
+) -> UnionLedgerView:
+    union = parse_org(org)
+    if not caller.can_reach(union):
+        raise NotFound(f"no union ledger for {union} in {year}")
+    async with runtime.sessions() as session:
+        ledger = await handlers.read_union_ledger(runtime.event_store(session), union, year, as_of)
+    if ledger is None:
+        raise NotFound(f"no union ledger for {union} in {year}")
+    return _union_view(runtime.context, ledger, union, year)
+
+
+def _union_view(ctx: object, ledger: UnionLedger, union: str, year: int) -> UnionLedgerView:
+    policy = ctx.policies.in_force(date(year, 12, 31))  # type: ignore[attr-defined]
+    lines = []
+    for name, rule in policy.union_rules.items():
+        if name not in ("culture_sports_topup", "consumption_assistance"):
+            continue
+        spent = ledger.spending.get(name, Spending())
+        if name == "culture_sports_topup":
+            cap = ledger.culture_cap_fen(rule)
+        else:
+            cap = ledger.finances.consumption_share_fen if ledger.finances else None
+        lines.append(
+            UnionLine(
+                rule=name,
+                clause=rule.clause,
+                cap_fen=cap,
+                used_fen=spent.used_fen,
+                reserved_fen=spent.reserved_fen,
+                remaining_fen=None if cap is None else cap - spent.total_fen,
+            )
+        )
+    finances = ledger.finances
+    return UnionLedgerView(
+        union=union,
+        year=year,
+        dues_income_fen=finances.dues_income_fen if finances else None,
+        budget_fen=finances.budget_fen if finances else None,
+        consumption_share_fen=finances.consumption_share_fen if finances else None,
+        lines=lines,
+    )

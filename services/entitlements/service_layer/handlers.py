@@ -12,13 +12,19 @@ from datetime import date, datetime, timedelta
 
 from services.disbursements.domain.events import DisbursementRequested
 from services.entitlements.adapters import repository as repo
-from services.entitlements.domain.events import EntitlementRejected
+from services.entitlements.domain.events import (
+    EntitlementRejected,
+    UnionFinancesRecorded,
+    UnionSpendingReserved,
+)
 from services.entitlements.domain.ledger import Decision, Facts, MemberLedger, ledger_id
 from services.entitlements.domain.policy import PolicyVersion
 from services.entitlements.domain.profile import MemberProfile
+from services.entitlements.domain.union_ledger import TRACKED, UnionLedger, union_ledger_id
 from services.entitlements.service_layer.policies import PolicyRegistry, limit_for
 from services.members.domain.events import MemberEvent, MemberRegistered
 from services.members.domain.model import birthday_in
+from shared.aggregate import Repository
 from shared.clock import Clock, business_date, end_of_business_day
 from shared.errors import ConcurrencyConflict, InvalidInput
 from shared.eventstore.store import EventStore, StoredEvent
@@ -95,6 +101,32 @@ async def ledger_entries(
 ) -> list[StoredEvent]:
     until = end_of_business_day(as_of) if as_of else None
     return await store.load(f"ledger-{ledger_id(member_id, year)}", up_to=until)
+
+
+def union_ledgers(store: EventStore) -> Repository[UnionLedger]:
+    return Repository(store, UnionLedger, "unionledger")
+
+
+async def record_union_finances(
+    tx: Transaction, union: str, year: int, values: dict[str, int], actor: str
+) -> UnionLedger:
+    unions = union_ledgers(tx.events)
+    ledger = await unions.get(union_ledger_id(union, year), for_update=True) or unions.new(
+        union_ledger_id(union, year)
+    )
+    ledger.union, ledger.year = union, year
+    ledger.record_finances(
+        UnionFinancesRecorded(union=union, year=year, recorded_by=actor, **values)
+    )
+    await unions.save(ledger, metadata={"actor": actor})
+    return ledger
+
+
+async def read_union_ledger(
+    store: EventStore, union: str, year: int, as_of: date | None = None
+) -> UnionLedger | None:
+    until = end_of_business_day(as_of) if as_of else None
+    return await union_ledgers(store).get(union_ledger_id(union, year), as_of=until)
 
 
 async def read_ledger(
@@ -188,7 +220,14 @@ def situation(
         assert profile.birth_date is not None
         if birthday_in(profile.birth_date, year) <= day:
             waiting_for = f"the member's birthday of {year}"
-    facts = Facts(birthday_reached=reached, child=child, member_active=profile.active_on(day))
+    nef = profile.employment_form != "standard"
+    facts = Facts(
+        birthday_reached=reached,
+        child=child,
+        member_active=profile.active_on(day),
+        new_employment_form=nef,
+        summer_camp_eligible=profile.summer_camp_eligible,
+    )
     return Situation(facts, year, waiting_for)
 
 
@@ -219,6 +258,23 @@ async def reserve(
     here = await situation_of(tx.events, profile, request, policy)
     if here.waiting_for and not final:
         return await _park(ctx, tx, request, here.waiting_for)
+    union_ledger = None
+    union_rule_name = TRACKED.get(request.benefit)
+    if union_rule_name and union_rule_name in policy.union_rules:
+        union_rule = policy.union_rules[union_rule_name]
+        union_ledger = await union_ledgers(tx.events).get(
+            union_ledger_id(profile.base_union, here.year), for_update=True
+        ) or union_ledgers(tx.events).new(union_ledger_id(profile.base_union, here.year))
+        union_ledger.union, union_ledger.year = profile.base_union, here.year
+        refusal = union_ledger.refusal(union_rule_name, union_rule, request.amount_fen)
+        here = replace(
+            here,
+            facts=replace(
+                here.facts,
+                union_charged=profile.base_union,
+                union_refusal=(refusal, union_rule.clause) if refusal else None,
+            ),
+        )
     ledger = await _ledger(ctx, tx.events, profile, here.year, policy)
     decision = ledger.reserve(
         disbursement_id=request.disbursement_id,
@@ -228,9 +284,22 @@ async def reserve(
         policy_version=policy.version,
         facts=here.facts,
     )
-    await repo.ledger_repository(tx.events).save(
-        ledger, metadata={"source_event_id": source or f"request:{request.disbursement_id}"}
-    )
+    metadata = {"source_event_id": source or f"request:{request.disbursement_id}"}
+    await repo.ledger_repository(tx.events).save(ledger, metadata=metadata)
+    if union_ledger is not None and union_rule_name and decision.status == "reserved":
+        event = decision.event
+        union_ledger.reserve(
+            UnionSpendingReserved(
+                union=profile.base_union,
+                year=here.year,
+                rule=union_rule_name,
+                clause=policy.union_rules[union_rule_name].clause,
+                disbursement_id=event.disbursement_id,
+                member_id=event.member_id,
+                amount_fen=event.amount_fen,
+            )
+        )
+        await union_ledgers(tx.events).save(union_ledger, metadata=metadata)
     DECISIONS.labels(decision.status, decision.event.clause).inc()
     return decision
 
@@ -283,11 +352,19 @@ async def settle(
     ledger = await ledgers.get(ledger_id(member_id, year), for_update=True)
     if ledger is None:
         return
+    decision = ledger.decisions.get(disbursement_id)
     if issued:
         ledger.commit(disbursement_id)
     else:
         ledger.release(disbursement_id, reason)
     await ledgers.save(ledger, metadata={"source_event_id": source or "-"})
+    union = decision.event.union_charged if decision else None
+    if union:
+        unions = union_ledgers(store)
+        union_ledger = await unions.get(union_ledger_id(union, year), for_update=True)
+        if union_ledger is not None:
+            union_ledger.settle(disbursement_id, issued)
+            await unions.save(union_ledger, metadata={"source_event_id": source or "-"})
 
 
 async def reserve_now(

@@ -1,0 +1,88 @@
+"""Union-level rules: culture and sports within dues plus the 4x top-up, consumption assistance
+tracked against the budget share."""
+
+from __future__ import annotations
+
+from services.entitlements.service_layer.handlers import reserve_now, settle
+from shared.auth import Role
+from shared.uow import UnitOfWork
+from tests.integration.conftest import Suite
+from tests.integration.test_reservations import request
+from tests.support import bearer, eventually
+
+PINGCHENG = "shanxi/datong/pingcheng/bu-0005"
+FINANCE = bearer(Role.FINANCE_OFFICER, org=PINGCHENG)
+ADMIN = bearer(Role.ADMIN, org="shanxi")
+
+
+async def _member(suite: Suite) -> str:
+    response = await suite.members.client.post(
+        "/v1/members", json=suite.new_member(base_union=PINGCHENG), headers=ADMIN
+    )
+    member_id = response.json()["member_id"]
+    await eventually(lambda: suite.ledger(member_id, ADMIN))
+    return member_id
+
+
+async def _line(suite: Suite, rule: str) -> dict:  # type: ignore[type-arg]
+    response = await suite.entitlements.client.get(
+        f"/v1/unions/{PINGCHENG}/ledgers/2026", headers=FINANCE
+    )
+    assert response.status_code == 200, response.text
+    return next(line for line in response.json()["lines"] if line["rule"] == rule)
+
+
+async def test_culture_and_sports_stay_within_dues_plus_four_times_dues(suite: Suite) -> None:
+    runtime = suite.entitlements.runtime
+    ctx = runtime.context
+    members = [await _member(suite) for _ in range(4)]
+    unrecorded = await reserve_now(ctx, runtime, request(members[0], "culture_sports", 40000))
+    assert unrecorded is not None and unrecorded.status == "rejected"
+    assert unrecorded.event.clause == "3.topup"
+    assert "dues income" in unrecorded.event.reason  # type: ignore[attr-defined]
+
+    recorded = await suite.entitlements.client.put(
+        f"/v1/unions/{PINGCHENG}/finances/2026",
+        json={"dues_income_fen": 20000, "budget_fen": 1_000_000, "consumption_share_fen": 100_000},
+        headers=FINANCE,
+    )
+    assert recorded.status_code == 200, recorded.text
+    assert (await _line(suite, "culture_sports_topup"))["cap_fen"] == 100000  # 200 + 4 x 200 yuan
+
+    asks = [request(m, "culture_sports", 40000) for m in members[1:]]
+    decisions = [await reserve_now(ctx, runtime, ask) for ask in asks]
+    assert [d.status for d in decisions if d] == ["reserved", "reserved", "rejected"]
+    assert decisions[2].event.clause == "3.topup"  # type: ignore[union-attr]
+    line = await _line(suite, "culture_sports_topup")
+    assert (line["reserved_fen"], line["remaining_fen"]) == (80000, 20000)
+
+    async with UnitOfWork(runtime) as uow:
+        await settle(uow.events, members[1], 2026, asks[0].disbursement_id, issued=False)
+        await settle(uow.events, members[2], 2026, asks[1].disbursement_id, issued=True)
+    line = await _line(suite, "culture_sports_topup")
+    assert (line["used_fen"], line["reserved_fen"]) == (40000, 0)
+    retry = await reserve_now(ctx, runtime, request(members[3], "culture_sports", 40000))
+    assert retry is not None and retry.status == "reserved"
+
+
+async def test_consumption_assistance_is_tracked_against_the_budget_share(suite: Suite) -> None:
+    runtime = suite.entitlements.runtime
+    member_id = await _member(suite)
+    await suite.entitlements.client.put(
+        f"/v1/unions/{PINGCHENG}/finances/2026",
+        json={"dues_income_fen": 20000, "budget_fen": 1_000_000, "consumption_share_fen": 100_000},
+        headers=FINANCE,
+    )
+    before = await _line(suite, "consumption_assistance")
+    decision = await reserve_now(
+        runtime.context, runtime, request(member_id, "consumption_assistance", 15000)
+    )
+    assert decision is not None and decision.status == "reserved"
+    after = await _line(suite, "consumption_assistance")
+    assert after["cap_fen"] == 100_000
+    assert after["reserved_fen"] == before["reserved_fen"] + 15000
+    outsider = await suite.entitlements.client.get(
+        f"/v1/unions/{PINGCHENG}/ledgers/2026",
+        headers=bearer(Role.FINANCE_OFFICER, org="shanxi/taiyuan"),
+    )
+    assert outsider.status_code == 404
