@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Generic, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.errors import NotFound
 from shared.events import DomainEvent
@@ -37,16 +39,25 @@ class Aggregate:
 
 
 A = TypeVar("A", bound=Aggregate)
+# Applies one saved event to read tables, in the transaction that saved it.
+Projector = Callable[[AsyncSession, DomainEvent], Awaitable[None]]
 
 
 class Repository(Generic[A]):
     """Loads an aggregate by replaying its stream and saves what it decided, expecting the
     version it was loaded at (ConcurrencyConflict if another writer came first)."""
 
-    def __init__(self, store: EventStore, factory: type[A], prefix: str) -> None:
+    def __init__(
+        self,
+        store: EventStore,
+        factory: type[A],
+        prefix: str,
+        projector: Projector | None = None,
+    ) -> None:
         self._store = store
         self._factory = factory
         self._prefix = prefix
+        self._projector = projector
 
     def stream_id(self, aggregate_id: str) -> str:
         return f"{self._prefix}-{aggregate_id}"
@@ -82,6 +93,7 @@ class Repository(Generic[A]):
         self, aggregates: Sequence[A], metadata: dict[str, str] | None = None
     ) -> None:
         appends = []
+        pending_events = [e for a in aggregates for e in a.pending]
         for aggregate in aggregates:
             pending, aggregate.pending = aggregate.pending, []
             appends.append(
@@ -95,3 +107,6 @@ class Repository(Generic[A]):
             )
             aggregate.version += len(pending)
         await self._store.append_many(appends)
+        if self._projector is not None:
+            for event in pending_events:
+                await self._projector(self._store.session, event)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -48,6 +49,7 @@ def up(
             processes[service] = start_service(stack, service, port, STATE_DIR / f"{service}.log")
         _wait_healthy(processes)
         _print_stack(stack)
+        stack.describe(STATE_DIR / "stack.json")
         deadline = time.monotonic() + duration if duration else None
         while all(p.poll() is None for p in processes.values()):
             if deadline and time.monotonic() > deadline:
@@ -160,6 +162,60 @@ def asyncapi(
     DOCUMENT.parent.mkdir(exist_ok=True)
     DOCUMENT.write_text(text, encoding="utf-8")
     console.print(f"wrote {DOCUMENT}")
+
+
+def _database_url(service: str, given: str | None) -> str:
+    """The service's database: given, from the environment, or the running local stack's."""
+    if given:
+        return given
+    env = os.environ.get(f"{service.upper()}_DATABASE_URL") or os.environ.get("DATABASE_URL")
+    if env:
+        return env
+    described = STATE_DIR / "stack.json"
+    if described.exists():
+        return str(json.loads(described.read_text())["database_urls"][service])
+    raise typer.BadParameter("give --database-url, set DATABASE_URL, or start `jinhui up`")
+
+
+@app.command()
+def replay(
+    service: Annotated[str, typer.Argument(help="entitlements")],
+    database_url: Annotated[str | None, typer.Option(help="The service's database")] = None,
+) -> None:
+    """Rebuild a service's read tables from its event store, then swap them in (online)."""
+    if service != "entitlements":
+        raise typer.BadParameter("only entitlements keeps rebuildable read tables")
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from services.entitlements.adapters.tables import event_tables
+    from services.entitlements.service_layer.replay import rebuild
+    from shared.db.engine import create_engine, create_sessions
+
+    async def run() -> None:
+        engine = create_engine(_database_url(service, database_url))
+        try:
+            with Progress(
+                "[progress.description]{task.description}",
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=console,
+            ) as bar:
+                task = bar.add_task("replaying events", total=None)
+                report = await rebuild(
+                    engine,
+                    create_sessions(engine),
+                    event_tables,
+                    progress=lambda done, total: bar.update(task, completed=done, total=total),
+                )
+        finally:
+            await engine.dispose()
+        console.print(
+            f"{report.events} events in {report.seconds:.1f} s "
+            f"({report.events_per_second:,.0f}/s), {report.caught_up} during the swap"
+        )
+
+    asyncio.run(run())
 
 
 def _register_service_commands() -> None:

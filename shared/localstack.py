@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import json
 import os
 import signal
 import socket
@@ -152,6 +153,17 @@ class Stack:
         # One at a time: Alembic's `context` is process-global.
         for service, url in self.database_urls.items():
             await migrate_database(service, url)
+
+    def describe(self, path: Path) -> None:
+        """Where everything is, for the command-line tools; readable by its owner only (an
+        external DATABASE_URL may carry a password)."""
+        path.touch(mode=0o600, exist_ok=True)
+        path.write_text(
+            json.dumps(
+                {"bootstrap_servers": self.bootstrap_servers, "database_urls": self.database_urls},
+                indent=2,
+            )
+        )
 
     def stop(self) -> None:
         if self._broker:

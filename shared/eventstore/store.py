@@ -72,6 +72,11 @@ class EventStore:
         self._source = source
         self._clock = clock
 
+    @property
+    def session(self) -> AsyncSession:
+        """The transaction the store writes in (projections join it)."""
+        return self._session
+
     async def append(
         self,
         stream_id: str,
@@ -178,7 +183,7 @@ class EventStore:
         if up_to is not None:
             query = query.where(self._t.events.c.recorded_at <= up_to)
         result = await self._session.execute(query.order_by(self._t.events.c.version))
-        return [_stored(row) for row in result.mappings()]
+        return [stored_event(row) for row in result.mappings()]
 
     async def current_version(self, stream_id: str) -> int:
         result = await self._session.execute(
@@ -200,10 +205,10 @@ class EventStore:
             .order_by(self._t.events.c.position)
             .limit(limit)
         )
-        return [_stored(row) for row in result.mappings()]
+        return [stored_event(row) for row in result.mappings()]
 
 
-def _stored(row: Any) -> StoredEvent:
+def stored_event(row: Any) -> StoredEvent:
     return StoredEvent(
         position=row["position"],
         event_id=row["event_id"],

@@ -22,11 +22,12 @@ from datetime import UTC, datetime
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 from opentelemetry import propagate, trace
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.backoff import Backoff
+from shared.db.errors import is_transient
+from shared.db.sql import insert_on_conflict
 from shared.envelope import Envelope, EnvelopeError
 from shared.errors import ConcurrencyConflict
 from shared.events import DomainEvent
@@ -94,7 +95,12 @@ class ConsumerRunner:
         self._topics = topics
         self._handlers = dict(handlers)
         self._sessions = sessions
-        self._processed = tables.processed_messages
+        self._record_processed = insert_on_conflict(
+            tables.processed_messages,
+            ["consumer", "message_id", "topic", "partition", "offset"],
+            ["consumer", "message_id"],
+            returning="message_id",
+        )
         self._store_factory = store_factory
         self._bootstrap = bootstrap_servers
         self._dlq = dlq_producer
@@ -223,6 +229,9 @@ class ConsumerRunner:
             except Exception as exc:
                 error = type(exc).__name__
                 CONSUMER_RETRIES.labels(self.group_id, error).inc()
+                if is_transient(exc):  # a deadlock or serialization victim: run it again
+                    await asyncio.sleep(backoff.next_delay())
+                    continue
                 if _is_outage(exc):
                     log.warning(
                         "database unavailable, will retry",
@@ -245,16 +254,14 @@ class ConsumerRunner:
     async def _handle_once(self, handler: Handler, message: InboundMessage) -> str:
         async with self._sessions() as session, session.begin():
             first_time = await session.scalar(
-                pg_insert(self._processed)
-                .values(
-                    consumer=self.group_id,
-                    message_id=message.envelope.id,
-                    topic=message.topic,
-                    partition=message.partition,
-                    offset=message.offset,
-                )
-                .on_conflict_do_nothing()
-                .returning(self._processed.c.message_id)
+                self._record_processed,
+                {
+                    "consumer": self.group_id,
+                    "message_id": message.envelope.id,
+                    "topic": message.topic,
+                    "partition": message.partition,
+                    "offset": message.offset,
+                },
             )
             if first_time is None:
                 return "duplicate"

@@ -1,0 +1,191 @@
+"""Read tables derived from entitlements' own events: member profiles, their children, and the
+balance of every ledger line. Kept in step in the transaction that appends the event; rebuilt
+from the event store by `jinhui replay entitlements` (see `service_layer/replay.py`).
+
+Lists (eligibility, finance views) read these; a single ledger is read by folding its stream,
+which also answers `as_of`.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import TextClause
+
+from services.entitlements.domain.events import (
+    ChildNoted,
+    EntitlementReserved,
+    ProfileChanged,
+    ProfileOpened,
+    ReservationCommitted,
+    ReservationReleased,
+)
+from shared.db.sql import insert_on_conflict
+from shared.events import DomainEvent
+
+
+@dataclass(frozen=True)
+class ProjectionTables:
+    profiles: Table
+    children: Table
+    balances: Table
+
+    @property
+    def all(self) -> tuple[Table, Table, Table]:
+        return (self.profiles, self.children, self.balances)
+
+
+def projection_tables(metadata: MetaData, suffix: str = "") -> ProjectionTables:
+    """The tables, named `<name><suffix>`: the live ones, or a rebuild's."""
+    profiles = Table(
+        f"member_profiles{suffix}",
+        metadata,
+        Column("member_id", String(40), primary_key=True),
+        Column("base_union", String(200), nullable=False),
+        Column("employment_form", String(40), nullable=False),
+        Column("migrant_worker", Boolean, nullable=False),
+        Column("ethnic_minority", Boolean, nullable=False),
+        Column("martyr_family", Boolean, nullable=False),
+        Column("in_hardship", Boolean, nullable=False),
+        Column("active", Boolean, nullable=False),
+        Column("last_recuperation_year", Integer),
+        Index(f"ix_member_profiles_union{suffix}", "base_union"),
+    )
+    children = Table(
+        f"profile_children{suffix}",
+        metadata,
+        Column("member_id", String(40), primary_key=True),
+        Column("child_id", String(40), primary_key=True),
+        Column("birth_date", Date, nullable=False),
+        Column("birth_order", SmallInteger, nullable=False),
+        Column("within_policy", Boolean, nullable=False),
+    )
+    balances = Table(
+        f"ledger_balances{suffix}",
+        metadata,
+        Column("member_id", String(40), primary_key=True),
+        Column("year", Integer, primary_key=True),
+        Column("benefit", String(40), primary_key=True),
+        Column("used_fen", Integer, nullable=False),
+        Column("reserved_fen", Integer, nullable=False),
+        Column("count", Integer, nullable=False),
+    )
+    return ProjectionTables(profiles, children, balances)
+
+
+projection_metadata = MetaData()
+LIVE = projection_tables(projection_metadata)
+
+
+@functools.cache
+def _statements(t: ProjectionTables) -> dict[str, TextClause]:
+    b = t.balances.name
+    return {
+        "profile": insert_on_conflict(
+            t.profiles,
+            ["member_id", *_PROFILE_FIELDS, "in_hardship"],
+            ["member_id"],
+        ),
+        "child": insert_on_conflict(
+            t.children,
+            ["member_id", "child_id", "birth_date", "birth_order", "within_policy"],
+            ["member_id", "child_id"],
+        ),
+        "balance": insert_on_conflict(
+            t.balances,
+            ["member_id", "year", "benefit", "used_fen", "reserved_fen", "count"],
+            ["member_id", "year", "benefit"],
+            update={
+                c: f'"{b}"."{c}" + excluded."{c}"' for c in ("used_fen", "reserved_fen", "count")
+            },
+        ),
+    }
+
+
+_PROFILE_FIELDS = (
+    "base_union",
+    "employment_form",
+    "migrant_worker",
+    "ethnic_minority",
+    "martyr_family",
+    "active",
+)
+
+
+async def project(session: AsyncSession, event: DomainEvent, t: ProjectionTables = LIVE) -> None:
+    match event:
+        case ProfileOpened():
+            row = {f: getattr(event, f) for f in _PROFILE_FIELDS if f != "active"}
+            await session.execute(
+                _statements(t)["profile"],
+                {"member_id": event.member_id, "active": True, "in_hardship": False, **row},
+            )
+        case ProfileChanged():
+            values = {
+                f: getattr(event, f) for f in _PROFILE_FIELDS if getattr(event, f) is not None
+            }
+            if values:
+                await session.execute(
+                    update(t.profiles)
+                    .where(t.profiles.c.member_id == event.member_id)
+                    .values(**values)
+                )
+        case ChildNoted():
+            await session.execute(
+                _statements(t)["child"],
+                {
+                    "member_id": event.member_id,
+                    "child_id": event.child_id,
+                    "birth_date": event.birth_date,
+                    "birth_order": event.birth_order,
+                    "within_policy": event.within_policy,
+                },
+            )
+        case EntitlementReserved():
+            await _balance(session, t, event, reserved=event.amount_fen, count=1)
+        case ReservationCommitted():
+            await _balance(session, t, event, reserved=-event.amount_fen, used=event.amount_fen)
+            if event.benefit == "recuperation":
+                await session.execute(
+                    update(t.profiles)
+                    .where(t.profiles.c.member_id == event.member_id)
+                    .values(last_recuperation_year=event.year)
+                )
+        case ReservationReleased():
+            await _balance(session, t, event, reserved=-event.amount_fen, count=-1)
+
+
+async def _balance(
+    session: AsyncSession,
+    t: ProjectionTables,
+    event: EntitlementReserved | ReservationCommitted | ReservationReleased,
+    *,
+    reserved: int = 0,
+    used: int = 0,
+    count: int = 0,
+) -> None:
+    await session.execute(
+        _statements(t)["balance"],
+        {
+            "member_id": event.member_id,
+            "year": event.year,
+            "benefit": event.benefit,
+            "used_fen": used,
+            "reserved_fen": reserved,
+            "count": count,
+        },
+    )

@@ -1,0 +1,146 @@
+"""Rebuild entitlements' read tables from its event store, then swap them in.
+
+The rebuild fills fresh tables (`<name>_r<build>`) from every stored event in position order
+while the service keeps running. Then, in one transaction holding a SHARE lock on `events`
+(writers wait, readers do not), it applies whatever was committed meanwhile — including events
+with a lower position that committed late, found by comparing positions, not by a high-water
+mark — drops the live tables and renames the fresh ones. Readers see the old tables or the new,
+never a mix.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import MetaData, func, select, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from services.entitlements.adapters.projections import (
+    LIVE,
+    ProjectionTables,
+    project,
+    projection_tables,
+)
+from shared.db.errors import is_transient
+from shared.eventstore.store import StoredEvent, stored_event
+from shared.eventstore.tables import EventStoreTables
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class RebuildReport:
+    events: int
+    caught_up: int
+    seconds: float
+
+    @property
+    def events_per_second(self) -> float:
+        return self.events / self.seconds if self.seconds else 0.0
+
+
+async def rebuild(
+    engine: AsyncEngine,
+    sessions: async_sessionmaker[AsyncSession],
+    tables: EventStoreTables,
+    *,
+    batch: int = 5000,
+    progress: Progress | None = None,
+) -> RebuildReport:
+    started = time.perf_counter()
+    suffix = f"_r{uuid.uuid4().hex[:8]}"
+    fresh = projection_tables(MetaData(), suffix)
+    async with engine.begin() as conn:
+        for table in fresh.all:
+            await conn.run_sync(table.create)
+    events = tables.events
+    async with sessions() as session:
+        total = int(await session.scalar(select(func.count()).select_from(events)) or 0)
+    applied: set[int] = set()
+    after = 0
+    while True:
+        async with sessions() as session, session.begin():
+            rows = (
+                (
+                    await session.execute(
+                        select(events)
+                        .where(events.c.position > after)
+                        .order_by(events.c.position)
+                        .limit(batch)
+                    )
+                )
+                .mappings()
+                .all()
+            )
+            for row in rows:
+                await project(session, stored_event(row).event, fresh)
+                applied.add(row["position"])
+        if not rows:
+            break
+        after = rows[-1]["position"]
+        if progress:
+            progress(len(applied), total)
+    caught_up = await _swap_with_retries(sessions, tables, fresh, applied, suffix)
+    if progress:
+        progress(len(applied) + caught_up, len(applied) + caught_up)
+    return RebuildReport(len(applied) + caught_up, caught_up, time.perf_counter() - started)
+
+
+async def _swap_with_retries(
+    sessions: async_sessionmaker[AsyncSession],
+    tables: EventStoreTables,
+    fresh: ProjectionTables,
+    applied: set[int],
+    suffix: str,
+    attempts: int = 5,
+) -> int:
+    """A writer that touched a live table and then waits on `events` deadlocks with the swap;
+    PostgreSQL aborts one of the two. Whichever it was, it tries again."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return await _catch_up_and_swap(sessions, tables, fresh, applied, suffix)
+        except DBAPIError as exc:
+            if not is_transient(exc) or attempt == attempts:
+                raise
+    raise AssertionError("unreachable")
+
+
+async def _catch_up_and_swap(
+    sessions: async_sessionmaker[AsyncSession],
+    tables: EventStoreTables,
+    fresh: ProjectionTables,
+    applied: set[int],
+    suffix: str,
+) -> int:
+    events = tables.events
+    async with sessions() as session, session.begin():
+        await session.execute(text(f"LOCK TABLE {events.name} IN SHARE MODE"))
+        positions = set((await session.scalars(select(events.c.position))).all())
+        missing = sorted(positions - applied)
+        late: list[StoredEvent] = []
+        for start in range(0, len(missing), 1000):
+            rows = await session.execute(
+                select(events)
+                .where(events.c.position.in_(missing[start : start + 1000]))
+                .order_by(events.c.position)
+            )
+            late.extend(stored_event(r) for r in rows.mappings())
+        for stored in late:
+            await project(session, stored.event, fresh)
+        for live, new in zip(LIVE.all, fresh.all, strict=True):
+            await session.execute(text(f"DROP TABLE IF EXISTS {live.name}"))
+            await session.execute(text(f"ALTER TABLE {new.name} RENAME TO {live.name}"))
+            await session.execute(
+                text(
+                    f"ALTER TABLE {live.name} RENAME CONSTRAINT {new.name}_pkey TO {live.name}_pkey"
+                )
+            )
+            for index in new.indexes:
+                await session.execute(
+                    text(f"ALTER INDEX {index.name} RENAME TO {index.name.removesuffix(suffix)}")
+                )
+    return len(missing)

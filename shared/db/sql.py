@@ -1,0 +1,45 @@
+"""INSERT … ON CONFLICT as cached statements.
+
+SQLAlchemy 2.0 does not cache the PostgreSQL dialect's `insert()` (it sets `inherit_cache =
+False`), so every `on_conflict_do_…` statement is compiled anew on each execution: about 1.5 ms
+here, seven times the round trip itself. These helpers build the same SQL once as `text()` with
+typed bind parameters, which SQLAlchemy caches by its string, for the paths that run per event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from sqlalchemy import Table, bindparam, text
+from sqlalchemy.sql.elements import TextClause
+
+
+def insert_on_conflict(
+    table: Table,
+    columns: Sequence[str],
+    conflict: Sequence[str],
+    *,
+    update: Mapping[str, str] | None = None,
+    returning: str | None = None,
+) -> TextClause:
+    """`update` maps a column to an SQL expression, which may name `excluded.<column>` and the
+    table's current value as `<table>.<column>`."""
+    values = ", ".join(f":{c}" for c in columns)
+    sql = (
+        f'INSERT INTO "{table.name}" ({_names(columns)}) VALUES ({values}) '
+        f"ON CONFLICT ({_names(conflict)}) "
+    )
+    if update:
+        sql += "DO UPDATE SET " + ", ".join(f'"{c}" = {expr}' for c, expr in update.items())
+    else:
+        sql += "DO NOTHING"
+    if returning:
+        sql += f' RETURNING "{returning}"'
+    statement = text(sql).bindparams(*(bindparam(c, type_=table.c[c].type) for c in columns))
+    if returning:
+        statement = statement.columns(table.c[returning])  # type: ignore[assignment]
+    return statement
+
+
+def _names(columns: Sequence[str]) -> str:
+    return ", ".join(f'"{c}"' for c in columns)
