@@ -115,9 +115,11 @@ class Suite:
         return response if response.status_code == 200 else None
 
 
-async def register(suite: Suite, **overrides: object) -> str:
+async def register(
+    suite: Suite, *, headers: dict[str, str] | None = None, **overrides: object
+) -> str:
     response = await suite.members.client.post(
-        "/v1/members", json=suite.new_member(**overrides), headers=HR
+        "/v1/members", json=suite.new_member(**overrides), headers=headers or HR
     )
     assert response.status_code == 201, response.text
     return str(response.json()["member_id"])

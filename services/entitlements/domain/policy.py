@@ -40,6 +40,7 @@ class BenefitRule(BaseModel):
     max_days: int | None = None
     max_nights: int | None = None
     cycle_years: int | None = None
+    cycle_start_year: int | None = None
     requires: Literal["birthday_reached", "new_employment_form", "summer_camp_eligible"] | None = (
         None
     )
@@ -47,6 +48,14 @@ class BenefitRule(BaseModel):
     per_child_fen: dict[int, int] | None = None
     within_policy_only: bool = False
     base_union_may_set: list[str] = Field(default_factory=list)
+
+    def cycle_of(self, year: int) -> tuple[int, int] | None:
+        """First and last year of the participation cycle that contains `year`."""
+        if self.cycle_years is None:
+            return None
+        anchor = self.cycle_start_year or year
+        first = anchor + (year - anchor) // self.cycle_years * self.cycle_years
+        return first, first + self.cycle_years - 1
 
     @property
     def annual(self) -> bool:

@@ -1,0 +1,77 @@
+"""Eligibility lists, within the caller's part of the union tree."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from services.entitlements.adapters import eligibility
+from shared.auth import Principal, PrincipalDep, parse_org
+from shared.clock import business_date
+from shared.errors import InvalidInput, NotFound
+from shared.http.deps import RuntimeDep
+
+router = APIRouter(prefix="/v1/eligibility", tags=["eligibility"])
+Union = Annotated[str | None, Query(description="Narrow to this org (default: the caller's)")]
+Limit = Annotated[int, Query(ge=1, le=10_000)]
+
+
+def _org(caller: Principal, union: str | None) -> str:
+    org = parse_org(union) if union else caller.org
+    if not caller.can_reach(org):
+        raise NotFound(f"no union {org}")
+    return org
+
+
+@router.get("/summer-camp", summary="Children eligible for the union summer camp (clause 5)")
+async def summer_camp(
+    caller: PrincipalDep,
+    runtime: RuntimeDep,
+    union: Union = None,
+    max_age: Annotated[int, Query(ge=1, le=25)] = 18,
+    limit: Limit = 1000,
+) -> list[dict[str, Any]]:
+    today = business_date(runtime.clock)
+    born_after = date(today.year - max_age, today.month, min(today.day, 28))
+    async with runtime.sessions() as session:
+        return await eligibility.summer_camp_children(
+            session, _org(caller, union), born_after, limit
+        )
+
+
+@router.get("/nef-insurance", summary="New-employment-form workers to insure (clause 9)")
+async def nef_insurance(
+    caller: PrincipalDep,
+    runtime: RuntimeDep,
+    union: Union = None,
+    year: int | None = None,
+    limit: Limit = 1000,
+) -> list[dict[str, Any]]:
+    async with runtime.sessions() as session:
+        return await eligibility.nef_workers(
+            session, _org(caller, union), year or business_date(runtime.clock).year, limit
+        )
+
+
+@router.get(
+    "/recuperation", summary="Members not yet sent to recuperation in the current cycle (clause 2)"
+)
+async def recuperation(
+    caller: PrincipalDep,
+    runtime: RuntimeDep,
+    union: Union = None,
+    year: int | None = None,
+    limit: Limit = 1000,
+) -> dict[str, Any]:
+    year = year or business_date(runtime.clock).year
+    try:
+        rule = runtime.context.policies.in_force(date(year, 12, 31)).member_benefits["recuperation"]
+    except (LookupError, KeyError):
+        raise InvalidInput(f"no recuperation rule governs {year}", field="year") from None
+    cycle = rule.cycle_of(year)
+    assert cycle is not None
+    async with runtime.sessions() as session:
+        members = await eligibility.not_yet_recuperated(session, _org(caller, union), cycle, limit)
+    return {"cycle": {"from": cycle[0], "to": cycle[1]}, "clause": rule.clause, "members": members}
