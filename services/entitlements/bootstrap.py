@@ -8,7 +8,11 @@ from datetime import timedelta
 
 from services.entitlements.adapters.tables import event_tables
 from services.entitlements.domain.policy import load_bundled_policies
-from services.entitlements.entrypoints.consumers import disbursement_events, member_events
+from services.entitlements.entrypoints.consumers import (
+    disbursement_events,
+    hardship_events,
+    member_events,
+)
 from services.entitlements.service_layer.handlers import EntitlementsContext, sweep_expired
 from services.entitlements.service_layer.policies import PolicyRegistry
 from services.entitlements.settings import EntitlementsSettings
@@ -31,7 +35,7 @@ def bootstrap(settings: EntitlementsSettings | None = None, clock: Clock | None 
         settings=settings,
         clock=clock,
         tables=event_tables,
-        subscriptions=[member_events(ctx), disbursement_events(ctx)],
+        subscriptions=[member_events(ctx), disbursement_events(ctx), hardship_events()],
     )
     runtime.context = ctx
 

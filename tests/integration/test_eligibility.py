@@ -2,8 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime
+
 from services.entitlements.service_layer.handlers import read_profile, reserve_now, settle
+from services.hardship.domain.events import (
+    HardshipEvent,
+    HardshipLevel,
+    HouseholdEnteredRegister,
+    HouseholdExitedRegister,
+)
 from shared.auth import Role
+from shared.envelope import Envelope
+from shared.kafka.producer import make_producer
+from shared.kafka.topics import HARDSHIP_EVENTS
 from shared.uow import UnitOfWork
 from tests.integration.conftest import Suite, register
 from tests.integration.test_reservations import request
@@ -82,3 +94,56 @@ async def test_lists_of_who_may_be_offered_what(suite: Suite) -> None:
         headers=bearer(Role.AUDITOR, org="shanxi/datong"),
     )
     assert outsider.status_code == 404
+
+
+async def test_the_hardship_register_makes_a_members_child_eligible(suite: Suite) -> None:
+    member = await register(suite, headers=HR3, base_union=UNION3, name="困难")
+    child = await _with_child(suite, member)
+    await eventually(lambda: _known(suite, member, children=1))
+    producer = make_producer(
+        suite.entitlements.runtime.settings.kafka_bootstrap_servers, client_id="test-hardship"
+    )
+    await producer.start()
+
+    async def send(event: HardshipEvent) -> None:
+        key, value, headers = Envelope.wrap(
+            event, source="/jinhui/hardship", time=datetime.now(UTC), partition_key=event.case_id
+        ).to_kafka()
+        await producer.send_and_wait(HARDSHIP_EVENTS, value, key=key, headers=headers)
+
+    async def camp_ids() -> set[str]:
+        response = await suite.entitlements.client.get(
+            "/v1/eligibility/summer-camp", params={"union": UNION3}, headers=READER
+        )
+        return {c["child_id"] for c in response.json()}
+
+    try:
+        assert child not in await camp_ids()
+        await send(
+            HouseholdEnteredRegister(
+                case_id="case-1",
+                member_ids=[member],
+                level=HardshipLevel.RELATIVE,
+                entered_on=date(2026, 2, 1),
+            )
+        )
+        await eventually(lambda: _in(child, camp_ids))
+        await send(
+            HouseholdExitedRegister(
+                case_id="case-1",
+                member_ids=[member],
+                reason="out_of_hardship",
+                exited_on=date(2026, 2, 20),
+            )
+        )
+
+        async def gone() -> bool:
+            return child not in await camp_ids()
+
+        await eventually(gone)
+    finally:
+        await producer.stop()
+
+
+async def _in(item: str, probe: Callable[[], Awaitable[set[str]]]) -> bool:
+    return item in await probe()

@@ -3,6 +3,7 @@ parent once per child), the end of a membership, and requests that arrive before
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import date
 
@@ -10,9 +11,12 @@ from services.entitlements.service_layer.handlers import (
     note_member_event,
     read_profile,
     reserve_now,
+    settle,
 )
 from services.members.domain.events import MemberRegistered
 from shared.auth import Role
+from shared.inprocess import running_service
+from shared.localstack import Stack
 from shared.uow import UnitOfWork
 from tests.integration.conftest import HR, Suite, register
 from tests.integration.test_reservations import balance, member_with_ledger, request
@@ -156,3 +160,47 @@ async def test_nothing_is_granted_after_the_membership_ended(suite: Suite) -> No
         request(member_id, "holiday_gift", 100, business_date=date(2026, 2, 1)),
     )
     assert before is not None and before.status == "reserved"
+
+
+async def test_200_concurrent_birthday_gifts_leave_exactly_one(suite: Suite) -> None:
+    member_id = await register(suite, birth_date="1988-02-02")
+    await suite.members.runtime.services["birthdays"].run_once()
+
+    async def birthday_seen() -> bool:
+        async with suite.entitlements.runtime.sessions() as session:
+            profile = await read_profile(suite.entitlements.runtime.event_store(session), member_id)
+        return profile is not None and 2026 in profile.birthdays
+
+    await eventually(birthday_seen)
+    runtime = suite.entitlements.runtime
+    decisions = await asyncio.gather(
+        *(
+            reserve_now(runtime.context, runtime, request(member_id, "birthday_gift", 30000))
+            for _ in range(200)
+        )
+    )
+    assert sum(1 for d in decisions if d and d.status == "reserved") == 1
+    assert all(d is not None for d in decisions)
+    line = await balance(suite, member_id, "birthday_gift")
+    assert (line["reserved_fen"], line["count"], line["remaining_fen"]) == (30000, 1, 20000)
+
+
+async def test_a_reservation_survives_a_restart_and_is_committed_after_it(
+    suite: Suite, stack: Stack
+) -> None:
+    member_id = await member_with_ledger(suite)
+    asked = request(member_id, "holiday_gift", 100000)
+    async with running_service(
+        "entitlements", stack, suite.clock, run_background_workers=False
+    ) as before_crash:
+        decision = await reserve_now(before_crash.runtime.context, before_crash.runtime, asked)
+        assert decision is not None and decision.status == "reserved"
+    async with running_service(
+        "entitlements", stack, suite.clock, run_background_workers=False
+    ) as after_restart:
+        again = await reserve_now(after_restart.runtime.context, after_restart.runtime, asked)
+        assert again is not None and again.status == "reserved"  # the same answer, once
+        async with UnitOfWork(after_restart.runtime) as uow:
+            await settle(uow.events, member_id, 2026, asked.disbursement_id, issued=True)
+    line = await balance(suite, member_id, "holiday_gift")
+    assert (line["used_fen"], line["reserved_fen"], line["count"]) == (100000, 0, 1)

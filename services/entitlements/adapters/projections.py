@@ -97,7 +97,7 @@ def _statements(t: ProjectionTables) -> dict[str, TextClause]:
     return {
         "profile": insert_on_conflict(
             t.profiles,
-            ["member_id", *_PROFILE_FIELDS, "in_hardship"],
+            ["member_id", *_PROFILE_FIELDS],
             ["member_id"],
         ),
         "child": insert_on_conflict(
@@ -123,13 +123,14 @@ _PROFILE_FIELDS = (
     "ethnic_minority",
     "martyr_family",
     "active",
+    "in_hardship",
 )
 
 
 async def project(session: AsyncSession, event: DomainEvent, t: ProjectionTables = LIVE) -> None:
     match event:
         case ProfileOpened():
-            row = {f: getattr(event, f) for f in _PROFILE_FIELDS if f != "active"}
+            row = {f: getattr(event, f) for f in _PROFILE_FIELDS[:-2]}
             await session.execute(
                 _statements(t)["profile"],
                 {"member_id": event.member_id, "active": True, "in_hardship": False, **row},

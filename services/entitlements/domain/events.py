@@ -113,6 +113,7 @@ class ProfileChanged(ProfileEvent):
     birth_date: date | None = None
     active: bool | None = None
     status_date: date | None = None
+    in_hardship: bool | None = None
 
 
 # --- policy and the base unions' own standards ---------------------------------------------

@@ -86,6 +86,7 @@ class MemberProfile(Aggregate):
                     "birth_date",
                     "active",
                     "status_date",
+                    "in_hardship",
                 ):
                     value = getattr(event, name)
                     if value is not None:
@@ -111,6 +112,17 @@ class MemberProfile(Aggregate):
         if self.active:
             return self.status_date is None or day >= self.status_date
         return self.status_date is not None and day < self.status_date
+
+    def note_hardship(self, on_register: bool, source_event_id: str) -> None:
+        """The member's household entered or left the hardship register (clause 10)."""
+        if self.known and self.in_hardship != on_register:
+            self._record(
+                ProfileChanged(
+                    member_id=self.partition_key(),
+                    source_event_id=source_event_id,
+                    in_hardship=on_register,
+                )
+            )
 
     def note(self, event: MemberEvent, source_event_id: str) -> None:
         """Record what a members' event tells; a fact already known is not recorded again."""

@@ -9,14 +9,21 @@ from services.disbursements.domain.events import (
 )
 from services.entitlements.service_layer.handlers import (
     EntitlementsContext,
+    note_hardship,
     note_member_event,
     reserve,
     settle,
 )
+from services.hardship.domain.events import (
+    HardshipEvent,
+    HardshipLevelChanged,
+    HouseholdEnteredRegister,
+    HouseholdExitedRegister,
+)
 from services.members.domain import events as member_events_module
 from services.members.domain.events import MemberEvent
 from shared.kafka.consumer import HandlerContext, InboundMessage
-from shared.kafka.topics import DISBURSEMENTS_EVENTS, MEMBERS_EVENTS
+from shared.kafka.topics import DISBURSEMENTS_EVENTS, HARDSHIP_EVENTS, MEMBERS_EVENTS
 from shared.runtime import Subscription
 
 MEMBER_EVENT_TYPES = [
@@ -37,6 +44,25 @@ def member_events(ctx: EntitlementsContext) -> Subscription:
         group_id="entitlements.members",
         topics=[MEMBERS_EVENTS],
         handlers=dict.fromkeys(MEMBER_EVENT_TYPES, on_member_event),
+    )
+
+
+def hardship_events() -> Subscription:
+    """Who is on the hardship register (for summer-camp eligibility)."""
+
+    async def on_register_change(hc: HandlerContext, message: InboundMessage) -> None:
+        event = message.event
+        assert isinstance(event, HardshipEvent)
+        on_register = not isinstance(event, HouseholdExitedRegister)
+        await note_hardship(hc, event.member_ids, on_register, message.envelope.id)
+
+    return Subscription(
+        group_id="entitlements.hardship",
+        topics=[HARDSHIP_EVENTS],
+        handlers={
+            cls.event_type: on_register_change
+            for cls in (HouseholdEnteredRegister, HardshipLevelChanged, HouseholdExitedRegister)
+        },
     )
 
 

@@ -72,6 +72,20 @@ async def note_member_event(
             await repo.unpark(tx.session, request.disbursement_id)
 
 
+async def note_hardship(
+    tx: Transaction, member_ids: list[str], on_register: bool, source_event_id: str
+) -> None:
+    """Hardship register changes: summer-camp eligibility follows them."""
+    profiles = repo.profile_repository(tx.events)
+    for member_id in sorted(set(member_ids)):
+        profile = await profiles.get(member_id, for_update=True)
+        if profile is None:
+            log.warning("hardship event for an unknown member", extra={"member_id": member_id})
+            continue
+        profile.note_hardship(on_register, source_event_id)
+        await profiles.save(profile)
+
+
 async def _ledger(
     ctx: EntitlementsContext,
     store: EventStore,
