@@ -3,15 +3,36 @@
 from __future__ import annotations
 
 from services.disbursements.adapters.tables import event_tables
+from services.disbursements.domain.benefits import References
+from services.disbursements.entrypoints.consumers import entitlement_events, member_events
+from services.disbursements.service_layer.batches import BatchWorker
+from services.disbursements.service_layer.handlers import DisbursementsContext
+from services.disbursements.service_layer.vouchers import run_expiry
 from services.disbursements.settings import DisbursementsSettings
 from shared.clock import Clock, SystemClock
 from shared.runtime import Runtime, build_runtime
 
 
 def bootstrap(settings: DisbursementsSettings | None = None, clock: Clock | None = None) -> Runtime:
-    return build_runtime(
-        service="disbursements",
-        settings=settings or DisbursementsSettings(),
-        clock=clock or SystemClock(),
-        tables=event_tables,
+    settings = settings or DisbursementsSettings()
+    clock = clock or SystemClock()
+    ctx = DisbursementsContext(
+        references=References.bundled(),
+        clock=clock,
+        default_voucher_expiry_days=settings.default_voucher_expiry_days,
     )
+    runtime = build_runtime(
+        service="disbursements",
+        settings=settings,
+        clock=clock,
+        tables=event_tables,
+        subscriptions=[entitlement_events(), member_events()],
+    )
+    runtime.context = ctx
+    worker = BatchWorker(ctx, runtime)
+    runtime.services["batches"] = worker
+    runtime.extra_workers.append(worker.run)
+    runtime.extra_workers.append(
+        lambda: run_expiry(ctx, runtime, settings.voucher_expiry_interval_s)
+    )
+    return runtime

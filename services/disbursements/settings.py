@@ -5,3 +5,5 @@ from shared.settings import ServiceSettings
 
 class DisbursementsSettings(ServiceSettings):
     service_name: str = "disbursements"
+    default_voucher_expiry_days: int = 90  # when the member's union set none
+    voucher_expiry_interval_s: float = 3600.0

@@ -91,6 +91,7 @@ class Suite:
 
     members: RunningService
     entitlements: RunningService
+    disbursements: RunningService
     clock: FixedClock
 
     @staticmethod
@@ -132,6 +133,7 @@ async def suite(stack: Stack) -> AsyncIterator[Suite]:
     async with (
         running_service("members", stack, clock) as members,
         running_service("entitlements", stack, clock) as entitlements,
+        running_service("disbursements", stack, clock) as disbursements,
     ):
         finances = await entitlements.client.put(
             f"/v1/unions/{UNION}/finances/2026",
@@ -143,4 +145,4 @@ async def suite(stack: Stack) -> AsyncIterator[Suite]:
             headers=OFFICER,
         )
         assert finances.status_code == 200, finances.text
-        yield Suite(members, entitlements, clock)
+        yield Suite(members, entitlements, disbursements, clock)

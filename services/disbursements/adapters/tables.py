@@ -1,10 +1,100 @@
-"""The disbursements database: its event store."""
+"""The disbursements database: its event store, the disbursements read model, idempotency keys,
+what it knows of members and union voucher settings, and batches."""
 
 from __future__ import annotations
 
-from sqlalchemy import MetaData
+from sqlalchemy import (
+    Column,
+    Date,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
 
 from shared.eventstore.tables import event_store_tables
 
 metadata = MetaData()
 event_tables = event_store_tables(metadata)
+
+disbursements = Table(
+    "disbursements",
+    metadata,
+    Column("disbursement_id", String(120), primary_key=True),
+    Column("member_id", String(40), nullable=False),
+    Column("base_union", String(200), nullable=False),
+    Column("benefit", String(40), nullable=False),
+    Column("amount_fen", Integer, nullable=False),
+    Column("business_date", Date, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("year", Integer),
+    Column("reason", String(500)),
+    Column("clause", String(60)),
+    Column("policy_version", String(60)),
+    Column("remaining_fen", Integer),
+    Column("remaining_count", Integer),
+    Column("details", JSONB, nullable=False),
+    Column("batch_id", String(80)),
+    Column("requested_by", String(200), nullable=False),
+    Column("expires_on", Date),
+    Column("redeemed_on", Date),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+    Index("ix_disbursements_batch", "batch_id", "status"),
+    Index("ix_disbursements_union", "base_union", "business_date"),
+    Index("ix_disbursements_voucher_expiry", "status", "expires_on"),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("caller", String(200), primary_key=True),
+    Column("key", String(200), primary_key=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("disbursement_id", String(120), nullable=False),
+)
+
+# What disbursements knows of members, from members.events.v1.
+member_directory = Table(
+    "member_directory",
+    metadata,
+    Column("member_id", String(40), primary_key=True),
+    Column("base_union", String(200), nullable=False),
+    Column("birth_month", SmallInteger, nullable=False),
+    Column("employee_number", String(64)),
+    Column("status", String(20), nullable=False),
+    Index(
+        "ix_member_directory_union", "base_union", postgresql_ops={"base_union": "text_pattern_ops"}
+    ),
+)
+
+# Voucher expiry set by unions (from entitlements' UnionStandardSet).
+voucher_settings = Table(
+    "voucher_settings",
+    metadata,
+    Column("union_path", String(200), primary_key=True),
+    Column("effective_from", Date, primary_key=True),
+    Column("expiry_days", Integer, nullable=False),
+)
+
+batches = Table(
+    "disbursement_batches",
+    metadata,
+    Column("batch_id", String(80), primary_key=True),
+    Column("caller", String(200), nullable=False),
+    Column("batch_key", String(200), nullable=False),
+    Column("union_path", String(200), nullable=False),
+    Column("benefit", String(40), nullable=False),
+    Column("amount_fen", Integer, nullable=False),
+    Column("business_date", Date, nullable=False),
+    Column("selection", JSONB, nullable=False),
+    Column("status", String(20), nullable=False),  # creating | submitted
+    Column("lines", Integer, nullable=False, server_default=text("0")),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+    Index("uq_batches_key", "caller", "batch_key", unique=True),
+)

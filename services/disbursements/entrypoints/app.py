@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from services.disbursements.bootstrap import bootstrap
+from services.disbursements.entrypoints import api
 from services.disbursements.settings import DisbursementsSettings
 from shared.clock import Clock
 from shared.http import create_service_app
@@ -22,7 +23,7 @@ def create_app(
             "batches, and tells payroll."
         ),
         lifespan=runtime_lifespan(lambda: bootstrap(settings, clock)),
-        routers=[],
+        routers=[api.router],
     )
 
 

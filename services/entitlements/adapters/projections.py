@@ -33,6 +33,7 @@ from services.entitlements.domain.events import (
     ProfileOpened,
     ReservationCommitted,
     ReservationReleased,
+    ReservationReversed,
 )
 from shared.db.sql import insert_on_conflict
 from shared.events import DomainEvent
@@ -168,12 +169,14 @@ async def project(session: AsyncSession, event: DomainEvent, t: ProjectionTables
                 )
         case ReservationReleased():
             await _balance(session, t, event, reserved=-event.amount_fen, count=-1)
+        case ReservationReversed():
+            await _balance(session, t, event, used=-event.amount_fen, count=-1)
 
 
 async def _balance(
     session: AsyncSession,
     t: ProjectionTables,
-    event: EntitlementReserved | ReservationCommitted | ReservationReleased,
+    event: EntitlementReserved | ReservationCommitted | ReservationReleased | ReservationReversed,
     *,
     reserved: int = 0,
     used: int = 0,

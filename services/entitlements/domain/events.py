@@ -67,6 +67,13 @@ class ReservationReleased(EntitlementEvent):
     reason: str
 
 
+class ReservationReversed(EntitlementEvent):
+    """A committed use given back (an issued disbursement reversed, a voucher expired)."""
+
+    event_type = "jinhui.entitlements.ReservationReversed"
+    reason: str
+
+
 # --- what entitlements knows of a member: stream `profile-<member_id>` (internal) -------------
 
 
@@ -184,3 +191,7 @@ class UnionSpendingCommitted(UnionSpendingEvent):
 
 class UnionSpendingReleased(UnionSpendingEvent):
     event_type = "jinhui.entitlements.UnionSpendingReleased"
+
+
+class UnionSpendingReversed(UnionSpendingEvent):
+    event_type = "jinhui.entitlements.UnionSpendingReversed"

@@ -15,6 +15,7 @@ from services.entitlements.domain.events import (
     LedgerOpened,
     ReservationCommitted,
     ReservationReleased,
+    ReservationReversed,
 )
 from services.entitlements.domain.policy import BenefitRule, PolicyVersion
 from services.entitlements.domain.profile import ChildFacts
@@ -113,6 +114,13 @@ class MemberLedger(Aggregate):
                 balance.reserved_fen -= event.amount_fen
                 balance.count -= 1
                 self.decisions[event.disbursement_id] = Decision("released", event)
+                if event.child_id:
+                    self.child_grants.pop(event.child_id, None)
+            case ReservationReversed():
+                balance = self.balances[event.benefit]
+                balance.used_fen -= event.amount_fen
+                balance.count -= 1
+                self.decisions[event.disbursement_id] = Decision("reversed", event)
                 if event.child_id:
                     self.child_grants.pop(event.child_id, None)
 
@@ -268,6 +276,12 @@ class MemberLedger(Aggregate):
         if decision is None or decision.status != "reserved":
             return
         self._record(ReservationCommitted(**_carry(decision.event)))
+
+    def reverse(self, disbursement_id: str, reason: str) -> None:
+        decision = self.decisions.get(disbursement_id)
+        if decision is None or decision.status != "committed":
+            return
+        self._record(ReservationReversed(**_carry(decision.event), reason=reason))
 
     def release(self, disbursement_id: str, reason: str) -> None:
         decision = self.decisions.get(disbursement_id)

@@ -16,6 +16,7 @@ from services.entitlements.domain.events import (
     UnionSpendingEvent,
     UnionSpendingReleased,
     UnionSpendingReserved,
+    UnionSpendingReversed,
 )
 from services.entitlements.domain.policy import UnionRule
 from shared.aggregate import Aggregate
@@ -49,6 +50,7 @@ class UnionLedger(Aggregate):
         self.finances: UnionFinancesRecorded | None = None
         self.spending: dict[str, Spending] = {}
         self.open: dict[str, UnionSpendingReserved] = {}
+        self.committed: dict[str, UnionSpendingCommitted] = {}
 
     def partition_key(self) -> str:
         return f"union:{self.union}"
@@ -66,9 +68,13 @@ class UnionLedger(Aggregate):
                 line.reserved_fen -= event.amount_fen
                 line.used_fen += event.amount_fen
                 self.open.pop(event.disbursement_id, None)
+                self.committed[event.disbursement_id] = event
             case UnionSpendingReleased():
                 self.spending[event.rule].reserved_fen -= event.amount_fen
                 self.open.pop(event.disbursement_id, None)
+            case UnionSpendingReversed():
+                self.spending[event.rule].used_fen -= event.amount_fen
+                self.committed.pop(event.disbursement_id, None)
 
     def culture_cap_fen(self, rule: UnionRule) -> int | None:
         if self.finances is None or rule.max_multiple_of_dues is None:
@@ -95,6 +101,12 @@ class UnionLedger(Aggregate):
     def reserve(self, event: UnionSpendingReserved) -> None:
         if event.disbursement_id not in self.open:
             self._record(event)
+
+    def reverse(self, disbursement_id: str) -> None:
+        held = self.committed.get(disbursement_id)
+        if held is not None:
+            data = {k: getattr(held, k) for k in UnionSpendingEvent.model_fields}
+            self._record(UnionSpendingReversed(**data))
 
     def settle(self, disbursement_id: str, issued: bool) -> None:
         held = self.open.get(disbursement_id)

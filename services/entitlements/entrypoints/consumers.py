@@ -6,6 +6,7 @@ from services.disbursements.domain.events import (
     DisbursementCancelled,
     DisbursementIssued,
     DisbursementRequested,
+    DisbursementReversed,
 )
 from services.entitlements.service_layer.handlers import (
     EntitlementsContext,
@@ -99,6 +100,20 @@ def disbursement_events(ctx: EntitlementsContext) -> Subscription:
             source=message.envelope.id,
         )
 
+    async def on_reversed(hc: HandlerContext, message: InboundMessage) -> None:
+        event = message.event
+        assert isinstance(event, DisbursementReversed)
+        await settle(
+            hc.events,
+            event.member_id,
+            event.year,
+            event.disbursement_id,
+            issued=False,
+            reversed_=True,
+            reason=event.reason,
+            source=message.envelope.id,
+        )
+
     return Subscription(
         group_id="entitlements.disbursements",
         topics=[DISBURSEMENTS_EVENTS],
@@ -106,5 +121,6 @@ def disbursement_events(ctx: EntitlementsContext) -> Subscription:
             DisbursementRequested.event_type: on_requested,
             DisbursementIssued.event_type: on_issued,
             DisbursementCancelled.event_type: on_cancelled,
+            DisbursementReversed.event_type: on_reversed,
         },
     )

@@ -360,14 +360,18 @@ async def settle(
     issued: bool,
     reason: str = "",
     source: str | None = None,
+    reversed_: bool = False,
 ) -> None:
-    """Issued: the reservation becomes use. Cancelled: it is released back to the cap."""
+    """Issued: the reservation becomes use. Cancelled: it is released back to the cap.
+    Reversed: a use is given back to the cap."""
     ledgers = repo.ledger_repository(store)
     ledger = await ledgers.get(ledger_id(member_id, year), for_update=True)
     if ledger is None:
         return
     decision = ledger.decisions.get(disbursement_id)
-    if issued:
+    if reversed_:
+        ledger.reverse(disbursement_id, reason)
+    elif issued:
         ledger.commit(disbursement_id)
     else:
         ledger.release(disbursement_id, reason)
@@ -376,7 +380,9 @@ async def settle(
     if union:
         unions = union_ledgers(store)
         union_ledger = await unions.get(union_ledger_id(union, year), for_update=True)
-        if union_ledger is not None:
+        if union_ledger is not None and reversed_:
+            union_ledger.reverse(disbursement_id)
+        elif union_ledger is not None:
             union_ledger.settle(disbursement_id, issued)
             await unions.save(union_ledger, metadata={"source_event_id": source or "-"})
 

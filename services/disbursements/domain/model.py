@@ -1,0 +1,176 @@
+"""The disbursement aggregate: stream `disbursement-<id>`, keyed by member id.
+
+    pending ─▶ approved ─▶ issued ─▶ reversed
+       │          │
+       ▼          ▼
+    rejected   cancelled
+
+Entitlements decides (the saga's other half). Issuing tells payroll; reversing corrects it and
+gives the amount back to the member's cap.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from services.disbursements.domain.events import (
+    DisbursementApproved,
+    DisbursementCancelled,
+    DisbursementIssued,
+    DisbursementOpened,
+    DisbursementRejected,
+    DisbursementRequested,
+    DisbursementReversed,
+    PayrollBenefitIssued,
+    PayrollBenefitReversed,
+    VoucherRedeemed,
+)
+from shared.aggregate import Aggregate
+from shared.errors import Conflict
+from shared.events import DomainEvent
+
+
+class Disbursement(Aggregate):
+    def __init__(self, stream_id: str) -> None:
+        super().__init__(stream_id)
+        self.opened: DisbursementOpened | None = None
+        self.status = "new"
+        self.year: int | None = None
+        self.redeemed = False
+        self.employee_number: str | None = None
+
+    def partition_key(self) -> str:
+        assert self.opened is not None
+        return self.opened.member_id
+
+    @property
+    def id(self) -> str:
+        assert self.opened is not None
+        return self.opened.disbursement_id
+
+    def apply(self, event: DomainEvent) -> None:
+        match event:
+            case DisbursementOpened():
+                self.opened = event
+                self.status = "pending"
+            case DisbursementApproved():
+                self.status, self.year = "approved", event.year
+            case DisbursementRejected():
+                self.status = "rejected"
+            case DisbursementIssued():
+                self.status = "issued"
+            case DisbursementCancelled():
+                self.status = "cancelled"
+            case DisbursementReversed():
+                self.status = "reversed"
+            case VoucherRedeemed():
+                self.redeemed = True
+
+    # --- decisions -----------------------------------------------------------------------------
+
+    def open(self, opened: DisbursementOpened) -> None:
+        if self.opened is not None:
+            return
+        self._record(opened)
+        self._record(
+            DisbursementRequested(
+                disbursement_id=opened.disbursement_id,
+                member_id=opened.member_id,
+                benefit=opened.benefit,
+                amount_fen=opened.amount_fen,
+                business_date=opened.business_date,
+                child_id=opened.details.get("child_id"),  # type: ignore[arg-type]
+            )
+        )
+
+    def decided(
+        self, approved: DisbursementApproved | DisbursementRejected, employee_number: str | None
+    ) -> None:
+        """Entitlements answered. A late approval of a cancelled disbursement is released again."""
+        assert self.opened is not None
+        if self.status == "cancelled" and isinstance(approved, DisbursementApproved):
+            self._record(self._cancelled(approved.year, "cancelled before the decision arrived"))
+            return
+        if self.status != "pending":
+            return
+        self._record(approved)
+        if isinstance(approved, DisbursementApproved) and self.opened.issue_on_approval:
+            self.issue(employee_number)
+
+    def issue(self, employee_number: str | None) -> None:
+        if self.status != "approved":
+            raise Conflict(
+                f"a {self.status} disbursement cannot be issued", rule="disbursement.state"
+            )
+        assert self.opened is not None and self.year is not None
+        o = self.opened
+        self._record(
+            DisbursementIssued(
+                disbursement_id=o.disbursement_id,
+                member_id=o.member_id,
+                business_date=o.business_date,
+                year=self.year,
+            )
+        )
+        self._record(PayrollBenefitIssued(**self._payroll(employee_number)))
+
+    def cancel(self, reason: str) -> None:
+        if self.status not in ("pending", "approved"):
+            raise Conflict(
+                f"a {self.status} disbursement cannot be cancelled"
+                + ("; reverse it instead" if self.status == "issued" else ""),
+                rule="disbursement.state",
+            )
+        assert self.opened is not None
+        self._record(self._cancelled(self.year or self.opened.business_date.year, reason))
+
+    def _cancelled(self, year: int, reason: str) -> DisbursementCancelled:
+        assert self.opened is not None
+        return DisbursementCancelled(
+            disbursement_id=self.opened.disbursement_id,
+            member_id=self.opened.member_id,
+            year=year,
+            reason=reason,
+        )
+
+    def reverse(self, reason: str, employee_number: str | None, on: date) -> None:
+        if self.status != "issued":
+            raise Conflict(
+                f"only an issued disbursement can be reversed (this one is {self.status})",
+                rule="disbursement.state",
+            )
+        assert self.opened is not None and self.year is not None
+        self._record(
+            DisbursementReversed(
+                disbursement_id=self.opened.disbursement_id,
+                member_id=self.opened.member_id,
+                year=self.year,
+                reason=reason,
+            )
+        )
+        correction = {**self._payroll(employee_number), "pay_period": f"{on:%Y-%m}"}
+        self._record(PayrollBenefitReversed(**correction, reason=reason))
+
+    def redeem(self, on: date) -> None:
+        assert self.opened is not None
+        if self.opened.benefit != "voucher":
+            raise Conflict("only vouchers are redeemed", rule="disbursement.redeem")
+        if self.status != "issued" or self.redeemed:
+            raise Conflict("the voucher is not issued or was redeemed", rule="disbursement.state")
+        expires = self.opened.details.get("expires_on")
+        if expires and on > date.fromisoformat(str(expires)):
+            raise Conflict("the voucher has expired", rule="voucher.expired")
+        self._record(VoucherRedeemed(disbursement_id=self.opened.disbursement_id, redeemed_on=on))
+
+    def _payroll(self, employee_number: str | None) -> dict[str, object]:
+        o = self.opened
+        assert o is not None
+        return {
+            "disbursement_id": o.disbursement_id,
+            "member_id": o.member_id,
+            "employee_number": employee_number,
+            "benefit": o.benefit,
+            "amount_fen": o.amount_fen,
+            "business_date": o.business_date,
+            "pay_period": f"{o.business_date:%Y-%m}",
+        }

@@ -1,0 +1,334 @@
+"""HTTP API of disbursements: what a union's finance officer uses every week."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Response
+from pydantic import BaseModel, Field
+from sqlalchemy import extract, func, or_, select
+
+from services.disbursements.adapters import repository as repo
+from services.disbursements.adapters.tables import disbursements
+from services.disbursements.domain.benefits import Benefit
+from services.disbursements.service_layer import handlers
+from services.disbursements.service_layer.batches import BatchRequest, batch_report, create_batch
+from shared.auth import Principal, PrincipalDep, Role, parse_org
+from shared.clock import business_date
+from shared.errors import NotFound
+from shared.http.deps import RuntimeDep
+from shared.runtime import Runtime
+from shared.uow import UnitOfWork
+
+router = APIRouter(prefix="/v1", tags=["disbursements"])
+WRITERS = (Role.FINANCE_OFFICER, Role.ADMIN)
+IdempotencyKey = Annotated[
+    str, Header(alias="Idempotency-Key", min_length=8, max_length=200, description="Retry-safe")
+]
+
+
+class DisbursementRequest(BaseModel):
+    member_id: str
+    benefit: Benefit
+    amount_fen: int = Field(ge=0, description="Amount in fen (1 yuan = 100 fen)")
+    business_date: date
+    details: dict[str, Any] = Field(default_factory=dict, description="The benefit's own details")
+    issue_on_approval: bool = Field(
+        default=True, description="Issue as soon as entitlements approves"
+    )
+
+
+class DisbursementView(BaseModel):
+    disbursement_id: str
+    status: str
+    member_id: str
+    base_union: str
+    benefit: str
+    amount_fen: int
+    business_date: date
+    year: int | None
+    reason: str | None
+    clause: str | None
+    policy_version: str | None
+    remaining_fen: int | None
+    remaining_count: int | None
+    details: dict[str, Any]
+    batch_id: str | None
+    expires_on: date | None
+    redeemed_on: date | None
+    created_at: datetime
+    updated_at: datetime
+    status_url: str
+
+
+class Reason(BaseModel):
+    reason: str = Field(min_length=1, max_length=300)
+
+
+def _view(row: dict[str, Any]) -> DisbursementView:
+    fields = {k: row[k] for k in DisbursementView.model_fields if k in row}
+    return DisbursementView(**fields, status_url=f"/v1/disbursements/{row['disbursement_id']}")
+
+
+async def _read(runtime: Runtime, caller: Principal, disbursement_id: str) -> dict[str, Any]:
+    async with runtime.sessions() as session:
+        row = await repo.read(session, disbursement_id)
+    if row is None or not caller.can_reach(row["base_union"]):
+        raise NotFound(f"no disbursement {disbursement_id}")
+    return row
+
+
+@router.post(
+    "/disbursements",
+    status_code=202,
+    response_model=DisbursementView,
+    summary="Ask for one disbursement; entitlements decides",
+)
+async def request_disbursement(
+    body: DisbursementRequest,
+    key: IdempotencyKey,
+    caller: PrincipalDep,
+    runtime: RuntimeDep,
+) -> DisbursementView:
+    """Answers 202 with the status URL. The same `Idempotency-Key` with the same body answers
+    with the same disbursement; with another body, 422."""
+    caller.require(*WRITERS)
+    ctx = runtime.context
+    digest = handlers.request_hash(body.model_dump(mode="json"))
+    async with UnitOfWork(runtime) as uow:
+        existing = await handlers.claim_idempotency_key(uow, caller.subject, key, digest)
+        disbursement_id = existing or await handlers.key_target(uow, caller.subject, key)
+        if existing is None:
+            new = handlers.NewDisbursement(**body.model_dump())
+            opened = await handlers.open_disbursement(ctx, uow, disbursement_id, new, caller)
+            await repo.disbursement_repository(uow.events).save(
+                opened, metadata={"actor": caller.subject}
+            )
+    return _view(await _read(runtime, caller, disbursement_id))
+
+
+@router.get(
+    "/disbursements/{disbursement_id}",
+    response_model=DisbursementView,
+    summary="Where a disbursement stands; `wait` long-polls for the decision",
+)
+async def get_disbursement(
+    disbursement_id: str,
+    caller: PrincipalDep,
+    runtime: RuntimeDep,
+    wait: Annotated[float, Query(ge=0, le=30, description="Seconds to wait while pending")] = 0,
+) -> DisbursementView:
+    deadline = asyncio.get_running_loop().time() + wait
+    while True:
+        row = await _read(runtime, caller, disbursement_id)
+        if row["status"] != "pending" or asyncio.get_running_loop().time() >= deadline:
+            return _view(row)
+        await asyncio.sleep(0.1)
+
+
+async def _change(
+    runtime: Runtime, caller: Principal, disbursement_id: str, action: str, reason: str = ""
+) -> DisbursementView:
+    caller.require(*WRITERS)
+    async with UnitOfWork(runtime) as uow:
+        await handlers.change(
+            uow, caller, disbursement_id, action, reason, business_date(runtime.clock)
+        )
+    return _view(await _read(runtime, caller, disbursement_id))
+
+
+@router.post("/disbursements/{disbursement_id}/issue", response_model=DisbursementView)
+async def issue(
+    disbursement_id: str, caller: PrincipalDep, runtime: RuntimeDep
+) -> DisbursementView:
+    """For a disbursement requested with `issue_on_approval: false`, once approved."""
+    return await _change(runtime, caller, disbursement_id, "issue")
+
+
+@router.post("/disbursements/{disbursement_id}/cancel", response_model=DisbursementView)
+async def cancel(
+    disbursement_id: str, body: Reason, caller: PrincipalDep, runtime: RuntimeDep
+) -> DisbursementView:
+    """Before it is issued; the reservation goes back to the member's cap."""
+    return await _change(runtime, caller, disbursement_id, "cancel", body.reason)
+
+
+@router.post("/disbursements/{disbursement_id}/reverse", response_model=DisbursementView)
+async def reverse(
+    disbursement_id: str, body: Reason, caller: PrincipalDep, runtime: RuntimeDep
+) -> DisbursementView:
+    """After it is issued: the cap is released and payroll gets a correction."""
+    return await _change(runtime, caller, disbursement_id, "reverse", body.reason)
+
+
+@router.post("/disbursements/{disbursement_id}/redeem", response_model=DisbursementView)
+async def redeem(
+    disbursement_id: str, caller: PrincipalDep, runtime: RuntimeDep
+) -> DisbursementView:
+    """A voucher used before its expiry; unused vouchers go back to the cap when they expire."""
+    return await _change(runtime, caller, disbursement_id, "redeem")
+
+
+# --- batches -----------------------------------------------------------------------------------
+
+
+class BatchView(BaseModel):
+    batch_id: str
+    status: str
+    union: str
+    benefit: str
+    amount_fen: int
+    business_date: date
+    lines: int
+    by_status: dict[str, int]
+    amount_by_status_fen: dict[str, int]
+    lines_url: str
+
+
+@router.post(
+    "/disbursement-batches",
+    status_code=202,
+    response_model=BatchView,
+    tags=["batches"],
+    summary="One benefit to every selected member of a union or subtree",
+)
+async def post_batch(body: BatchRequest, caller: PrincipalDep, runtime: RuntimeDep) -> BatchView:
+    caller.require(*WRITERS)
+    union = parse_org(body.union)
+    caller.require_org(union)
+    batch_id = await create_batch(runtime, caller, body, union)
+    runtime.services["batches"].wake.set()
+    return await _batch(runtime, caller, batch_id)
+
+
+@router.get(
+    "/disbursement-batches/{batch_id}",
+    response_model=BatchView,
+    tags=["batches"],
+    summary="Progress and totals: lines by status",
+)
+async def get_batch(batch_id: str, caller: PrincipalDep, runtime: RuntimeDep) -> BatchView:
+    return await _batch(runtime, caller, batch_id)
+
+
+async def _batch(runtime: Runtime, caller: Principal, batch_id: str) -> BatchView:
+    found = await batch_report(runtime, batch_id)
+    if found is None or not caller.can_reach(found[0]["union_path"]):
+        raise NotFound(f"no batch {batch_id}")
+    batch, counts = found
+    by_status = {status: n for status, n, _ in counts}
+    return BatchView(
+        batch_id=batch_id,
+        status=batch["status"],
+        union=batch["union_path"],
+        benefit=batch["benefit"],
+        amount_fen=batch["amount_fen"],
+        business_date=batch["business_date"],
+        lines=sum(by_status.values()),
+        by_status=by_status,
+        amount_by_status_fen={status: int(total) for status, _, total in counts},
+        lines_url=f"/v1/disbursement-batches/{batch_id}/lines.csv",
+    )
+
+
+@router.get(
+    "/disbursement-batches/{batch_id}/lines.csv",
+    tags=["batches"],
+    summary="Every line of a batch: member, status, reason, clause, what remains",
+    response_class=Response,
+)
+async def batch_lines(batch_id: str, caller: PrincipalDep, runtime: RuntimeDep) -> Response:
+    await _batch(runtime, caller, batch_id)
+    columns = [
+        "disbursement_id",
+        "member_id",
+        "base_union",
+        "status",
+        "amount_fen",
+        "reason",
+        "clause",
+        "remaining_fen",
+    ]
+    async with runtime.sessions() as session:
+        rows = await session.execute(
+            select(*(disbursements.c[c] for c in columns))
+            .where(disbursements.c.batch_id == batch_id)
+            .order_by(disbursements.c.member_id)
+        )
+        return _csv(columns, rows.all(), f"{batch_id}.csv")
+
+
+def _csv(columns: list[str], rows: list[Any], filename: str) -> Response:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(columns)
+    writer.writerows(rows)
+    return Response(
+        content="\ufeff" + out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+# --- finance views -----------------------------------------------------------------------------
+
+
+class SpendingRow(BaseModel):
+    union: str
+    benefit: str
+    month: int
+    issued_fen: int
+    issued: int
+
+
+@router.get(
+    "/finance/spending",
+    response_model=list[SpendingRow],
+    tags=["finance"],
+    summary="Issued spending per union, benefit and month (reversals deducted)",
+    responses={200: {"content": {"text/csv": {}}}},
+)
+async def spending(
+    caller: PrincipalDep,
+    runtime: RuntimeDep,
+    year: int,
+    union: str | None = None,
+    format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
+) -> Any:
+    org = parse_org(union) if union else caller.org
+    if not caller.can_reach(org):
+        raise NotFound(f"no union {org}")
+    d = disbursements
+    month = extract("month", d.c.business_date).label("month")
+    query = (
+        select(
+            d.c.base_union,
+            d.c.benefit,
+            month,
+            func.sum(d.c.amount_fen),
+            func.count(),
+        )
+        .where(
+            or_(d.c.base_union == org, d.c.base_union.startswith(org + "/")),
+            d.c.status == "issued",
+            extract("year", d.c.business_date) == year,
+        )
+        .group_by(d.c.base_union, d.c.benefit, month)
+        .order_by(d.c.base_union, d.c.benefit, month)
+    )
+    async with runtime.sessions() as session:
+        rows = [
+            SpendingRow(union=u, benefit=b, month=int(m), issued_fen=int(t), issued=n)
+            for u, b, m, t, n in (await session.execute(query)).all()
+        ]
+    if format == "csv":
+        return _csv(
+            list(SpendingRow.model_fields),
+            [tuple(r.model_dump().values()) for r in rows],
+            f"spending-{year}.csv",
+        )
+    return rows

@@ -1,0 +1,64 @@
+"""Kafka consumers of disbursements: entitlements' decisions and union settings, members."""
+
+from __future__ import annotations
+
+from services.disbursements.service_layer.directory import note_member, note_union_standard
+from services.disbursements.service_layer.handlers import decided
+from services.entitlements.domain.events import (
+    EntitlementRejected,
+    EntitlementReserved,
+    UnionStandardSet,
+)
+from services.members.domain.events import (
+    MemberDetailsCorrected,
+    MemberEvent,
+    MemberRegistered,
+    MemberRejoined,
+    MembershipEnded,
+    MemberTransferred,
+)
+from shared.kafka.consumer import HandlerContext, InboundMessage
+from shared.kafka.topics import ENTITLEMENTS_EVENTS, MEMBERS_EVENTS
+from shared.runtime import Subscription
+
+
+def entitlement_events() -> Subscription:
+    """The saga's disbursements side: approve or reject, and issue on approval."""
+
+    async def on_decision(hc: HandlerContext, message: InboundMessage) -> None:
+        event = message.event
+        assert isinstance(event, EntitlementReserved | EntitlementRejected)
+        await decided(hc, event)
+
+    async def on_standard(hc: HandlerContext, message: InboundMessage) -> None:
+        assert isinstance(message.event, UnionStandardSet)
+        await note_union_standard(hc, message.event)
+
+    return Subscription(
+        group_id="disbursements.entitlements",
+        topics=[ENTITLEMENTS_EVENTS],
+        handlers={
+            EntitlementReserved.event_type: on_decision,
+            EntitlementRejected.event_type: on_decision,
+            UnionStandardSet.event_type: on_standard,
+        },
+    )
+
+
+def member_events() -> Subscription:
+    async def on_member(hc: HandlerContext, message: InboundMessage) -> None:
+        assert isinstance(message.event, MemberEvent)
+        await note_member(hc, message.event)
+
+    kinds = (
+        MemberRegistered,
+        MemberTransferred,
+        MembershipEnded,
+        MemberRejoined,
+        MemberDetailsCorrected,
+    )
+    return Subscription(
+        group_id="disbursements.members",
+        topics=[MEMBERS_EVENTS],
+        handlers={k.event_type: on_member for k in kinds},
+    )

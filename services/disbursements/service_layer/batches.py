@@ -1,0 +1,234 @@
+"""Batches: one benefit to many members (a union's subtree), each line decided against that
+member's caps. Lines have deterministic ids (`<batch>-<member>`), so a batch re-submitted — or
+resumed after a crash — never pays anyone twice."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from services.disbursements.adapters import repository as repo
+from services.disbursements.adapters.tables import batches, disbursements, member_directory
+from services.disbursements.domain.benefits import Benefit
+from services.disbursements.service_layer.handlers import (
+    DisbursementsContext,
+    NewDisbursement,
+    open_disbursement,
+)
+from shared.auth import Principal, Role
+from shared.errors import InvalidInput
+from shared.runtime import Runtime
+from shared.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+class Selection(BaseModel):
+    kind: Literal["all_active", "birthday_month"] = "all_active"
+    month: int | None = Field(default=None, ge=1, le=12)
+
+
+class BatchRequest(BaseModel):
+    batch_key: str = Field(min_length=1, max_length=200, description="Re-sending it is safe")
+    union: str = Field(description="Every member at or below this org")
+    benefit: Benefit
+    amount_fen: int = Field(ge=1)
+    business_date: date
+    selection: Selection = Selection()
+
+
+async def create_batch(runtime: Runtime, caller: Principal, body: BatchRequest, union: str) -> str:
+    if body.selection.kind == "birthday_month" and body.selection.month is None:
+        raise InvalidInput("a birthday_month selection names the month", field="selection.month")
+    batch_id = f"b-{uuid.uuid4().hex[:16]}"
+    async with UnitOfWork(runtime) as uow:
+        created = await uow.session.scalar(
+            pg_insert(batches)
+            .values(
+                batch_id=batch_id,
+                caller=caller.subject,
+                batch_key=body.batch_key,
+                union_path=union,
+                benefit=body.benefit.value,
+                amount_fen=body.amount_fen,
+                business_date=body.business_date,
+                selection=body.selection.model_dump(),
+                status="creating",
+            )
+            .on_conflict_do_nothing()
+            .returning(batches.c.batch_id)
+        )
+        if created is not None:
+            return batch_id
+        row = (
+            (
+                await uow.session.execute(
+                    select(batches).where(
+                        batches.c.caller == caller.subject, batches.c.batch_key == body.batch_key
+                    )
+                )
+            )
+            .mappings()
+            .one()
+        )
+    same = (
+        row["union_path"] == union
+        and row["benefit"] == body.benefit.value
+        and row["amount_fen"] == body.amount_fen
+        and row["business_date"] == body.business_date
+        and row["selection"] == body.selection.model_dump()
+    )
+    if not same:
+        raise InvalidInput(
+            "this batch_key was used for a different batch",
+            field="batch_key",
+            rule="idempotency.key-reused",
+        )
+    return str(row["batch_id"])
+
+
+@dataclass
+class BatchWorker:
+    """Turns `creating` batches into lines, resuming any a crash interrupted."""
+
+    ctx: DisbursementsContext
+    runtime: Runtime
+    chunk: int = 500
+    poll_s: float = 2.0
+
+    def __post_init__(self) -> None:
+        self.wake = asyncio.Event()
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await self.run_once()
+            except Exception:
+                log.exception("batch processing failed; will retry")
+            self.wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wake.wait(), self.poll_s)
+
+    async def run_once(self) -> int:
+        async with self.runtime.sessions() as session:
+            pending = (
+                (await session.execute(select(batches).where(batches.c.status == "creating")))
+                .mappings()
+                .all()
+            )
+        for batch in pending:
+            await self.process(dict(batch))
+        return len(pending)
+
+    async def process(self, batch: dict[str, Any]) -> None:
+        caller = Principal(
+            subject=batch["caller"],
+            roles=frozenset({Role.FINANCE_OFFICER}),
+            org=batch["union_path"],
+        )
+        after = ""
+        while True:
+            members = await self._members(batch, after)
+            if not members:
+                break
+            await self._lines(batch, caller, members)
+            after = members[-1]["member_id"]
+        async with UnitOfWork(self.runtime) as uow:
+            lines = await uow.session.scalar(
+                select(func.count()).where(disbursements.c.batch_id == batch["batch_id"])
+            )
+            await uow.session.execute(
+                update(batches)
+                .where(batches.c.batch_id == batch["batch_id"])
+                .values(status="submitted", lines=lines)
+            )
+
+    async def _members(self, batch: dict[str, Any], after: str) -> list[dict[str, Any]]:
+        d = member_directory
+        union = batch["union_path"]
+        query = (
+            select(d)
+            .where(
+                or_(d.c.base_union == union, d.c.base_union.startswith(union + "/")),
+                d.c.status == "active",
+                d.c.member_id > after,
+            )
+            .order_by(d.c.member_id)
+            .limit(self.chunk)
+        )
+        selection = batch["selection"]
+        if selection.get("kind") == "birthday_month":
+            query = query.where(d.c.birth_month == selection["month"])
+        async with self.runtime.sessions() as session:
+            return [dict(r) for r in (await session.execute(query)).mappings()]
+
+    async def _lines(
+        self, batch: dict[str, Any], caller: Principal, members: list[dict[str, Any]]
+    ) -> None:
+        ids = {m["member_id"]: f"{batch['batch_id']}-{m['member_id']}" for m in members}
+        async with UnitOfWork(self.runtime) as uow:
+            existing = set(
+                await uow.session.scalars(
+                    select(disbursements.c.disbursement_id).where(
+                        disbursements.c.disbursement_id.in_(list(ids.values()))
+                    )
+                )
+            )
+            opened = []
+            for member in members:
+                line_id = ids[member["member_id"]]
+                if line_id in existing:
+                    continue
+                new = NewDisbursement(
+                    member_id=member["member_id"],
+                    benefit=Benefit(batch["benefit"]),
+                    amount_fen=batch["amount_fen"],
+                    business_date=batch["business_date"],
+                    details={"channel": "online"} if batch["benefit"] == "voucher" else {},
+                )
+                opened.append(
+                    await open_disbursement(
+                        self.ctx,
+                        uow,
+                        line_id,
+                        new,
+                        caller,
+                        batch_id=batch["batch_id"],
+                        member=member,
+                    )
+                )
+            await repo.disbursement_repository(uow.events).save_many(
+                opened, metadata={"actor": batch["caller"], "batch_id": batch["batch_id"]}
+            )
+
+
+async def batch_report(runtime: Runtime, batch_id: str) -> tuple[dict[str, Any], list[Any]] | None:
+    async with runtime.sessions() as session:
+        batch = (
+            (await session.execute(select(batches).where(batches.c.batch_id == batch_id)))
+            .mappings()
+            .first()
+        )
+        if batch is None:
+            return None
+        counts = (
+            await session.execute(
+                select(
+                    disbursements.c.status,
+                    func.count(),
+                    func.coalesce(func.sum(disbursements.c.amount_fen), 0),
+                )
+                .where(disbursements.c.batch_id == batch_id)
+                .group_by(disbursements.c.status)
+            )
+        ).all()
+    return dict(batch), list(counts)

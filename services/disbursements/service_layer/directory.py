@@ -1,0 +1,73 @@
+"""What disbursements keeps of other services' facts: members (for scoping, batches and
+payroll's employee numbers) and the unions' voucher expiry."""
+
+from __future__ import annotations
+
+from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from services.disbursements.adapters.tables import member_directory, voucher_settings
+from services.entitlements.domain.events import UnionStandardSet
+from services.members.domain.events import (
+    MemberDetailsCorrected,
+    MemberEvent,
+    MemberRegistered,
+    MemberRejoined,
+    MembershipEnded,
+    MemberTransferred,
+)
+from shared.uow import Transaction
+
+
+async def note_member(tx: Transaction, event: MemberEvent) -> None:
+    where = member_directory.c.member_id == event.member_id
+    match event:
+        case MemberRegistered():
+            await tx.session.execute(
+                pg_insert(member_directory)
+                .values(
+                    member_id=event.member_id,
+                    base_union=event.base_union,
+                    birth_month=event.birth_date.month,
+                    employee_number=event.employee_number,
+                    status="active",
+                )
+                .on_conflict_do_nothing()
+            )
+        case MemberTransferred():
+            await tx.session.execute(
+                update(member_directory).where(where).values(base_union=event.to_union)
+            )
+        case MembershipEnded():
+            await tx.session.execute(update(member_directory).where(where).values(status="ended"))
+        case MemberRejoined():
+            await tx.session.execute(
+                update(member_directory)
+                .where(where)
+                .values(status="active", base_union=event.base_union)
+            )
+        case MemberDetailsCorrected():
+            values: dict[str, object] = {}
+            if event.employee_number:
+                values["employee_number"] = event.employee_number
+            if event.birth_date:
+                values["birth_month"] = event.birth_date.month
+            if values:
+                await tx.session.execute(update(member_directory).where(where).values(**values))
+
+
+async def note_union_standard(tx: Transaction, event: UnionStandardSet) -> None:
+    if event.benefit != "voucher" or event.expiry_days is None:
+        return
+    await tx.session.execute(
+        pg_insert(voucher_settings)
+        .values(
+            union_path=event.union,
+            effective_from=event.effective_from,
+            expiry_days=event.expiry_days,
+        )
+        .on_conflict_do_update(
+            index_elements=[voucher_settings.c.union_path, voucher_settings.c.effective_from],
+            set_={"expiry_days": event.expiry_days},
+        )
+    )

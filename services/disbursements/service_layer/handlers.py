@@ -1,0 +1,184 @@
+"""Command handlers of disbursements: request, decide (from entitlements), issue, cancel,
+reverse, redeem, expire — each in the caller's transaction."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from services.disbursements.adapters import repository as repo
+from services.disbursements.adapters.tables import idempotency_keys, member_directory
+from services.disbursements.domain.benefits import Benefit, References, check_details
+from services.disbursements.domain.events import (
+    DisbursementApproved,
+    DisbursementOpened,
+    DisbursementRejected,
+)
+from services.disbursements.domain.model import Disbursement
+from services.entitlements.domain.events import EntitlementRejected, EntitlementReserved
+from shared.auth import Principal
+from shared.clock import Clock, business_date
+from shared.errors import Conflict, InvalidInput, NotFound
+from shared.uow import Transaction
+
+
+@dataclass(frozen=True)
+class DisbursementsContext:
+    references: References
+    clock: Clock
+    default_voucher_expiry_days: int = 90
+
+
+@dataclass(frozen=True)
+class NewDisbursement:
+    member_id: str
+    benefit: Benefit
+    amount_fen: int
+    business_date: date
+    details: dict[str, Any]
+    issue_on_approval: bool = True
+
+
+def request_hash(body: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+
+
+async def claim_idempotency_key(tx: Transaction, caller: str, key: str, digest: str) -> str | None:
+    """The disbursement already made under this key, or None when the key is new (it is then
+    claimed for a new id). The same key with another body is refused."""
+    new_id = f"d-{uuid.uuid4().hex[:24]}"
+    claimed = await tx.session.scalar(
+        pg_insert(idempotency_keys)
+        .values(caller=caller, key=key, request_hash=digest, disbursement_id=new_id)
+        .on_conflict_do_nothing()
+        .returning(idempotency_keys.c.disbursement_id)
+    )
+    if claimed is not None:
+        return None
+    row = (
+        await tx.session.execute(
+            select(idempotency_keys.c.request_hash, idempotency_keys.c.disbursement_id).where(
+                idempotency_keys.c.caller == caller, idempotency_keys.c.key == key
+            )
+        )
+    ).one()
+    if row.request_hash != digest:
+        raise InvalidInput(
+            "this Idempotency-Key was used with a different request",
+            field="Idempotency-Key",
+            rule="idempotency.key-reused",
+        )
+    return str(row.disbursement_id)
+
+
+async def key_target(tx: Transaction, caller: str, key: str) -> str:
+    return str(
+        await tx.session.scalar(
+            select(idempotency_keys.c.disbursement_id).where(
+                idempotency_keys.c.caller == caller, idempotency_keys.c.key == key
+            )
+        )
+    )
+
+
+async def open_disbursement(
+    ctx: DisbursementsContext,
+    tx: Transaction,
+    disbursement_id: str,
+    new: NewDisbursement,
+    caller: Principal,
+    *,
+    batch_id: str | None = None,
+    member: dict[str, Any] | None = None,
+) -> Disbursement:
+    """Check the benefit's own rules and open the disbursement: it asks entitlements."""
+    member = member or await reachable_member(tx, caller, new.member_id)
+    details = check_details(new.benefit, new.details, new.amount_fen, ctx.references)
+    if new.benefit is Benefit.VOUCHER:
+        days = await repo.voucher_expiry_days(tx.session, member["base_union"], new.business_date)
+        expiry = days or ctx.default_voucher_expiry_days
+        details["expires_on"] = (new.business_date + timedelta(days=expiry)).isoformat()
+    disbursement = repo.disbursement_repository(tx.events).new(disbursement_id)
+    disbursement.open(
+        DisbursementOpened(
+            disbursement_id=disbursement_id,
+            member_id=new.member_id,
+            base_union=member["base_union"],
+            benefit=new.benefit.value,
+            amount_fen=new.amount_fen,
+            business_date=new.business_date,
+            details=details,
+            requested_by=caller.subject,
+            batch_id=batch_id,
+            issue_on_approval=new.issue_on_approval,
+        )
+    )
+    return disbursement
+
+
+async def reachable_member(tx: Transaction, caller: Principal, member_id: str) -> dict[str, Any]:
+    member = await repo.directory_entry(tx.session, member_id)
+    if member is None or not caller.can_reach(member["base_union"]):
+        raise NotFound(f"no member {member_id}", field="member_id")
+    if member["status"] != "active":
+        raise Conflict("the membership has ended", rule="member.ended", field="member_id")
+    return member
+
+
+async def decided(tx: Transaction, event: EntitlementReserved | EntitlementRejected) -> None:
+    """Entitlements answered: approve (and issue, unless asked to wait) or reject."""
+    disbursements = repo.disbursement_repository(tx.events)
+    disbursement = await disbursements.get(event.disbursement_id, for_update=True)
+    if disbursement is None:
+        return  # a decision for a check or another system's request
+    common = {
+        "disbursement_id": event.disbursement_id,
+        "clause": event.clause,
+        "policy_version": event.policy_version,
+        "remaining_fen": event.remaining_fen,
+        "remaining_count": event.remaining_count,
+    }
+    outcome = (
+        DisbursementApproved(**common, year=event.year)
+        if isinstance(event, EntitlementReserved)
+        else DisbursementRejected(**common, reason=event.reason)
+    )
+    disbursement.decided(outcome, await employee_number(tx, event.member_id))
+    await disbursements.save(disbursement, metadata={"actor": "entitlements"})
+
+
+async def employee_number(tx: Transaction, member_id: str) -> str | None:
+    return await tx.session.scalar(
+        select(member_directory.c.employee_number).where(member_directory.c.member_id == member_id)
+    )
+
+
+async def change(
+    tx: Transaction, caller: Principal, disbursement_id: str, action: str, reason: str, on: date
+) -> None:
+    disbursements = repo.disbursement_repository(tx.events)
+    disbursement = await disbursements.get(disbursement_id, for_update=True)
+    if disbursement is None or not caller.can_reach(disbursement.opened.base_union):  # type: ignore[union-attr]
+        raise NotFound(f"no disbursement {disbursement_id}")
+    number = await employee_number(tx, disbursement.partition_key())
+    match action:
+        case "issue":
+            disbursement.issue(number)
+        case "cancel":
+            disbursement.cancel(reason)
+        case "reverse":
+            disbursement.reverse(reason, number, on)
+        case "redeem":
+            disbursement.redeem(on)
+    await disbursements.save(disbursement, metadata={"actor": caller.subject})
+
+
+def today(ctx: DisbursementsContext) -> date:
+    return business_date(ctx.clock)

@@ -1,0 +1,60 @@
+"""Vouchers not used by their expiry date go back to the member's cap (clause 1): the issued
+disbursement is reversed, which releases the use in entitlements and corrects payroll."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from sqlalchemy import select
+
+from services.disbursements.adapters import repository as repo
+from services.disbursements.adapters.tables import disbursements
+from services.disbursements.service_layer.handlers import DisbursementsContext, employee_number
+from shared.clock import business_date
+from shared.runtime import Runtime
+from shared.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+async def expire_vouchers(ctx: DisbursementsContext, runtime: Runtime, limit: int = 200) -> int:
+    today = business_date(ctx.clock)
+    expired = 0
+    while True:
+        async with runtime.sessions() as session:
+            due = list(
+                await session.scalars(
+                    select(disbursements.c.disbursement_id)
+                    .where(
+                        disbursements.c.benefit == "voucher",
+                        disbursements.c.status == "issued",
+                        disbursements.c.redeemed_on.is_(None),
+                        disbursements.c.expires_on < today,
+                    )
+                    .limit(limit)
+                )
+            )
+        for disbursement_id in due:
+            async with UnitOfWork(runtime) as uow:
+                vouchers = repo.disbursement_repository(uow.events)
+                voucher = await vouchers.get(disbursement_id, for_update=True)
+                if voucher is None or voucher.status != "issued" or voucher.redeemed:
+                    continue
+                number = await employee_number(uow, voucher.partition_key())
+                voucher.reverse("voucher expired unused", number, today)
+                await vouchers.save(voucher, metadata={"actor": "voucher-expiry"})
+                expired += 1
+        if len(due) < limit:
+            return expired
+
+
+async def run_expiry(ctx: DisbursementsContext, runtime: Runtime, interval_s: float) -> None:
+    while True:
+        try:
+            count = await expire_vouchers(ctx, runtime)
+            if count:
+                log.info("vouchers expired", extra={"count": count})
+        except Exception:
+            log.exception("voucher expiry failed; will retry")
+        await asyncio.sleep(interval_s)

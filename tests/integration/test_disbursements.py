@@ -1,0 +1,317 @@
+"""Disbursements end to end: members → disbursements → entitlements → disbursements → payroll,
+on the real database and broker."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import date
+from typing import Any
+
+from services.disbursements.adapters.repository import directory_entry
+from services.disbursements.service_layer.vouchers import expire_vouchers
+from shared.auth import Role
+from shared.kafka.topics import PAYROLL_BENEFITS
+from tests.integration.conftest import OFFICER, UNION, Suite, register
+from tests.support import bearer, eventually, header, read_topic
+
+DAY = "2026-03-01"
+
+
+async def member_known(suite: Suite, **overrides: Any) -> str:
+    member_id = await register(suite, **overrides)
+    reader = bearer(Role.AUDITOR, org="shanxi")
+
+    async def known() -> bool:
+        async with suite.disbursements.runtime.sessions() as session:
+            found = await directory_entry(session, member_id)
+        return found is not None and await suite.ledger(member_id, reader) is not None
+
+    await eventually(known)
+    return member_id
+
+
+async def ask(
+    suite: Suite,
+    member_id: str,
+    benefit: str,
+    amount_fen: int,
+    *,
+    key: str | None = None,
+    headers: dict[str, str] = OFFICER,
+    **body: Any,
+) -> dict[str, Any]:
+    response = await suite.disbursements.client.post(
+        "/v1/disbursements",
+        json={
+            "member_id": member_id,
+            "benefit": benefit,
+            "amount_fen": amount_fen,
+            "business_date": DAY,
+            **body,
+        },
+        headers={**headers, "Idempotency-Key": key or f"k-{uuid.uuid4()}"},
+    )
+    assert response.status_code in (202, 422), response.text
+    return {"status_code": response.status_code, **response.json()}
+
+
+async def settled(
+    suite: Suite, disbursement_id: str, headers: dict[str, str] = OFFICER
+) -> dict[str, Any]:
+    response = await suite.disbursements.client.get(
+        f"/v1/disbursements/{disbursement_id}", params={"wait": 20}, headers=headers
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["status"] != "pending", body
+    return body
+
+
+async def _line(suite: Suite, member_id: str, benefit: str) -> dict[str, Any]:
+    response = await suite.ledger(member_id)
+    assert response is not None
+    return next(b for b in response.json()["benefits"] if b["benefit"] == benefit)
+
+
+async def test_one_disbursement_from_request_to_payroll(suite: Suite) -> None:
+    member_id = await member_known(suite, employee_number="E-7788")
+    key = f"k-{uuid.uuid4()}"
+    first = await ask(suite, member_id, "holiday_gift", 50000, key=key)
+    assert first["status_code"] == 202 and first["status"] == "pending"
+    assert first["status_url"] == f"/v1/disbursements/{first['disbursement_id']}"
+    again = await ask(suite, member_id, "holiday_gift", 50000, key=key)
+    assert again["disbursement_id"] == first["disbursement_id"]
+    other_body = await ask(suite, member_id, "holiday_gift", 40000, key=key)
+    assert other_body["status_code"] == 422 and other_body["rule"] == "idempotency.key-reused"
+
+    done = await settled(suite, first["disbursement_id"])
+    assert (done["status"], done["clause"], done["year"]) == ("issued", "7.holiday", 2026)
+    assert done["remaining_fen"] == 170000
+
+    async def committed() -> bool:
+        return (await _line(suite, member_id, "holiday_gift"))["used_fen"] == 50000
+
+    await eventually(committed)
+
+    def payroll_has(records: list[Any]) -> bool:
+        return any(first["disbursement_id"].encode() in r.value for r in records)
+
+    records = await read_topic(
+        suite.disbursements.runtime.settings.kafka_bootstrap_servers,
+        PAYROLL_BENEFITS,
+        until=payroll_has,
+    )
+    mine = [r for r in records if first["disbursement_id"].encode() in r.value]
+    assert len(mine) == 1
+    assert header(mine[0], "ce_type") == "jinhui.payroll.BenefitIssued"
+    assert b'"employee_number":"E-7788"' in mine[0].value.replace(b" ", b"")
+    assert b'"pay_period":"2026-03"' in mine[0].value.replace(b" ", b"")
+
+
+async def test_over_the_cap_is_rejected_with_clause_and_remaining(suite: Suite) -> None:
+    member_id = await member_known(suite)
+    ok = await settled(
+        suite, (await ask(suite, member_id, "culture_tourism_product", 25000))["disbursement_id"]
+    )
+    assert ok["status"] == "issued"
+    over = await settled(
+        suite, (await ask(suite, member_id, "culture_tourism_product", 5001))["disbursement_id"]
+    )
+    assert (over["status"], over["clause"], over["remaining_fen"]) == (
+        "rejected",
+        "4.culture-tourism",
+        5000,
+    )
+    assert "exceeds" in over["reason"]
+
+
+async def test_concurrent_requests_for_one_member_hold_the_cap(suite: Suite) -> None:
+    member_id = await member_known(suite)
+    asked = await asyncio.gather(
+        *(ask(suite, member_id, "culture_tourism_product", 10000) for _ in range(12))
+    )
+    results = await asyncio.gather(*(settled(suite, a["disbursement_id"]) for a in asked))
+    assert sorted(r["status"] for r in results).count("issued") == 3
+    assert (await _line(suite, member_id, "culture_tourism_product"))["remaining_fen"] == 0
+
+
+def outing(**overrides: Any) -> dict[str, Any]:
+    details = {
+        "start_date": "2026-04-18",
+        "end_date": "2026-04-19",
+        "destination_city": "xinzhou",
+        "scenic_area": "wutaishan",
+        "cost_lines": [
+            {"category": "transport", "amount_fen": 8000},
+            {"category": "accommodation", "amount_fen": 30000},
+            {"category": "meals", "amount_fen": 15000},
+            {"category": "entrance_tickets", "amount_fen": 13500},
+        ],
+    }
+    details.update(overrides)
+    return details
+
+
+async def test_outing_rules_are_checked_before_anything_is_asked(suite: Suite) -> None:
+    member_id = await member_known(suite)
+    total = 8000 + 30000 + 15000 + 13500
+    three_days = await ask(suite, member_id, "outing", total, details=outing(end_date="2026-04-20"))
+    assert (three_days["status_code"], three_days["rule"]) == (422, "outing.duration")
+    forbidden = await ask(
+        suite, member_id, "outing", total, details=outing(scenic_area="private-club-golf")
+    )
+    assert (forbidden["status_code"], forbidden["rule"]) == (422, "outing.prohibited-area")
+    lines = [*outing()["cost_lines"], {"category": "souvenirs", "amount_fen": 100}]
+    category = await ask(suite, member_id, "outing", total + 100, details=outing(cost_lines=lines))
+    assert category["status_code"] == 422 and "category" in category["detail"]
+    hotel = [*outing()["cost_lines"][:1], {"category": "accommodation", "amount_fen": 36000}]
+    too_dear = await ask(suite, member_id, "outing", 44000, details=outing(cost_lines=hotel))
+    assert (too_dear["status_code"], too_dear["rule"]) == (422, "outing.travel-standard")
+
+    trips = [await ask(suite, member_id, "outing", total, details=outing()) for _ in range(5)]
+    statuses = [(await settled(suite, t["disbursement_id"]))["status"] for t in trips]
+    assert statuses == ["issued"] * 4 + ["rejected"]
+
+
+async def test_cancel_before_issue_and_reverse_after(suite: Suite) -> None:
+    member_id = await member_known(suite)
+    held = await ask(suite, member_id, "holiday_gift", 100000, issue_on_approval=False)
+    assert (await settled(suite, held["disbursement_id"]))["status"] == "approved"
+    cancelled = await suite.disbursements.client.post(
+        f"/v1/disbursements/{held['disbursement_id']}/cancel",
+        json={"reason": "the gift was not bought"},
+        headers=OFFICER,
+    )
+    assert cancelled.json()["status"] == "cancelled"
+    issued = await settled(
+        suite, (await ask(suite, member_id, "holiday_gift", 60000))["disbursement_id"]
+    )
+    not_again = await suite.disbursements.client.post(
+        f"/v1/disbursements/{issued['disbursement_id']}/cancel",
+        json={"reason": "x"},
+        headers=OFFICER,
+    )
+    assert not_again.status_code == 409
+    reversed_ = await suite.disbursements.client.post(
+        f"/v1/disbursements/{issued['disbursement_id']}/reverse",
+        json={"reason": "paid to the wrong member"},
+        headers=OFFICER,
+    )
+    assert reversed_.json()["status"] == "reversed"
+
+    async def back_to_zero() -> bool:
+        line = await _line(suite, member_id, "holiday_gift")
+        return line["used_fen"] == 0 and line["reserved_fen"] == 0
+
+    await eventually(back_to_zero)
+    records = await read_topic(
+        suite.disbursements.runtime.settings.kafka_bootstrap_servers,
+        PAYROLL_BENEFITS,
+        until=lambda rs: any(
+            header(r, "ce_type") == "jinhui.payroll.BenefitReversed"
+            and issued["disbursement_id"].encode() in r.value
+            for r in rs
+        ),
+    )
+    kinds = [header(r, "ce_type") for r in records if issued["disbursement_id"].encode() in r.value]
+    assert kinds == ["jinhui.payroll.BenefitIssued", "jinhui.payroll.BenefitReversed"]
+
+
+async def test_an_unused_voucher_expires_and_goes_back_to_the_cap(suite: Suite) -> None:
+    member_id = await member_known(suite)
+    set_expiry = await suite.entitlements.client.put(
+        f"/v1/unions/{UNION}/standards/voucher",
+        json={"effective_from": "2026-01-01", "expiry_days": 10},
+        headers=OFFICER,
+    )
+    assert set_expiry.status_code == 200
+
+    async def expiry_known() -> bool:
+        probe = await ask(suite, member_id, "voucher", 100, details={"channel": "online"})
+        if probe["status_code"] != 202:
+            return False
+        await suite.disbursements.client.post(
+            f"/v1/disbursements/{probe['disbursement_id']}/cancel",
+            json={"reason": "probe"},
+            headers=OFFICER,
+        )
+        return bool(probe["expires_on"] == "2026-03-11")
+
+    await eventually(expiry_known)
+    voucher = await settled(
+        suite,
+        (await ask(suite, member_id, "voucher", 30000, details={"channel": "offline"}))[
+            "disbursement_id"
+        ],
+    )
+    assert (voucher["status"], voucher["expires_on"]) == ("issued", "2026-03-11")
+    runtime = suite.disbursements.runtime
+    assert await expire_vouchers(runtime.context, runtime) == 0
+    suite.clock.set_business_date(date(2026, 3, 12))
+    try:
+        assert await expire_vouchers(runtime.context, runtime) >= 1
+    finally:
+        suite.clock.set_business_date(date(2026, 3, 1))
+    expired = await settled(suite, voucher["disbursement_id"])
+    assert (expired["status"], expired["reason"]) == ("reversed", "voucher expired unused")
+
+    async def released() -> bool:
+        line = await _line(suite, member_id, "voucher")
+        return line["used_fen"] == 0 and line["count"] == 0
+
+    await eventually(released)
+
+
+async def test_a_batch_pays_those_within_their_caps_and_never_twice(suite: Suite) -> None:
+    union = "shanxi/coal/bu-0006"
+    hr = bearer(Role.HR_INTEGRATION, org=union)
+    finance = bearer(Role.FINANCE_OFFICER, org=union)
+    members = [
+        await member_known(suite, headers=hr, base_union=union, name=f"矿工{i}") for i in range(5)
+    ]
+    near_cap = await ask(suite, members[0], "holiday_gift", 200000, headers=finance)
+    assert (await settled(suite, near_cap["disbursement_id"], finance))["status"] == "issued"
+
+    body = {
+        "batch_key": f"mid-autumn-{uuid.uuid4().hex[:6]}",
+        "union": union,
+        "benefit": "holiday_gift",
+        "amount_fen": 30000,
+        "business_date": DAY,
+    }
+    created = await suite.disbursements.client.post(
+        "/v1/disbursement-batches", json=body, headers=finance
+    )
+    assert created.status_code == 202, created.text
+    batch_id = created.json()["batch_id"]
+
+    async def finished() -> dict[str, Any] | None:
+        report = (
+            await suite.disbursements.client.get(
+                f"/v1/disbursement-batches/{batch_id}", headers=finance
+            )
+        ).json()
+        done = report["by_status"].get("issued", 0) + report["by_status"].get("rejected", 0)
+        return report if report["status"] == "submitted" and done == 5 else None
+
+    report = await eventually(finished)
+    assert report["by_status"] == {"issued": 4, "rejected": 1}
+    assert report["amount_by_status_fen"]["issued"] == 120000
+    again = await suite.disbursements.client.post(
+        "/v1/disbursement-batches", json=body, headers=finance
+    )
+    assert again.json()["batch_id"] == batch_id and again.json()["lines"] == 5
+    lines = await suite.disbursements.client.get(report["lines_url"], headers=finance)
+    rows = lines.text.lstrip("\ufeff").splitlines()
+    assert len(rows) == 6 and rows[0].startswith("disbursement_id,member_id")
+    rejected = next(r for r in rows if ",rejected," in r)
+    assert members[0] in rejected and "7.holiday" in rejected
+
+    spending = await suite.disbursements.client.get(
+        "/v1/finance/spending", params={"year": 2026, "union": union}, headers=finance
+    )
+    holiday = [r for r in spending.json() if r["benefit"] == "holiday_gift"]
+    assert holiday == [
+        {"union": union, "benefit": "holiday_gift", "month": 3, "issued_fen": 320000, "issued": 5}
+    ]
