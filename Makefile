@@ -27,6 +27,8 @@ lint: setup
 bench: setup
 	$(BIN)/python bench/outbox_relay.py
 	$(BIN)/python bench/roster_import.py
+	$(BIN)/python bench/entitlements_replay.py
+	$(BIN)/python -m bench.batch
 
 clean:
 	rm -rf .jinhui

@@ -8,6 +8,8 @@ import uuid
 from datetime import date
 from typing import Any
 
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
 from services.disbursements.adapters.repository import directory_entry
 from services.disbursements.service_layer.vouchers import expire_vouchers
 from shared.auth import Role
@@ -315,3 +317,31 @@ async def test_a_batch_pays_those_within_their_caps_and_never_twice(suite: Suite
     assert holiday == [
         {"union": union, "benefit": "holiday_gift", "month": 3, "issued_fen": 320000, "issued": 5}
     ]
+
+
+async def test_one_disbursement_is_one_trace_across_the_services(
+    suite: Suite, spans: InMemorySpanExporter
+) -> None:
+    member_id = await member_known(suite)
+    asked = await ask(suite, member_id, "culture_sports", 10000)
+    assert (await settled(suite, asked["disbursement_id"]))["status"] == "issued"
+
+    async def committed() -> bool:
+        return (await _line(suite, member_id, "culture_sports"))["used_fen"] == 10000
+
+    await eventually(committed)
+    finished = spans.get_finished_spans()
+    post = next(
+        s
+        for s in reversed(finished)
+        if s.name == "POST /v1/disbursements" and s.kind.name == "SERVER"
+    )
+    names = {s.name for s in finished if s.context.trace_id == post.context.trace_id}
+    for expected in (
+        "outbox relay disbursements.events.v1",
+        "entitlements.disbursements process jinhui.disbursements.DisbursementRequested",
+        "outbox relay entitlements.events.v1",
+        "disbursements.entitlements process jinhui.entitlements.EntitlementReserved",
+        "entitlements.disbursements process jinhui.disbursements.DisbursementIssued",
+    ):
+        assert any(expected in name for name in names), (expected, sorted(names))
