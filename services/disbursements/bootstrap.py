@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from services.disbursements.adapters.tables import event_tables
 from services.disbursements.domain.benefits import References
-from services.disbursements.entrypoints.consumers import entitlement_events, member_events
+from services.disbursements.entrypoints.consumers import (
+    entitlement_events,
+    hardship_events,
+    member_events,
+)
 from services.disbursements.service_layer.batches import BatchWorker
 from services.disbursements.service_layer.handlers import DisbursementsContext
 from services.disbursements.service_layer.vouchers import run_expiry
@@ -26,7 +30,7 @@ def bootstrap(settings: DisbursementsSettings | None = None, clock: Clock | None
         settings=settings,
         clock=clock,
         tables=event_tables,
-        subscriptions=[entitlement_events(), member_events()],
+        subscriptions=[entitlement_events(), member_events(), hardship_events(ctx)],
     )
     runtime.context = ctx
     worker = BatchWorker(ctx, runtime)

@@ -6,7 +6,7 @@ import logging
 
 from services.members.adapters.orgs import read_tree_file, save_units, stored_kinds
 from services.members.adapters.tables import event_tables
-from services.members.adapters.vault import IdentityVault
+from services.members.adapters.vault import vault_from_settings
 from services.members.entrypoints.hr_consumer import hr_events
 from services.members.service_layer.birthdays import BirthdayScheduler
 from services.members.service_layer.handlers import MembersContext
@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 def bootstrap(settings: MembersSettings | None = None, clock: Clock | None = None) -> Runtime:
     settings = settings or MembersSettings()
     clock = clock or SystemClock()
-    ctx = MembersContext(vault=IdentityVault.from_settings(settings), clock=clock)
+    ctx = MembersContext(vault=vault_from_settings(settings), clock=clock)
     runtime = build_runtime(
         service="members",
         settings=settings,

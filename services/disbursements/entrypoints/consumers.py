@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from services.disbursements.service_layer.directory import note_member, note_union_standard
-from services.disbursements.service_layer.handlers import decided
+from services.disbursements.service_layer.handlers import (
+    DisbursementsContext,
+    decided,
+    pay_relief,
+)
 from services.entitlements.domain.events import (
     EntitlementRejected,
     EntitlementReserved,
     UnionStandardSet,
 )
+from services.hardship.domain.events import ReliefGranted
 from services.members.domain.events import (
     MemberDetailsCorrected,
     MemberEvent,
@@ -18,7 +23,7 @@ from services.members.domain.events import (
     MemberTransferred,
 )
 from shared.kafka.consumer import HandlerContext, InboundMessage
-from shared.kafka.topics import ENTITLEMENTS_EVENTS, MEMBERS_EVENTS
+from shared.kafka.topics import ENTITLEMENTS_EVENTS, HARDSHIP_EVENTS, MEMBERS_EVENTS
 from shared.runtime import Subscription
 
 
@@ -61,4 +66,19 @@ def member_events() -> Subscription:
         group_id="disbursements.members",
         topics=[MEMBERS_EVENTS],
         handlers={k.event_type: on_member for k in kinds},
+    )
+
+
+def hardship_events(ctx: DisbursementsContext) -> Subscription:
+    """Approved hardship relief is paid as a disbursement (benefit `hardship_relief`)."""
+
+    async def on_relief(hc: HandlerContext, message: InboundMessage) -> None:
+        event = message.event
+        assert isinstance(event, ReliefGranted)
+        await pay_relief(ctx, hc, event)
+
+    return Subscription(
+        group_id="disbursements.hardship",
+        topics=[HARDSHIP_EVENTS],
+        handlers={ReliefGranted.event_type: on_relief},
     )

@@ -23,6 +23,7 @@ from services.disbursements.domain.events import (
 )
 from services.disbursements.domain.model import Disbursement
 from services.entitlements.domain.events import EntitlementRejected, EntitlementReserved
+from services.hardship.domain.events import ReliefGranted
 from shared.auth import Principal
 from shared.clock import Clock, business_date
 from shared.errors import Conflict, InvalidInput, NotFound
@@ -182,3 +183,32 @@ async def change(
 
 def today(ctx: DisbursementsContext) -> date:
     return business_date(ctx.clock)
+
+
+HARDSHIP = Principal(subject="hardship-register", roles=frozenset(), org="shanxi")
+
+
+async def pay_relief(ctx: DisbursementsContext, tx: Transaction, granted: ReliefGranted) -> None:
+    """One disbursement per relief (`relief-<id>`): a redelivered grant pays nothing twice."""
+    disbursement_id = f"relief-{granted.relief_id}"
+    repository = repo.disbursement_repository(tx.events)
+    if await repository.get(disbursement_id) is not None:
+        return
+    member = await repo.directory_entry(tx.session, granted.member_id)
+    if member is None:
+        raise LookupError("the relief's member is not known here yet")  # retried by the runner
+    opened = await open_disbursement(
+        ctx,
+        tx,
+        disbursement_id,
+        NewDisbursement(
+            member_id=granted.member_id,
+            benefit=Benefit.HARDSHIP_RELIEF,
+            amount_fen=granted.amount_fen,
+            business_date=granted.granted_on,
+            details={"relief_id": granted.relief_id, "case_id": granted.case_id},
+        ),
+        HARDSHIP,
+        member=member,
+    )
+    await repository.save(opened, metadata={"actor": HARDSHIP.subject})

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from services.hardship.bootstrap import bootstrap
+from services.hardship.entrypoints import api
 from services.hardship.settings import HardshipSettings
 from shared.clock import Clock
 from shared.http import create_service_app
@@ -17,7 +18,7 @@ def create_app(settings: HardshipSettings | None = None, clock: Clock | None = N
         title="Jinhui hardship",
         description="The dynamically adjusted register of workers in hardship, for caseworkers.",
         lifespan=runtime_lifespan(lambda: bootstrap(settings, clock)),
-        routers=[],
+        routers=[api.router],
     )
 
 

@@ -1,46 +1,13 @@
-"""Keeps ID numbers and phones out of sight: keyed hashes to find duplicates, Fernet-encrypted
-copies for the roles that need the clear value. Encryption keys rotate through MultiFernet:
-the first key encrypts, every listed key decrypts."""
+"""The members service's vault: the shared one, keyed from the members settings."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-
 from services.members.settings import MembersSettings
+from shared.vault import IdentityVault
 
 
-class IdentityVault:
-    def __init__(self, hash_key: str, encryption_keys: list[str]) -> None:
-        self._hash_key = hash_key.encode()
-        try:
-            self._fernet = MultiFernet([Fernet(k.strip().encode()) for k in encryption_keys])
-        except (ValueError, TypeError):
-            raise ValueError(
-                "ID_ENCRYPTION_KEYS must be Fernet keys (32 url-safe base64 bytes), comma separated"
-            ) from None
+def vault_from_settings(settings: MembersSettings) -> IdentityVault:
+    return IdentityVault.from_secrets(settings.id_hash_key, settings.id_encryption_keys)
 
-    @classmethod
-    def from_settings(cls, settings: MembersSettings) -> IdentityVault:
-        return cls(
-            settings.id_hash_key.get_secret_value(),
-            settings.id_encryption_keys.get_secret_value().split(","),
-        )
 
-    def fingerprint(self, id_number: str) -> str:
-        return hmac.new(self._hash_key, id_number.encode(), hashlib.sha256).hexdigest()
-
-    def seal(self, value: str) -> bytes:
-        return self._fernet.encrypt(value.encode())
-
-    def open(self, token: bytes) -> str:
-        try:
-            return self._fernet.decrypt(token).decode()
-        except InvalidToken:
-            raise ValueError("stored value cannot be decrypted with the configured keys") from None
-
-    def reseal(self, token: bytes) -> bytes:
-        """Re-encrypt under the newest key (key rotation)."""
-        return self._fernet.rotate(token)
+__all__ = ["IdentityVault", "vault_from_settings"]

@@ -17,7 +17,6 @@ from sqlalchemy import text
 
 from services.members.adapters import repository as repo
 from services.members.adapters.orgs import require_base_union
-from services.members.adapters.vault import IdentityVault
 from services.members.domain.commands import (
     CorrectMemberDetails,
     EndMembership,
@@ -34,6 +33,7 @@ from shared.auth import parse_org
 from shared.clock import Clock, business_date
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.uow import Transaction
+from shared.vault import IdentityVault
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,10 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.members.adapters import repository as repo
-from services.members.adapters.vault import IdentityVault
 from shared.auth import Principal, Role
 from shared.errors import NotFound
 from shared.eventstore.store import EventStore
+from shared.vault import IdentityVault
 
 log = logging.getLogger(__name__)
 CLEAR_IDENTITY_ROLES = (Role.HR_INTEGRATION, Role.ADMIN)

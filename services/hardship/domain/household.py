@@ -1,0 +1,66 @@
+"""What a caseworker records about a household: personal data, kept only encrypted."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+Cause = Literal[
+    "illness",
+    "disability",
+    "accident",
+    "unemployment",
+    "natural_disaster",
+    "childrens_education",
+    "other",
+]
+
+
+class Person(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100)
+    relation: str = Field(max_length=20, description="e.g. self, spouse, child, parent")
+    id_number: SecretStr | None = None
+    member_id: str | None = Field(default=None, description="When the person is a union member")
+
+
+class Household(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    city: str = Field(description="City code for the minimum living standard, e.g. taiyuan")
+    people: list[Person] = Field(min_length=1, max_length=20)
+    monthly_income_per_head_fen: int = Field(ge=0)
+    causes: list[Cause] = Field(min_length=1)
+    documents: list[str] = Field(
+        default_factory=list, max_length=50, description="References to supporting documents"
+    )
+
+    def clear(self) -> dict[str, object]:
+        data = self.model_dump(mode="json")
+        for person, original in zip(data["people"], self.people, strict=True):
+            person["id_number"] = (
+                original.id_number.get_secret_value() if original.id_number else None
+            )
+        return data
+
+
+def masked(data: dict[str, object]) -> dict[str, object]:
+    """For roles that need to know a file exists, not who is in it or what they earn."""
+    people = [
+        {
+            "name": str(p["name"])[:1] + "*" * (len(str(p["name"])) - 1),  # type: ignore[index]
+            "relation": p["relation"],  # type: ignore[index]
+            "id_number": None,
+            "member_id": p["member_id"],  # type: ignore[index]
+        }
+        for p in data["people"]  # type: ignore[attr-defined]
+    ]
+    return {
+        "city": data["city"],
+        "people": people,
+        "monthly_income_per_head_fen": None,
+        "causes": data["causes"],
+        "documents": [],
+    }

@@ -1,0 +1,312 @@
+"""Caseworkers' API (`/v1/hardship/...`). Caseworkers act within their org subtree, reviewers
+approve relief, auditors read (personal data masked) and read the audit trail. Every read of
+personal data and every change is written to the audit trail; a file outside the caller's
+subtree is a 404."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Header, Query, Response
+from pydantic import BaseModel, Field
+from sqlalchemy import and_, or_, select
+
+from services.hardship.adapters.tables import audit_log, cases
+from services.hardship.domain.case import Case
+from services.hardship.domain.events import HardshipLevel
+from services.hardship.domain.household import Household, masked
+from services.hardship.service_layer import handlers
+from shared.auth import Principal, PrincipalDep, Role, parse_org
+from shared.errors import NotFound
+from shared.http.deps import RuntimeDep
+from shared.runtime import Runtime
+from shared.uow import UnitOfWork
+
+router = APIRouter(prefix="/v1/hardship", tags=["hardship"])
+CASEWORK = (Role.CASEWORKER,)
+READERS = (Role.CASEWORKER, Role.REVIEWER, Role.AUDITOR, Role.ADMIN)
+CLEAR = (Role.CASEWORKER, Role.REVIEWER)
+Why = Annotated[str, Header(alias="X-Access-Reason", max_length=300)]
+
+
+class IntakeRequest(BaseModel):
+    union: str = Field(description="Org path of the household's base union")
+    source: Literal["survey", "walk_in", "referral", "life_event"]
+    household: Household
+
+
+class IntakeAnswer(BaseModel):
+    case_id: str
+    joined: bool = Field(description="True when the household already had a file")
+
+
+class Step(BaseModel):
+    reason: str = Field(default="", max_length=300)
+    household: Household | None = Field(default=None, description="Updated details, if any")
+    sudden: bool = Field(default=False, description="A sudden cause struck (accident-caused)")
+
+
+class ReliefRequest(BaseModel):
+    member_id: str
+    amount_fen: int = Field(ge=1)
+    in_kind: bool = False
+    purpose: str = Field(pattern=r"^[a-z_]{3,40}$", description="A purpose code, e.g. medical")
+
+
+class EmergencyRequest(ReliefRequest):
+    union: str
+    household: Household
+
+
+class ReliefView(BaseModel):
+    relief_id: str
+    member_id: str
+    amount_fen: int
+    in_kind: bool
+    purpose: str
+    requested_by: str
+    approved_by: str | None
+    status: Literal["granted", "awaiting approval"]
+
+
+class CaseView(BaseModel):
+    case_id: str
+    union: str
+    status: str
+    level: str | None
+    emergency: bool
+    member_ids: list[str]
+    next_review_on: date | None
+    follow_up_on: date | None
+    history: list[tuple[date, str]]
+    reliefs: list[ReliefView]
+    household: dict[str, Any] | None = Field(description="Masked unless the role needs it")
+
+
+def _view(case: Case, household: dict[str, Any] | None) -> CaseView:
+    s = case.state
+    return CaseView(
+        case_id=case.case_id,
+        union=s.union,
+        status=s.status,
+        level=s.level.value if s.level else None,
+        emergency=s.emergency,
+        member_ids=s.member_ids,
+        next_review_on=s.next_review_on,
+        follow_up_on=s.follow_up_on,
+        history=case.history,
+        reliefs=[
+            ReliefView(
+                **{k: v for k, v in vars(r).items() if k in ReliefView.model_fields},
+                status="granted" if r.approved_by else "awaiting approval",
+            )
+            for r in case.reliefs.values()
+        ],
+        household=household,
+    )
+
+
+async def _read(runtime: Runtime, caller: Principal, case_id: str, why: str) -> CaseView:
+    caller.require(*READERS)
+    ctx = runtime.context
+    async with UnitOfWork(runtime) as uow:
+        case = await handlers.load_case(uow, caller, case_id)
+        found = await handlers.read_household(ctx, uow, case_id)
+        details = found.clear() if found else None
+        if details is not None and not caller.has(*CLEAR):
+            details = masked(details)
+        await handlers.audit(ctx, uow, caller, "read", case_id, why)
+    return _view(case, details)
+
+
+@router.post("/cases", status_code=201, response_model=IntakeAnswer, summary="Take an intake")
+async def intake(body: IntakeRequest, caller: PrincipalDep, runtime: RuntimeDep) -> IntakeAnswer:
+    """A second intake for a household already on file (same member or ID number) joins it."""
+    caller.require(*CASEWORK)
+    union = parse_org(body.union)
+    caller.require_org(union)
+    async with UnitOfWork(runtime) as uow:
+        case_id, joined = await handlers.intake(
+            runtime.context, uow, caller, union=union, source=body.source, household=body.household
+        )
+    return IntakeAnswer(case_id=case_id, joined=joined)
+
+
+@router.get("/cases/{case_id}", response_model=CaseView, summary="A household file (audited)")
+async def get_case(
+    case_id: str, caller: PrincipalDep, runtime: RuntimeDep, why: Why = "case review"
+) -> CaseView:
+    return await _read(runtime, caller, case_id, why)
+
+
+async def _step(
+    runtime: Runtime, caller: Principal, case_id: str, action: str, body: Step
+) -> CaseView:
+    caller.require(*CASEWORK)
+    async with UnitOfWork(runtime) as uow:
+        await handlers.act(
+            runtime.context,
+            uow,
+            caller,
+            case_id,
+            action,
+            why=body.reason,
+            household=body.household,
+            sudden=body.sudden,
+        )
+    return await _read(runtime, caller, case_id, f"after {action}")
+
+
+def _route(action: str, summary: str) -> None:
+    async def endpoint(
+        case_id: str, caller: PrincipalDep, runtime: RuntimeDep, body: Step | None = None
+    ) -> CaseView:
+        return await _step(runtime, caller, case_id, action, body or Step())
+
+    endpoint.__name__ = action.replace("-", "_")
+    router.add_api_route(
+        f"/cases/{{case_id}}/{action}",
+        endpoint,
+        methods=["POST"],
+        response_model=CaseView,
+        summary=summary,
+    )
+
+
+for _action, _summary in (
+    ("assess", "Assess the household against the criteria in force"),
+    ("register", "Put an assessed household on the register"),
+    ("start-review", "Start a review (yearly, or brought forward by a life event)"),
+    ("complete-review", "Re-assess: stay on the register (maybe at another level) or exit"),
+    ("exit", "Out of hardship (脱困)"),
+    ("close", "Close: retired, transferred out, deceased, refused"),
+    ("re-enter", "An exited household falls back into hardship (返困)"),
+    ("convert", "Turn an emergency intake into a full file"),
+):
+    _route(_action, _summary)
+
+
+@router.post("/emergencies", status_code=201, summary="Same-day relief on a short intake")
+async def emergency(
+    body: EmergencyRequest, caller: PrincipalDep, runtime: RuntimeDep
+) -> dict[str, str]:
+    caller.require(*CASEWORK)
+    union = parse_org(body.union)
+    caller.require_org(union)
+    async with UnitOfWork(runtime) as uow:
+        case_id, relief_id = await handlers.emergency(
+            runtime.context,
+            uow,
+            caller,
+            union=union,
+            household=body.household,
+            member_id=body.member_id,
+            amount_fen=body.amount_fen,
+            in_kind=body.in_kind,
+            purpose=body.purpose,
+        )
+    return {"case_id": case_id, "relief_id": relief_id}
+
+
+@router.post("/cases/{case_id}/reliefs", status_code=201, summary="Request relief")
+async def request_relief(
+    case_id: str, body: ReliefRequest, caller: PrincipalDep, runtime: RuntimeDep
+) -> CaseView:
+    """Above the criteria's threshold a reviewer (not the requester) must approve it."""
+    caller.require(*CASEWORK)
+    async with UnitOfWork(runtime) as uow:
+        await handlers.request_relief(runtime.context, uow, caller, case_id, **body.model_dump())
+    return await _read(runtime, caller, case_id, "after relief request")
+
+
+@router.post(
+    "/cases/{case_id}/reliefs/{relief_id}/approve", summary="Approve relief (a second person)"
+)
+async def approve_relief(
+    case_id: str, relief_id: str, caller: PrincipalDep, runtime: RuntimeDep
+) -> CaseView:
+    caller.require(Role.REVIEWER)
+    async with UnitOfWork(runtime) as uow:
+        await handlers.approve_relief(runtime.context, uow, caller, case_id, relief_id)
+    return await _read(runtime, caller, case_id, "after relief approval")
+
+
+class CaseRow(BaseModel):
+    case_id: str
+    union_path: str
+    status: str
+    level: str | None
+    emergency: bool
+    next_review_on: date | None
+    follow_up_on: date | None
+    last_changed_on: date
+    reliefs_granted: int
+
+
+LISTS = Literal["due-for-review", "overdue", "unchanged-for-a-year", "never-helped", "follow-up"]
+
+
+@router.get("/cases", response_model=list[CaseRow], summary="Search the register")
+async def search(
+    caller: PrincipalDep,
+    runtime: RuntimeDep,
+    union: str | None = None,
+    level: HardshipLevel | None = None,
+    status: str | None = None,
+    review_due_before: date | None = None,
+    worklist: Annotated[LISTS | None, Query(alias="list")] = None,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+) -> list[CaseRow]:
+    """Ids, levels and dates only: no personal data in lists."""
+    caller.require(*READERS)
+    org = parse_org(union) if union else caller.org
+    if not caller.can_reach(org):
+        raise NotFound(f"no union {org}")
+    today = runtime.context.today()
+    c = cases.c
+    query = select(cases).where(or_(c.union_path == org, c.union_path.startswith(org + "/")))
+    if level:
+        query = query.where(c.level == level.value)
+    if status:
+        query = query.where(c.status == status)
+    if review_due_before:
+        query = query.where(c.next_review_on <= review_due_before)
+    on_register = c.status.in_(("on_register", "under_review"))
+    lists = {
+        "due-for-review": and_(on_register, c.next_review_on <= today + timedelta(days=30)),
+        "overdue": and_(on_register, c.next_review_on < today),
+        "unchanged-for-a-year": and_(on_register, c.last_changed_on <= today - timedelta(days=365)),
+        "never-helped": and_(on_register, c.reliefs_granted == 0),
+        "follow-up": and_(c.status == "exited", c.follow_up_on <= today),
+    }
+    if worklist:
+        query = query.where(lists[worklist])
+    async with runtime.sessions() as session:
+        rows = (await session.execute(query.order_by(c.case_id).limit(limit))).mappings()
+        return [CaseRow.model_validate(dict(r)) for r in rows]
+
+
+@router.get("/export.csv", summary="The register as CSV (ids, levels, dates)")
+async def export(caller: PrincipalDep, runtime: RuntimeDep) -> Response:
+    rows = await search(caller, runtime, limit=5000)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(list(CaseRow.model_fields))
+    writer.writerows(tuple(r.model_dump().values()) for r in rows)
+    return Response("\ufeff" + out.getvalue(), media_type="text/csv; charset=utf-8")
+
+
+@router.get("/cases/{case_id}/audit", summary="Who read or changed the file, when and why")
+async def audit_trail(case_id: str, caller: PrincipalDep, runtime: RuntimeDep) -> list[dict]:  # type: ignore[type-arg]
+    caller.require(Role.AUDITOR, Role.ADMIN)
+    async with runtime.sessions() as session:
+        union = await session.scalar(select(cases.c.union_path).where(cases.c.case_id == case_id))
+        if union is None or not caller.can_reach(union):
+            raise NotFound(f"no case {case_id}")
+        rows = await session.execute(
+            select(audit_log).where(audit_log.c.case_id == case_id).order_by(audit_log.c.id)
+        )
+        return [dict(r) for r in rows.mappings()]

@@ -1,0 +1,265 @@
+"""Caseworkers' commands on household files, each in the caller's transaction, each audited."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import select, text
+
+from services.hardship.adapters import repository as repo
+from services.hardship.adapters.tables import cases
+from services.hardship.domain.case import Case
+from services.hardship.domain.criteria import CriteriaBook
+from services.hardship.domain.events import HardshipLevel
+from services.hardship.domain.household import Household
+from shared.auth import Principal
+from shared.clock import Clock, business_date
+from shared.errors import InvalidInput, NotFound
+from shared.uow import Transaction
+from shared.vault import IdentityVault
+
+
+@dataclass(frozen=True)
+class HardshipContext:
+    vault: IdentityVault
+    clock: Clock
+    criteria: CriteriaBook
+
+    def today(self) -> date:
+        return business_date(self.clock)
+
+
+def _hashes(ctx: HardshipContext, household: Household) -> list[str]:
+    return sorted(
+        ctx.vault.fingerprint(p.id_number.get_secret_value().strip().upper())
+        for p in household.people
+        if p.id_number
+    )
+
+
+async def _store_household(
+    ctx: HardshipContext, tx: Transaction, case_id: str, household: Household
+) -> None:
+    sealed = ctx.vault.seal(json.dumps(household.clear(), ensure_ascii=False))
+    await repo.save_household(tx.session, case_id, household.city, sealed, _hashes(ctx, household))
+
+
+async def read_household(ctx: HardshipContext, tx: Transaction, case_id: str) -> Household | None:
+    row = await repo.household(tx.session, case_id)
+    if row is None:
+        return None
+    return Household.model_validate(json.loads(ctx.vault.open(row["sealed"])))
+
+
+async def audit(
+    ctx: HardshipContext,
+    tx: Transaction,
+    caller: Principal,
+    action: str,
+    case_id: str | None,
+    why: str,
+) -> None:
+    await repo.audit(tx.session, ctx.clock.now(), caller.subject, action, case_id, why)
+
+
+async def load_case(tx: Transaction, caller: Principal, case_id: str) -> Case:
+    """The case, locked for this transaction; 404 outside the caller's subtree (existence is
+    not disclosed)."""
+    case = await repo.CaseRepository(tx.events).get(case_id, for_update=True)
+    if case is None or not caller.can_reach(case.state.union):
+        raise NotFound(f"no case {case_id}")
+    return case
+
+
+async def save(tx: Transaction, case: Case, caller: Principal) -> None:
+    await repo.CaseRepository(tx.events).save(case, metadata={"actor": caller.subject})
+
+
+async def intake(
+    ctx: HardshipContext,
+    tx: Transaction,
+    caller: Principal,
+    *,
+    union: str,
+    source: str,
+    household: Household,
+    emergency: bool = False,
+) -> tuple[str, bool]:
+    """A new file, or — when a member or an ID number of the household is already in an open
+    file — that file, with this intake joined to it."""
+    member_ids = sorted({p.member_id for p in household.people if p.member_id})
+    hashes = _hashes(ctx, household)
+    keys = [f"m:{m}" for m in member_ids] + [f"h:{h}" for h in hashes]
+    await tx.session.execute(
+        text(
+            "SELECT pg_advisory_xact_lock(hashtextextended(k, 10)) "
+            "FROM unnest(CAST(:k AS text[])) k"
+        ),
+        {"k": sorted(keys)},
+    )
+    existing = await repo.open_case_for(tx.session, member_ids, hashes)
+    if existing is not None:
+        case = await load_case(tx, caller, existing)
+        case.join(member_ids=member_ids, source=source, on=ctx.today(), actor=caller.subject)
+        await save(tx, case, caller)
+        await audit(ctx, tx, caller, "intake-joined", existing, source)
+        return existing, True
+    case_id = f"c-{uuid.uuid4().hex[:20]}"
+    case = repo.CaseRepository(tx.events).new(case_id)
+    case.open(
+        union=union,
+        member_ids=member_ids,
+        source=source,
+        on=ctx.today(),
+        emergency=emergency,
+        actor=caller.subject,
+    )
+    await _store_household(ctx, tx, case_id, household)
+    await save(tx, case, caller)
+    await audit(ctx, tx, caller, "intake", case_id, source)
+    return case_id, False
+
+
+async def _assessed_level(
+    ctx: HardshipContext, tx: Transaction, case_id: str, household: Household | None, sudden: bool
+) -> HardshipLevel | None:
+    if household is not None:
+        await _store_household(ctx, tx, case_id, household)
+    else:
+        household = await read_household(ctx, tx, case_id)
+        if household is None:
+            raise InvalidInput("record the household before assessing it", field="household")
+    criteria = ctx.criteria.in_force(ctx.today())
+    return criteria.level(
+        household.city, household.monthly_income_per_head_fen, list(household.causes), sudden
+    )
+
+
+async def act(
+    ctx: HardshipContext,
+    tx: Transaction,
+    caller: Principal,
+    case_id: str,
+    action: str,
+    *,
+    why: str = "",
+    household: Household | None = None,
+    sudden: bool = False,
+) -> Case:
+    """One state transition of a case, audited with its reason."""
+    case = await load_case(tx, caller, case_id)
+    criteria = ctx.criteria.in_force(ctx.today())
+    today, actor = ctx.today(), caller.subject
+    steps: dict[str, Callable[[], Any]] = {
+        "register": lambda: case.enter_register(criteria, today, actor),
+        "start-review": lambda: case.start_review(today, why or "scheduled review", actor),
+        "exit": lambda: case.exit(why or "out_of_hardship", criteria, today, actor),
+        "close": lambda: case.close(why, today, actor),
+        "convert": lambda: case.convert_emergency(today, actor),
+    }
+    if action in ("assess", "complete-review", "re-enter"):
+        level = await _assessed_level(ctx, tx, case_id, household, sudden)
+        if action == "assess":
+            case.assess(level, criteria, today, actor)
+        elif action == "complete-review":
+            case.complete_review(level, criteria, today, actor)
+        else:
+            if level is None:
+                raise InvalidInput(
+                    "the re-assessment finds the household not in hardship",
+                    rule="case.not-in-hardship",
+                )
+            case.re_enter(level, criteria, today, actor)
+    else:
+        if action == "convert" and household is not None:
+            await _store_household(ctx, tx, case_id, household)
+        steps[action]()
+    await save(tx, case, caller)
+    await audit(ctx, tx, caller, action, case_id, why)
+    return case
+
+
+async def request_relief(
+    ctx: HardshipContext, tx: Transaction, caller: Principal, case_id: str, **relief: Any
+) -> str:
+    case = await load_case(tx, caller, case_id)
+    relief_id = f"r-{uuid.uuid4().hex[:16]}"
+    case.request_relief(
+        relief_id=relief_id,
+        criteria=ctx.criteria.in_force(ctx.today()),
+        on=ctx.today(),
+        actor=caller.subject,
+        **relief,
+    )
+    await save(tx, case, caller)
+    await audit(ctx, tx, caller, "relief-requested", case_id, relief["purpose"])
+    return relief_id
+
+
+async def approve_relief(
+    ctx: HardshipContext, tx: Transaction, caller: Principal, case_id: str, relief_id: str
+) -> None:
+    case = await load_case(tx, caller, case_id)
+    case.approve_relief(relief_id, ctx.today(), caller.subject)
+    await save(tx, case, caller)
+    await audit(ctx, tx, caller, "relief-approved", case_id, relief_id)
+
+
+async def emergency(
+    ctx: HardshipContext,
+    tx: Transaction,
+    caller: Principal,
+    *,
+    union: str,
+    household: Household,
+    member_id: str,
+    amount_fen: int,
+    in_kind: bool,
+    purpose: str,
+) -> tuple[str, str]:
+    """Same-day relief on a short intake; the file is converted or closed within the set time."""
+    case_id, _ = await intake(
+        ctx, tx, caller, union=union, source="emergency", household=household, emergency=True
+    )
+    relief_id = await request_relief(
+        ctx,
+        tx,
+        caller,
+        case_id,
+        member_id=member_id,
+        amount_fen=amount_fen,
+        in_kind=in_kind,
+        purpose=purpose,
+    )
+    return case_id, relief_id
+
+
+async def cases_with_member(tx: Transaction, member_id: str) -> list[str]:
+    rows = await tx.session.scalars(
+        select(cases.c.case_id).where(
+            cases.c.member_ids.any_() == member_id, cases.c.status == "on_register"
+        )
+    )
+    return list(rows)
+
+
+async def bring_reviews_forward(
+    ctx: HardshipContext, tx: Transaction, member_id: str, why: str, within_days: int = 30
+) -> int:
+    """A member event that may change a household's situation brings its review forward."""
+    brought = 0
+    system = Principal(subject="member-events", roles=frozenset(), org="shanxi")
+    for case_id in await cases_with_member(tx, member_id):
+        case = await repo.CaseRepository(tx.events).get(case_id, for_update=True)
+        if case is None:
+            continue
+        case.bring_review_forward(ctx.today() + timedelta(days=within_days), why, system.subject)
+        if case.pending:
+            await save(tx, case, system)
+            brought += 1
+    return brought
