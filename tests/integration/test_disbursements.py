@@ -345,3 +345,45 @@ async def test_one_disbursement_is_one_trace_across_the_services(
         "entitlements.disbursements process jinhui.disbursements.DisbursementIssued",
     ):
         assert any(expected in name for name in names), (expected, sorted(names))
+
+
+async def test_recuperation_follows_the_unions_annual_plan(suite: Suite) -> None:
+    planned = await member_known(suite)
+    unplanned = await member_known(suite)
+    plan = await suite.disbursements.client.put(
+        f"/v1/recuperation-plans/{UNION}/2026",
+        json={
+            "window_from": "2026-04-01",
+            "window_to": "2026-10-31",
+            "participants": [planned],
+            "union_subsidy_per_person_fen": 80000,
+            "employer_fund_per_person_fen": 300000,
+        },
+        headers=OFFICER,
+    )
+    assert plan.status_code == 200, plan.text
+
+    def trip(start: str = "2026-05-10", end: str = "2026-05-14") -> dict[str, Any]:
+        return {
+            "plan_year": 2026,
+            "start_date": start,
+            "end_date": end,
+            "employer_welfare_fund_fen": 300000,
+        }
+
+    not_planned = await ask(suite, unplanned, "recuperation", 50000, details=trip())
+    assert (not_planned["status_code"], not_planned["rule"]) == (422, "recuperation.not-in-plan")
+    outside = await ask(
+        suite, planned, "recuperation", 50000, details=trip("2026-11-02", "2026-11-06")
+    )
+    assert outside["rule"] == "recuperation.window"
+    too_much = await ask(suite, planned, "recuperation", 80001, details=trip())
+    assert too_much["rule"] == "recuperation.subsidy"
+    went = await ask(suite, planned, "recuperation", 80000, details=trip())
+    assert (await settled(suite, went["disbursement_id"]))["status"] == "issued"
+    view = (
+        await suite.disbursements.client.get(
+            f"/v1/recuperation-plans/{UNION}/2026", headers=OFFICER
+        )
+    ).json()
+    assert view["participation"] == {planned: "issued"} and view["not_yet_sent"] == []

@@ -15,7 +15,7 @@ from sqlalchemy import (
     Table,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 from shared.eventstore.tables import event_store_tables
 
@@ -97,4 +97,20 @@ batches = Table(
     Column("lines", Integer, nullable=False, server_default=text("0")),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
     Index("uq_batches_key", "caller", "batch_key", unique=True),
+)
+
+# A base union's annual recuperation plan (clause 2): who goes, when, paid from the employer's
+# welfare fund with an optional union subsidy per person.
+recuperation_plans = Table(
+    "recuperation_plans",
+    metadata,
+    Column("union_path", String(200), primary_key=True),
+    Column("year", Integer, primary_key=True),
+    Column("window_from", Date, nullable=False),
+    Column("window_to", Date, nullable=False),
+    Column("participants", ARRAY(String(40)), nullable=False),
+    Column("union_subsidy_per_person_fen", Integer, nullable=False),
+    Column("employer_fund_per_person_fen", Integer, nullable=False),
+    Column("set_by", String(200), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
 )

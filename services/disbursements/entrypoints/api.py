@@ -15,7 +15,7 @@ from sqlalchemy import extract, func, or_, select
 from services.disbursements.adapters import repository as repo
 from services.disbursements.adapters.tables import disbursements
 from services.disbursements.domain.benefits import Benefit
-from services.disbursements.service_layer import handlers
+from services.disbursements.service_layer import handlers, recuperation
 from services.disbursements.service_layer.batches import BatchRequest, batch_report, create_batch
 from shared.auth import Principal, PrincipalDep, Role, parse_org
 from shared.clock import business_date
@@ -332,3 +332,65 @@ async def spending(
             f"spending-{year}.csv",
         )
     return rows
+
+
+# --- recuperation plans ------------------------------------------------------------------------
+
+
+class RecuperationPlan(BaseModel):
+    window_from: date
+    window_to: date
+    participants: list[str] = Field(min_length=1, max_length=10_000)
+    union_subsidy_per_person_fen: int = Field(ge=0)
+    employer_fund_per_person_fen: int = Field(ge=0, description="From the employer's welfare fund")
+
+
+class PlanView(RecuperationPlan):
+    union: str
+    year: int
+    participation: dict[str, str] = Field(description="member → status of their trip, if any")
+    not_yet_sent: list[str]
+
+
+@router.put(
+    "/recuperation-plans/{org:path}/{year}",
+    response_model=PlanView,
+    tags=["recuperation"],
+    summary="A base union's annual recuperation plan",
+)
+async def put_plan(
+    org: str, year: int, body: RecuperationPlan, caller: PrincipalDep, runtime: RuntimeDep
+) -> PlanView:
+    caller.require(*WRITERS)
+    union = parse_org(org)
+    caller.require_org(union)
+    async with UnitOfWork(runtime) as uow:
+        await recuperation.save_plan(
+            uow.session, union, year, {**body.model_dump(), "set_by": caller.subject}
+        )
+    return await get_plan(org, year, caller, runtime)
+
+
+@router.get(
+    "/recuperation-plans/{org:path}/{year}",
+    response_model=PlanView,
+    tags=["recuperation"],
+    summary="The plan, and who has gone",
+)
+async def get_plan(org: str, year: int, caller: PrincipalDep, runtime: RuntimeDep) -> PlanView:
+    union = parse_org(org)
+    if not caller.can_reach(union):
+        raise NotFound(f"no plan for {union}")
+    async with runtime.sessions() as session:
+        plan = await recuperation.plan_for(session, union, year)
+        if plan is None:
+            raise NotFound(f"no recuperation plan for {union} in {year}")
+        went = await recuperation.participation(session, union, year)
+    fields = {k: plan[k] for k in RecuperationPlan.model_fields}
+    return PlanView(
+        **fields,
+        union=union,
+        year=year,
+        participation={m: went[m] for m in plan["participants"] if m in went},
+        not_yet_sent=[m for m in plan["participants"] if went.get(m) != "issued"],
+    )

@@ -22,6 +22,7 @@ from services.disbursements.domain.events import (
     DisbursementRejected,
 )
 from services.disbursements.domain.model import Disbursement
+from services.disbursements.service_layer.recuperation import check_trip
 from services.entitlements.domain.events import EntitlementRejected, EntitlementReserved
 from services.hardship.domain.events import ReliefGranted
 from shared.auth import Principal
@@ -102,6 +103,8 @@ async def open_disbursement(
     """Check the benefit's own rules and open the disbursement: it asks entitlements."""
     member = member or await reachable_member(tx, caller, new.member_id)
     details = check_details(new.benefit, new.details, new.amount_fen, ctx.references)
+    if new.benefit is Benefit.RECUPERATION:
+        await check_trip(tx.session, member["base_union"], new.member_id, details, new.amount_fen)
     if new.benefit is Benefit.VOUCHER:
         days = await repo.voucher_expiry_days(tx.session, member["base_union"], new.business_date)
         expiry = days or ctx.default_voucher_expiry_days
