@@ -27,7 +27,7 @@ from shared.eventstore.relay import OutboxRelay
 from shared.eventstore.store import EventStore
 from shared.eventstore.tables import EventStoreTables
 from shared.kafka.consumer import ConsumerRunner, Handler
-from shared.kafka.producer import make_producer
+from shared.kafka.producer import make_producer, security
 from shared.settings import ServiceSettings
 from shared.telemetry import configure_logging, configure_tracing, instrument_engine
 
@@ -147,7 +147,9 @@ def build_runtime(
     engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
     instrument_engine(engine)
     sessions = create_sessions(engine)
-    producer = make_producer(settings.kafka_bootstrap_servers, client_id=f"jinhui-{service}")
+    producer = make_producer(
+        settings.kafka_bootstrap_servers, client_id=f"jinhui-{service}", settings=settings
+    )
     relay = OutboxRelay(
         service=service,
         sessions=sessions,
@@ -178,6 +180,7 @@ def build_runtime(
             dlq_producer=producer,
             session_timeout_ms=settings.kafka_session_timeout_ms,
             heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
+            connection=security(settings),
         )
         for s in subscriptions
     ]

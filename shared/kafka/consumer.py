@@ -18,6 +18,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
@@ -90,6 +91,7 @@ class ConsumerRunner:
         heartbeat_interval_ms: int = 1_000,
         max_attempts: int = 5,
         max_records: int = 200,
+        connection: dict[str, Any] | None = None,
     ) -> None:
         self.group_id = group_id
         self._topics = topics
@@ -109,6 +111,7 @@ class ConsumerRunner:
         self._max_attempts = max_attempts
         self._max_records = max_records
         self.assigned = asyncio.Event()
+        self._connection = connection or {}
 
     def _consumer(self) -> AIOKafkaConsumer:
         return AIOKafkaConsumer(
@@ -121,6 +124,7 @@ class ConsumerRunner:
             session_timeout_ms=self._session_timeout_ms,
             heartbeat_interval_ms=self._heartbeat_ms,
             max_poll_interval_ms=300_000,
+            **self._connection,
         )
 
     async def run(self) -> None:

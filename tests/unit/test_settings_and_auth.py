@@ -58,3 +58,25 @@ def test_expired_or_foreign_tokens_are_refused() -> None:
     other = ServiceSettings(environment="test", jwt_secret=STRONG)
     with pytest.raises(Unauthenticated):
         decode_token(settings, issue_token(other, subject="u", roles=[Role.ADMIN], org="shanxi"))
+
+
+def test_kafka_connection_security_follows_the_settings() -> None:
+    from pydantic import SecretStr
+
+    from shared.kafka.producer import security
+
+    assert security(ServiceSettings(environment="test")) == {}
+    secured = security(
+        ServiceSettings(
+            environment="test",
+            kafka_security_protocol="SASL_PLAINTEXT",
+            kafka_sasl_username="jinhui-members",
+            kafka_sasl_password=SecretStr("s3cret-from-the-kafkauser-secret"),
+        )
+    )
+    assert secured == {
+        "security_protocol": "SASL_PLAINTEXT",
+        "sasl_mechanism": "SCRAM-SHA-512",
+        "sasl_plain_username": "jinhui-members",
+        "sasl_plain_password": "s3cret-from-the-kafkauser-secret",
+    }

@@ -1,0 +1,701 @@
+"""Writes `deploy/k8s/base` and the overlays from what the code says: the services, their ports,
+settings and secrets, and every Kafka topic with its partitions (`shared/kafka/topics.py`).
+
+    .venv/bin/python deploy/k8s/generate.py     # then review the diff and commit it
+
+A test renders the overlays and checks they still match the code.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from shared.kafka.topics import (
+    DISBURSEMENTS_EVENTS,
+    ENTITLEMENTS_EVENTS,
+    HARDSHIP_EVENTS,
+    HR_EMPLOYEES,
+    MEMBERS_EVENTS,
+    PAYROLL_BENEFITS,
+    all_topics,
+    dlq,
+)
+
+ROOT = Path(__file__).resolve().parent
+IMAGE = "ghcr.io/jinhui/jinhui:0.1.0"
+SERVICES = ("members", "entitlements", "disbursements", "hardship")
+KAFKA = "jinhui"
+PG = "jinhui-pg"
+# What each service reads (its consumers) and writes (its outbox); it also writes the
+# dead-letter topic of each topic it reads.
+READS = {
+    "members": [HR_EMPLOYEES],
+    "entitlements": [MEMBERS_EVENTS, DISBURSEMENTS_EVENTS, HARDSHIP_EVENTS],
+    "disbursements": [ENTITLEMENTS_EVENTS, MEMBERS_EVENTS, HARDSHIP_EVENTS],
+    "hardship": [MEMBERS_EVENTS],
+}
+WRITES = {
+    "members": [MEMBERS_EVENTS],
+    "entitlements": [ENTITLEMENTS_EVENTS],
+    "disbursements": [DISBURSEMENTS_EVENTS, PAYROLL_BENEFITS],
+    "hardship": [HARDSHIP_EVENTS],
+}
+KEYS = {  # per-service secrets beyond the database, JWT and Kafka password
+    "members": {
+        "ID_HASH_KEY": ("jinhui-members-keys", "id-hash-key"),
+        "ID_ENCRYPTION_KEYS": ("jinhui-members-keys", "id-encryption-keys"),
+    },
+    "hardship": {
+        "HARDSHIP_HASH_KEY": ("jinhui-hardship-keys", "hash-key"),
+        "HARDSHIP_ENCRYPTION_KEYS": ("jinhui-hardship-keys", "encryption-keys"),
+    },
+}
+# Retention: events are kept in each service's event store for ever; the topics only need to
+# outlast a consumer's longest outage and a replay window. Dead letters wait for an operator.
+RETENTION_MS = {"events": 14 * 86_400_000, "dlq": 30 * 86_400_000}
+
+
+def labels(service: str) -> dict[str, str]:
+    return {"app.kubernetes.io/name": service, "app.kubernetes.io/component": "service"}
+
+
+def secret_env(name: str, secret: str, key: str) -> dict[str, Any]:
+    return {"name": name, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}}
+
+
+def deployment(service: str) -> dict[str, Any]:
+    env = [
+        secret_env("DATABASE_URL", f"jinhui-{service}-db", "uri"),
+        secret_env("JWT_SECRET", "jinhui-jwt", "secret"),
+        secret_env("KAFKA_SASL_PASSWORD", f"jinhui-{service}", "password"),
+        *(secret_env(n, s, k) for n, (s, k) in KEYS.get(service, {}).items()),
+    ]
+    security = {
+        "allowPrivilegeEscalation": False,
+        "readOnlyRootFilesystem": True,
+        "runAsNonRoot": True,
+        "capabilities": {"drop": ["ALL"]},
+    }
+    common = {
+        "image": IMAGE,
+        "envFrom": [{"configMapRef": {"name": f"jinhui-{service}"}}],
+        "env": env,
+        "securityContext": security,
+        "volumeMounts": [
+            {"name": "tmp", "mountPath": "/tmp"},
+            {"name": "kafka-ca", "mountPath": "/etc/kafka-ca", "readOnly": True},
+        ],
+    }
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": f"jinhui-{service}", "labels": labels(service)},
+        "spec": {
+            "replicas": 2,
+            "revisionHistoryLimit": 5,
+            "selector": {"matchLabels": labels(service)},
+            "strategy": {
+                "type": "RollingUpdate",
+                "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1},
+            },
+            "template": {
+                "metadata": {
+                    "labels": labels(service),
+                    "annotations": {
+                        "prometheus.io/scrape": "true",
+                        "prometheus.io/port": "8000",
+                        "prometheus.io/path": "/metrics",
+                    },
+                },
+                "spec": {
+                    "automountServiceAccountToken": False,
+                    "securityContext": {
+                        "runAsNonRoot": True,
+                        "runAsUser": 10001,
+                        "runAsGroup": 10001,
+                        "fsGroup": 10001,
+                        "seccompProfile": {"type": "RuntimeDefault"},
+                    },
+                    "affinity": {
+                        "podAntiAffinity": {
+                            "preferredDuringSchedulingIgnoredDuringExecution": [
+                                {
+                                    "weight": 100,
+                                    "podAffinityTerm": {
+                                        "topologyKey": "kubernetes.io/hostname",
+                                        "labelSelector": {"matchLabels": labels(service)},
+                                    },
+                                }
+                            ]
+                        }
+                    },
+                    # Migrations run before this version serves; Alembic takes a lock, so
+                    # replicas starting together migrate once.
+                    "initContainers": [
+                        {
+                            **common,
+                            "name": "migrate",
+                            "args": ["migrate", service],
+                            "resources": {
+                                "requests": {"cpu": "50m", "memory": "128Mi"},
+                                "limits": {"memory": "256Mi"},
+                            },
+                        }
+                    ],
+                    "containers": [
+                        {
+                            **common,
+                            "name": service,
+                            "args": [service],
+                            "ports": [{"name": "http", "containerPort": 8000}],
+                            "livenessProbe": {
+                                "httpGet": {"path": "/healthz", "port": "http"},
+                                "periodSeconds": 10,
+                                "failureThreshold": 3,
+                            },
+                            "readinessProbe": {
+                                "httpGet": {"path": "/readyz", "port": "http"},
+                                "periodSeconds": 5,
+                                "failureThreshold": 3,
+                            },
+                            "startupProbe": {
+                                "httpGet": {"path": "/healthz", "port": "http"},
+                                "periodSeconds": 2,
+                                "failureThreshold": 30,
+                            },
+                            "resources": {
+                                "requests": {"cpu": "250m", "memory": "256Mi"},
+                                "limits": {"memory": "512Mi"},
+                            },
+                        }
+                    ],
+                    "volumes": [
+                        {"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}},
+                        {"name": "kafka-ca", "secret": {"secretName": f"{KAFKA}-cluster-ca-cert"}},
+                    ],
+                },
+            },
+        },
+    }
+
+
+def service_resources(service: str) -> list[dict[str, Any]]:
+    name = f"jinhui-{service}"
+    return [
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": name, "labels": labels(service)},
+            "data": {
+                "ENVIRONMENT": "prod",
+                "LOG_JSON": "true",
+                "KAFKA_BOOTSTRAP_SERVERS": f"{KAFKA}-kafka-bootstrap:9093",
+                "KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
+                "KAFKA_SASL_MECHANISM": "SCRAM-SHA-512",
+                "KAFKA_SASL_USERNAME": name,
+                "KAFKA_SSL_CAFILE": "/etc/kafka-ca/ca.crt",
+                "OTEL_EXPORTER_OTLP_ENDPOINT": "http://jinhui-otel-collector:4318",
+            },
+        },
+        deployment(service),
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": name, "labels": labels(service)},
+            "spec": {
+                "selector": labels(service),
+                "ports": [{"name": "http", "port": 80, "targetPort": "http"}],
+            },
+        },
+        {
+            "apiVersion": "autoscaling/v2",
+            "kind": "HorizontalPodAutoscaler",
+            "metadata": {"name": name, "labels": labels(service)},
+            "spec": {
+                "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": name},
+                # More replicas than a topic's partitions only wait: 8 partitions, 8 at most.
+                "minReplicas": 2,
+                "maxReplicas": 8,
+                "metrics": [
+                    {
+                        "type": "Resource",
+                        "resource": {
+                            "name": "cpu",
+                            "target": {"type": "Utilization", "averageUtilization": 70},
+                        },
+                    }
+                ],
+            },
+        },
+        {
+            "apiVersion": "policy/v1",
+            "kind": "PodDisruptionBudget",
+            "metadata": {"name": name, "labels": labels(service)},
+            "spec": {"minAvailable": 1, "selector": {"matchLabels": labels(service)}},
+        },
+        {
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "NetworkPolicy",
+            "metadata": {"name": name, "labels": labels(service)},
+            "spec": {
+                "podSelector": {"matchLabels": labels(service)},
+                "policyTypes": ["Ingress", "Egress"],
+                "ingress": [{"ports": [{"port": 8000, "protocol": "TCP"}]}],
+                "egress": [
+                    {
+                        "to": [{"podSelector": {"matchLabels": {"cnpg.io/cluster": PG}}}],
+                        "ports": [{"port": 5432, "protocol": "TCP"}],
+                    },
+                    {
+                        "to": [{"podSelector": {"matchLabels": {"strimzi.io/cluster": KAFKA}}}],
+                        "ports": [{"port": 9093, "protocol": "TCP"}],
+                    },
+                    {
+                        "to": [
+                            {
+                                "podSelector": {
+                                    "matchLabels": {
+                                        "app.kubernetes.io/name": "jinhui-otel-collector"
+                                    }
+                                }
+                            }
+                        ],
+                        "ports": [{"port": 4318, "protocol": "TCP"}],
+                    },
+                    {
+                        "to": [{"namespaceSelector": {}}],
+                        "ports": [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}],
+                    },
+                ],
+            },
+        },
+        {
+            "apiVersion": "monitoring.coreos.com/v1",
+            "kind": "ServiceMonitor",
+            "metadata": {"name": name, "labels": labels(service)},
+            "spec": {
+                "selector": {"matchLabels": labels(service)},
+                "endpoints": [{"port": "http", "path": "/metrics", "interval": "30s"}],
+            },
+        },
+        {
+            "apiVersion": "postgresql.cnpg.io/v1",
+            "kind": "Database",
+            "metadata": {"name": f"jinhui-{service}"},
+            "spec": {"cluster": {"name": PG}, "name": f"jinhui_{service}", "owner": service},
+        },
+    ]
+
+
+def kafka_resources() -> list[dict[str, Any]]:
+    resources: list[dict[str, Any]] = [
+        {
+            "apiVersion": "kafka.strimzi.io/v1beta2",
+            "kind": "KafkaNodePool",
+            "metadata": {"name": "dual-role", "labels": {"strimzi.io/cluster": KAFKA}},
+            "spec": {
+                "replicas": 3,
+                "roles": ["controller", "broker"],
+                "storage": {
+                    "type": "jbod",
+                    "volumes": [
+                        {
+                            "id": 0,
+                            "type": "persistent-claim",
+                            "size": "100Gi",
+                            "deleteClaim": False,
+                            "kraftMetadata": "shared",
+                        }
+                    ],
+                },
+            },
+        },
+        {
+            "apiVersion": "kafka.strimzi.io/v1beta2",
+            "kind": "Kafka",
+            "metadata": {
+                "name": KAFKA,
+                "annotations": {"strimzi.io/node-pools": "enabled", "strimzi.io/kraft": "enabled"},
+            },
+            "spec": {
+                "kafka": {
+                    "listeners": [
+                        {
+                            "name": "tls",
+                            "port": 9093,
+                            "type": "internal",
+                            "tls": True,
+                            "authentication": {"type": "scram-sha-512"},
+                        }
+                    ],
+                    "authorization": {"type": "simple"},
+                    "config": {
+                        "default.replication.factor": 3,
+                        "min.insync.replicas": 2,
+                        "offsets.topic.replication.factor": 3,
+                        "transaction.state.log.replication.factor": 3,
+                        "transaction.state.log.min.isr": 2,
+                        "auto.create.topics.enable": False,
+                    },
+                },
+                "entityOperator": {"topicOperator": {}, "userOperator": {}},
+            },
+        },
+    ]
+    for topic in all_topics():
+        kind = "dlq" if topic.name.endswith(".dlq") else "events"
+        resources.append(
+            {
+                "apiVersion": "kafka.strimzi.io/v1beta2",
+                "kind": "KafkaTopic",
+                "metadata": {
+                    "name": topic.name.replace(".", "-"),
+                    "labels": {"strimzi.io/cluster": KAFKA},
+                },
+                "spec": {
+                    "topicName": topic.name,
+                    "partitions": topic.partitions,
+                    "replicas": 3,
+                    "config": {
+                        "retention.ms": RETENTION_MS[kind],
+                        "min.insync.replicas": 2,
+                        "cleanup.policy": "delete",
+                    },
+                },
+            }
+        )
+    for service in SERVICES:
+        resources.append(
+            kafka_user(
+                f"jinhui-{service}", WRITES[service], READS[service], group_prefix=f"{service}."
+            )
+        )
+    resources.append(kafka_user("hr-system", [HR_EMPLOYEES], [], group_prefix=None))
+    resources.append(kafka_user("payroll", [], [PAYROLL_BENEFITS], group_prefix="payroll."))
+    return resources
+
+
+def kafka_user(
+    name: str, writes: list[str], reads: list[str], group_prefix: str | None
+) -> dict[str, Any]:
+    def acl(topic: str, *ops: str) -> dict[str, Any]:
+        return {
+            "resource": {"type": "topic", "name": topic, "patternType": "literal"},
+            "operations": list(ops),
+        }
+
+    acls = [acl(t, "Write", "Describe") for t in writes]
+    acls += [acl(t, "Read", "Describe") for t in reads]
+    acls += [acl(dlq(t), "Write", "Describe") for t in reads]
+    if group_prefix:
+        acls.append(
+            {
+                "resource": {"type": "group", "name": group_prefix, "patternType": "prefix"},
+                "operations": ["Read"],
+            }
+        )
+    return {
+        "apiVersion": "kafka.strimzi.io/v1beta2",
+        "kind": "KafkaUser",
+        "metadata": {"name": name, "labels": {"strimzi.io/cluster": KAFKA}},
+        "spec": {
+            "authentication": {"type": "scram-sha-512"},
+            "authorization": {"type": "simple", "acls": acls},
+        },
+    }
+
+
+def postgres_resources() -> list[dict[str, Any]]:
+    return [
+        {
+            "apiVersion": "postgresql.cnpg.io/v1",
+            "kind": "Cluster",
+            "metadata": {"name": PG},
+            "spec": {
+                "instances": 3,
+                "imageName": "ghcr.io/cloudnative-pg/postgresql:18",
+                "storage": {"size": "50Gi"},
+                "managed": {
+                    "roles": [
+                        {
+                            "name": s,
+                            "ensure": "present",
+                            "login": True,
+                            "passwordSecret": {"name": f"jinhui-{s}-db-owner"},
+                        }
+                        for s in SERVICES
+                    ]
+                },
+                "bootstrap": {"initdb": {"database": "jinhui", "owner": "jinhui"}},
+                "backup": {
+                    "retentionPolicy": "30d",
+                    "barmanObjectStore": {
+                        "destinationPath": "s3://jinhui-backups/pg",
+                        "s3Credentials": {
+                            "accessKeyId": {"name": "jinhui-backup-s3", "key": "access-key-id"},
+                            "secretAccessKey": {
+                                "name": "jinhui-backup-s3",
+                                "key": "secret-access-key",
+                            },
+                        },
+                        "wal": {"compression": "gzip"},
+                    },
+                },
+                "monitoring": {"enablePodMonitor": True},
+            },
+        },
+        {
+            "apiVersion": "postgresql.cnpg.io/v1",
+            "kind": "ScheduledBackup",
+            "metadata": {"name": f"{PG}-daily"},
+            "spec": {
+                "schedule": "0 0 2 * * *",
+                "cluster": {"name": PG},
+                "backupOwnerReference": "self",
+            },
+        },
+    ]
+
+
+def otel_resources() -> list[dict[str, Any]]:
+    return [
+        {
+            "apiVersion": "opentelemetry.io/v1beta1",
+            "kind": "OpenTelemetryCollector",
+            "metadata": {"name": "jinhui"},
+            "spec": {
+                "mode": "deployment",
+                "replicas": 2,
+                "config": {
+                    "receivers": {
+                        "otlp": {
+                            "protocols": {
+                                "http": {"endpoint": "0.0.0.0:4318"},
+                                "grpc": {"endpoint": "0.0.0.0:4317"},
+                            }
+                        }
+                    },
+                    "processors": {
+                        "batch": {},
+                        "memory_limiter": {
+                            "check_interval": "1s",
+                            "limit_percentage": 80,
+                            "spike_limit_percentage": 20,
+                        },
+                    },
+                    "exporters": {
+                        "otlp/tempo": {
+                            "endpoint": "tempo.observability:4317",
+                            "tls": {"insecure": True},
+                        }
+                    },
+                    "service": {
+                        "pipelines": {
+                            "traces": {
+                                "receivers": ["otlp"],
+                                "processors": ["memory_limiter", "batch"],
+                                "exporters": ["otlp/tempo"],
+                            }
+                        }
+                    },
+                },
+            },
+        }
+    ]
+
+
+def write(path: Path, documents: list[dict[str, Any]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    header = "# Generated by deploy/k8s/generate.py from the code; edit that, not this.\n"
+    path.write_text(
+        header + yaml.safe_dump_all(documents, sort_keys=False, allow_unicode=True, width=100),
+        encoding="utf-8",
+    )
+
+
+def kustomization(resources: list[str], **extra: Any) -> dict[str, Any]:
+    return {
+        "apiVersion": "kustomize.config.k8s.io/v1beta1",
+        "kind": "Kustomization",
+        "resources": resources,
+        **extra,
+    }
+
+
+def patch(kind: str, name: str, ops: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"target": {"kind": kind, "name": name}, "patch": yaml.safe_dump(ops, sort_keys=False)}
+
+
+def main() -> None:
+    base = ROOT / "base"
+    files = []
+    for service in SERVICES:
+        write(base / f"{service}.yaml", service_resources(service))
+        files.append(f"{service}.yaml")
+    for name, docs in (
+        ("kafka.yaml", kafka_resources()),
+        ("postgres.yaml", postgres_resources()),
+        ("otel.yaml", otel_resources()),
+    ):
+        write(base / name, docs)
+        files.append(name)
+    (base / "kustomization.yaml").write_text(
+        yaml.safe_dump(
+            kustomization(files, labels=[{"pairs": {"app.kubernetes.io/part-of": "jinhui"}}]),
+            sort_keys=False,
+        )
+    )
+
+    dev_patches = (
+        [
+            patch(
+                "Deployment",
+                f"jinhui-{s}",
+                [{"op": "replace", "path": "/spec/replicas", "value": 1}],
+            )
+            for s in SERVICES
+        ]
+        + [
+            patch(
+                "HorizontalPodAutoscaler",
+                f"jinhui-{s}",
+                [
+                    {"op": "replace", "path": "/spec/minReplicas", "value": 1},
+                    {"op": "replace", "path": "/spec/maxReplicas", "value": 2},
+                ],
+            )
+            for s in SERVICES
+        ]
+        + [
+            patch(
+                "PodDisruptionBudget",
+                f"jinhui-{s}",
+                [{"op": "replace", "path": "/spec/minAvailable", "value": 0}],
+            )
+            for s in SERVICES
+        ]
+        + [
+            patch(
+                "Cluster",
+                PG,
+                [
+                    {"op": "replace", "path": "/spec/instances", "value": 1},
+                    {"op": "remove", "path": "/spec/backup"},
+                ],
+            ),
+            patch(
+                "ScheduledBackup",
+                f"{PG}-daily",
+                [{"op": "replace", "path": "/spec/suspend", "value": True}],
+            ),
+            patch(
+                "KafkaNodePool",
+                "dual-role",
+                [{"op": "replace", "path": "/spec/replicas", "value": 1}],
+            ),
+            patch(
+                "Kafka",
+                KAFKA,
+                [
+                    {
+                        "op": "replace",
+                        "path": "/spec/kafka/config",
+                        "value": {
+                            "default.replication.factor": 1,
+                            "min.insync.replicas": 1,
+                            "offsets.topic.replication.factor": 1,
+                            "transaction.state.log.replication.factor": 1,
+                            "transaction.state.log.min.isr": 1,
+                            "auto.create.topics.enable": False,
+                        },
+                    }
+                ],
+            ),
+            patch(
+                "KafkaTopic",
+                ".*",
+                [
+                    {"op": "replace", "path": "/spec/replicas", "value": 1},
+                    {"op": "replace", "path": "/spec/config/min.insync.replicas", "value": 1},
+                ],
+            ),
+            patch(
+                "ConfigMap",
+                "jinhui-.*",
+                [{"op": "replace", "path": "/data/ENVIRONMENT", "value": "staging"}],
+            ),
+        ]
+    )
+    (ROOT / "overlays" / "dev").mkdir(parents=True, exist_ok=True)
+    (ROOT / "overlays" / "dev" / "kustomization.yaml").write_text(
+        yaml.safe_dump(
+            kustomization(["../../base"], namespace="jinhui-dev", patches=dev_patches),
+            sort_keys=False,
+            width=100,
+        )
+    )
+
+    prod_patches = (
+        [
+            patch(
+                "Deployment",
+                f"jinhui-{s}",
+                [
+                    {"op": "replace", "path": "/spec/replicas", "value": 3},
+                    {
+                        "op": "replace",
+                        "path": "/spec/template/spec/containers/0/resources",
+                        "value": {
+                            "requests": {"cpu": "500m", "memory": "512Mi"},
+                            "limits": {"memory": "1Gi"},
+                        },
+                    },
+                ],
+            )
+            for s in SERVICES
+        ]
+        + [
+            patch(
+                "HorizontalPodAutoscaler",
+                f"jinhui-{s}",
+                [{"op": "replace", "path": "/spec/minReplicas", "value": 3}],
+            )
+            for s in SERVICES
+        ]
+        + [
+            patch(
+                "Deployment",
+                f"jinhui-{s}",
+                [
+                    {
+                        "op": "replace",
+                        "path": "/spec/template/spec/affinity/podAntiAffinity",
+                        "value": {
+                            "requiredDuringSchedulingIgnoredDuringExecution": [
+                                {
+                                    "topologyKey": "kubernetes.io/hostname",
+                                    "labelSelector": {"matchLabels": labels(s)},
+                                }
+                            ]
+                        },
+                    }
+                ],
+            )
+            for s in SERVICES
+        ]
+    )
+    (ROOT / "overlays" / "prod").mkdir(parents=True, exist_ok=True)
+    (ROOT / "overlays" / "prod" / "kustomization.yaml").write_text(
+        yaml.safe_dump(
+            kustomization(["../../base"], namespace="jinhui", patches=prod_patches),
+            sort_keys=False,
+            width=100,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
