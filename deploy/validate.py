@@ -23,7 +23,13 @@ import yaml
 
 REPO = Path(__file__).resolve().parent.parent
 OVERLAYS = REPO / "deploy" / "k8s" / "overlays"
-CRD_SCHEMAS = Path(os.environ.get("JINHUI_CRD_SCHEMAS", REPO.parent / "shared" / "k8s-crd-schemas"))
+# The reference material given beside the repository (`../shared`), never copied into it.
+CANDIDATES = [
+    os.environ.get("JINHUI_CRD_SCHEMAS", ""),
+    str(REPO.parent / "shared" / "k8s-crd-schemas"),
+    "/work/shared/k8s-crd-schemas",
+]
+CRD_SCHEMAS = Path(next((c for c in CANDIDATES if c and Path(c).is_dir()), CANDIDATES[1]))
 KUBERNETES_VERSION = "1.37.0"
 
 

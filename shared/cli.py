@@ -218,6 +218,85 @@ def replay(
     asyncio.run(run())
 
 
+@app.command()
+def demo(
+    members: Annotated[int, typer.Option(help="Members of the base union")] = 1000,
+    year: Annotated[int, typer.Option(help="The business year to live through")] = 2026,
+    out: Annotated[Path | None, typer.Option(help="Where to write the HTML report")] = None,
+    open_report: Annotated[bool, typer.Option("--open/--no-open", help="Open it")] = True,
+    seed: Annotated[int, typer.Option(help="Random seed")] = 11643,
+) -> None:
+    """Live through a year of one base union on the local stack, then report."""
+    import random
+    import webbrowser
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from shared.demo import runner
+    from shared.demo.report import write_report
+    from shared.money import format_yuan
+
+    target = out or STATE_DIR / f"demo-report-{year}.html"
+
+    async def run() -> dict[str, object]:
+        rng = random.Random(seed)
+        with Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+        ) as bar:
+            tasks: dict[str, object] = {}
+
+            def progress(what: str, done: int, total: int) -> None:
+                if what not in tasks:
+                    tasks[what] = bar.add_task(what, total=total)
+                bar.update(tasks[what], completed=done)  # type: ignore[arg-type]
+
+            progress("starting PostgreSQL, the broker and the services", 0, 1)
+            async with runner.demo_stack(year) as services:
+                progress("starting PostgreSQL, the broker and the services", 1, 1)
+                progress("HR roster import", 0, members)
+                await runner.import_roster(services, members, rng)
+                await runner.known_downstream(services)
+                progress("HR roster import", members, members)
+                await runner.setup_union(services, year)
+                year_stats = await runner.a_year(services, year, rng, progress)
+                return {**await runner.collect(services, year), **year_stats}
+
+    stats = asyncio.run(run())
+    statuses: dict[str, int] = stats["statuses"]  # type: ignore[assignment]
+    issued: list[tuple[str, int]] = stats["issued"]  # type: ignore[assignment]
+    summary = [
+        ("members", str(members)),
+        ("disbursements issued", str(statuses.get("issued", 0))),
+        ("rejected (cap or rule)", str(statuses.get("rejected", 0))),
+        ("reversed (vouchers expired unused, corrections)", str(statuses.get("reversed", 0))),
+        ("paid in total", "¥" + format_yuan(sum(f for _, f in issued))),
+    ]
+    table = Table(title=f"A year of {runner.UNION} ({year})")
+    table.add_column("")
+    table.add_column("", justify="right")
+    for key, value in summary:
+        table.add_row(key, value)
+    console.print(table)
+    path = write_report(
+        target,
+        union=runner.UNION,
+        year=year,
+        members=members,
+        summary=summary,
+        cap_use=stats["cap_use"],  # type: ignore[arg-type]
+        rejections=stats["rejected"],  # type: ignore[arg-type]
+        hardship=stats["hardship"],  # type: ignore[arg-type]
+        issued=issued,
+    )
+    console.print(f"report: {path.resolve()}")
+    if open_report:
+        webbrowser.open(path.resolve().as_uri())
+
+
 def _register_service_commands() -> None:
     from services.members.entrypoints.cli import members_app, orgs_app
 
