@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint setup clean bench
+.PHONY: run test lint setup clean bench demo validate
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed"'
@@ -19,6 +19,12 @@ run: setup
 
 test: setup
 	$(BIN)/pytest -q
+
+demo: setup
+	$(BIN)/jinhui demo
+
+validate: setup
+	$(BIN)/python deploy/validate.py
 
 lint: setup
 	$(BIN)/ruff check .

@@ -35,12 +35,18 @@ def up(
     duration: Annotated[
         float | None, typer.Option("--for", help="Stop by itself after this many seconds")
     ] = None,
+    phoenix: Annotated[
+        bool,
+        typer.Option(help="Send traces to Arize Phoenix on :6006 (started from .phoenix/)"),
+    ] = False,
 ) -> None:
     """Start PostgreSQL, the broker and the four services; Ctrl-C stops everything."""
     signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
     STATE_DIR.mkdir(parents=True, exist_ok=True)
     processes: dict[str, subprocess.Popen[bytes]] = {}
     stack: Stack | None = None
+    if phoenix:
+        _start_phoenix(processes)
     try:
         with console.status("starting PostgreSQL and the broker…"):
             stack = Stack.start(STATE_DIR)
@@ -70,13 +76,30 @@ def up(
         console.print("stopped.")
 
 
+PHOENIX = Path(".phoenix/bin/phoenix")
+
+
+def _start_phoenix(processes: dict[str, subprocess.Popen[bytes]]) -> None:
+    """Phoenix pulls SQLAlchemy 2.1, so it lives in its own virtualenv beside this one."""
+    if not PHOENIX.exists():
+        console.print(
+            "[yellow]Phoenix is not installed: python3 -m venv .phoenix && "
+            ".phoenix/bin/pip install arize-phoenix[/yellow]"
+        )
+        raise typer.Exit(1)
+    log = open(STATE_DIR / "phoenix.log", "ab")  # noqa: SIM115
+    processes["phoenix"] = subprocess.Popen([str(PHOENIX), "serve"], stdout=log, stderr=log)
+    os.environ["OTEL_EXPORTER_OTLP_ENDPOINT"] = "http://127.0.0.1:6006"
+    console.print("traces: http://127.0.0.1:6006 (Arize Phoenix)")
+
+
 def _wait_healthy(processes: dict[str, subprocess.Popen[bytes]], timeout_s: float = 60) -> None:
     deadline = time.monotonic() + timeout_s
     pending = dict(SERVICES)
     with console.status("waiting for the services…"):
         while pending and time.monotonic() < deadline:
             for service, port in list(pending.items()):
-                if processes[service].poll() is not None:
+                if service in processes and processes[service].poll() is not None:
                     raise RuntimeError(f"{service} exited; see {STATE_DIR}/{service}.log")
                 try:
                     if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:

@@ -47,3 +47,7 @@ BIRTHDAYS_RECORDED = Counter(
     "jinhui_birthdays_recorded_total", "BirthdayReached events recorded by the scheduler"
 )
 ROSTER_ROWS = Counter("jinhui_roster_rows_total", "Roster import rows by outcome", ["outcome"])
+BATCH_LINES = Counter("jinhui_batch_lines_total", "Disbursement batch lines opened", ["benefit"])
+BATCHES_IN_PROGRESS = Gauge(
+    "jinhui_batches_in_progress", "Disbursement batches whose lines are still being opened"
+)

@@ -3,6 +3,9 @@ members, the event crosses Kafka, and entitlements opens the member's ledger for
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from shared.auth import Role
@@ -103,6 +106,8 @@ async def test_one_trace_from_http_request_to_the_other_services_consumer(
 
 
 async def test_health_readiness_and_metrics(suite: Suite) -> None:
+    member_id = await register(suite)  # so the outbox has published something
+    await eventually(lambda: suite.ledger(member_id))
     for service in (suite.members, suite.entitlements):
         assert (await service.client.get("/healthz")).json() == {"status": "ok"}
         ready = await service.client.get("/readyz")
@@ -111,3 +116,19 @@ async def test_health_readiness_and_metrics(suite: Suite) -> None:
     metrics = (await suite.members.client.get("/metrics")).text
     assert "jinhui_http_request_duration_seconds_bucket" in metrics
     assert 'jinhui_outbox_published_total{service="members"}' in metrics
+
+
+GUIDE = Path(__file__).resolve().parents[2] / "docs" / "operations.md"
+
+
+async def test_every_metric_the_operations_guide_names_is_exposed(suite: Suite) -> None:
+    guide = GUIDE.read_text(encoding="utf-8")
+    documented = set(re.findall(r"`(jinhui_[a-z_]+?)(?:\*|\{|`)", guide))
+    documented = {name for name in documented if not name.endswith("_")}
+    assert len(documented) >= 10
+    exposed = (await suite.disbursements.client.get("/metrics")).text
+    missing = [
+        name for name in sorted(documented) if not re.search(rf"^# TYPE {name}", exposed, re.M)
+    ]
+    assert missing == []
+    assert re.search(r"^# TYPE jinhui_outbox_", exposed, re.M)

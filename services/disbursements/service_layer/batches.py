@@ -27,6 +27,7 @@ from services.disbursements.service_layer.handlers import (
 from shared.auth import Principal, Role
 from shared.errors import InvalidInput
 from shared.runtime import Runtime
+from shared.telemetry.metrics import BATCH_LINES, BATCHES_IN_PROGRESS
 from shared.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -125,8 +126,10 @@ class BatchWorker:
                 .mappings()
                 .all()
             )
+        BATCHES_IN_PROGRESS.set(len(pending))
         for batch in pending:
             await self.process(dict(batch))
+        BATCHES_IN_PROGRESS.set(0)
         return len(pending)
 
     async def process(self, batch: dict[str, Any]) -> None:
@@ -209,6 +212,7 @@ class BatchWorker:
             await repo.disbursement_repository(uow.events).save_many(
                 opened, metadata={"actor": batch["caller"], "batch_id": batch["batch_id"]}
             )
+        BATCH_LINES.labels(batch["benefit"]).inc(len(opened))
 
 
 async def batch_report(runtime: Runtime, batch_id: str) -> tuple[dict[str, Any], list[Any]] | None:
