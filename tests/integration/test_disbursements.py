@@ -387,3 +387,25 @@ async def test_recuperation_follows_the_unions_annual_plan(suite: Suite) -> None
         )
     ).json()
     assert view["participation"] == {planned: "issued"} and view["not_yet_sent"] == []
+
+
+async def test_the_finance_view_shows_the_union_level_rules(suite: Suite) -> None:
+    member_id = await member_known(suite)
+    issued = await settled(
+        suite, (await ask(suite, member_id, "culture_sports", 12000))["disbursement_id"]
+    )
+    assert issued["status"] == "issued"
+
+    async def rules() -> dict[str, Any] | None:
+        response = await suite.disbursements.client.get(
+            "/v1/finance/union-rules", params={"year": 2026}, headers=OFFICER
+        )
+        found = {r["rule"]: r for r in response.json() if r["union"] == UNION}
+        topup = found.get("culture_sports_topup")
+        return found if topup and topup["limit_fen"] and topup["issued_fen"] >= 12000 else None
+
+    found = await eventually(rules)
+    assert found["culture_sports_topup"]["limit_fen"] == 5_000_000  # dues 10,000 yuan x (1 + 4)
+    assert found["culture_sports_topup"]["kind"] == "ceiling"
+    assert found["consumption_assistance"]["limit_fen"] == 5_000_000
+    assert found["consumption_assistance"]["kind"] == "floor"

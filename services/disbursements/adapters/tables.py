@@ -114,3 +114,15 @@ recuperation_plans = Table(
     Column("set_by", String(200), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
 )
+
+# Unions' dues income and budget share (from entitlements' UnionFinancesRecorded), for the
+# finance view's union-level rules.
+union_finances = Table(
+    "union_finances",
+    metadata,
+    Column("union_path", String(200), primary_key=True),
+    Column("year", Integer, primary_key=True),
+    Column("dues_income_fen", Integer, nullable=False),
+    Column("culture_sports_limit_fen", Integer),
+    Column("consumption_share_fen", Integer, nullable=False),
+)

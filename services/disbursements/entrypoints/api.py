@@ -6,14 +6,14 @@ import asyncio
 import csv
 import io
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import extract, func, or_, select
 
 from services.disbursements.adapters import repository as repo
-from services.disbursements.adapters.tables import disbursements
+from services.disbursements.adapters.tables import disbursements, union_finances
 from services.disbursements.domain.benefits import Benefit
 from services.disbursements.service_layer import handlers, recuperation
 from services.disbursements.service_layer.batches import BatchRequest, batch_report, create_batch
@@ -394,3 +394,82 @@ async def get_plan(org: str, year: int, caller: PrincipalDep, runtime: RuntimeDe
         participation={m: went[m] for m in plan["participants"] if m in went},
         not_yet_sent=[m for m in plan["participants"] if went.get(m) != "issued"],
     )
+
+
+class UnionRuleUse(BaseModel):
+    union: str
+    rule: str
+    clause: str
+    limit_fen: int | None = Field(description="None until the union records its finances")
+    issued_fen: int
+    kind: Literal["ceiling", "floor"]
+
+
+@router.get(
+    "/finance/union-rules",
+    response_model=list[UnionRuleUse],
+    tags=["finance"],
+    summary="Spending against the union-level rules: culture and sports within dues plus the "
+    "4x top-up (a ceiling), consumption assistance against its budget share (a floor)",
+)
+async def union_rules(
+    caller: PrincipalDep, runtime: RuntimeDep, year: int, union: str | None = None
+) -> list[UnionRuleUse]:
+    org = parse_org(union) if union else caller.org
+    if not caller.can_reach(org):
+        raise NotFound(f"no union {org}")
+    d, f = disbursements, union_finances
+    within = or_(d.c.base_union == org, d.c.base_union.startswith(org + "/"))
+    async with runtime.sessions() as session:
+        spent = (
+            await session.execute(
+                select(d.c.base_union, d.c.benefit, func.sum(d.c.amount_fen))
+                .where(
+                    within,
+                    d.c.status == "issued",
+                    d.c.benefit.in_(("culture_sports", "consumption_assistance")),
+                    extract("year", d.c.business_date) == year,
+                )
+                .group_by(d.c.base_union, d.c.benefit)
+            )
+        ).all()
+        finances = {
+            row.union_path: row
+            for row in (
+                await session.execute(
+                    select(f).where(
+                        f.c.year == year,
+                        or_(f.c.union_path == org, f.c.union_path.startswith(org + "/")),
+                    )
+                )
+            ).all()
+        }
+    by_union: dict[str, dict[str, int]] = {}
+    for base_union, benefit, total in spent:
+        by_union.setdefault(base_union, {})[benefit] = int(total)
+    for path in finances:
+        by_union.setdefault(path, {})
+    rows = []
+    for path in sorted(by_union):
+        fin = finances.get(path)
+        rows.append(
+            UnionRuleUse(
+                union=path,
+                rule="culture_sports_topup",
+                clause="3.topup",
+                kind="ceiling",
+                limit_fen=fin.culture_sports_limit_fen if fin else None,
+                issued_fen=by_union[path].get("culture_sports", 0),
+            )
+        )
+        rows.append(
+            UnionRuleUse(
+                union=path,
+                rule="consumption_assistance",
+                clause="8.consumption-assistance",
+                kind="floor",
+                limit_fen=fin.consumption_share_fen if fin else None,
+                issued_fen=by_union[path].get("consumption_assistance", 0),
+            )
+        )
+    return rows

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from services.disbursements.service_layer.directory import note_member, note_union_standard
+from services.disbursements.service_layer.directory import (
+    note_member,
+    note_union_finances,
+    note_union_standard,
+)
 from services.disbursements.service_layer.handlers import (
     DisbursementsContext,
     decided,
@@ -11,6 +15,7 @@ from services.disbursements.service_layer.handlers import (
 from services.entitlements.domain.events import (
     EntitlementRejected,
     EntitlementReserved,
+    UnionFinancesRecorded,
     UnionStandardSet,
 )
 from services.hardship.domain.events import ReliefGranted
@@ -35,6 +40,10 @@ def entitlement_events() -> Subscription:
         assert isinstance(event, EntitlementReserved | EntitlementRejected)
         await decided(hc, event)
 
+    async def on_finances(hc: HandlerContext, message: InboundMessage) -> None:
+        assert isinstance(message.event, UnionFinancesRecorded)
+        await note_union_finances(hc, message.event)
+
     async def on_standard(hc: HandlerContext, message: InboundMessage) -> None:
         assert isinstance(message.event, UnionStandardSet)
         await note_union_standard(hc, message.event)
@@ -46,6 +55,7 @@ def entitlement_events() -> Subscription:
             EntitlementReserved.event_type: on_decision,
             EntitlementRejected.event_type: on_decision,
             UnionStandardSet.event_type: on_standard,
+            UnionFinancesRecorded.event_type: on_finances,
         },
     )
 

@@ -6,8 +6,12 @@ from __future__ import annotations
 from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from services.disbursements.adapters.tables import member_directory, voucher_settings
-from services.entitlements.domain.events import UnionStandardSet
+from services.disbursements.adapters.tables import (
+    member_directory,
+    union_finances,
+    voucher_settings,
+)
+from services.entitlements.domain.events import UnionFinancesRecorded, UnionStandardSet
 from services.members.domain.events import (
     MemberDetailsCorrected,
     MemberEvent,
@@ -69,5 +73,20 @@ async def note_union_standard(tx: Transaction, event: UnionStandardSet) -> None:
         .on_conflict_do_update(
             index_elements=[voucher_settings.c.union_path, voucher_settings.c.effective_from],
             set_={"expiry_days": event.expiry_days},
+        )
+    )
+
+
+async def note_union_finances(tx: Transaction, event: UnionFinancesRecorded) -> None:
+    values = {
+        "dues_income_fen": event.dues_income_fen,
+        "culture_sports_limit_fen": event.culture_sports_limit_fen,
+        "consumption_share_fen": event.consumption_share_fen,
+    }
+    await tx.session.execute(
+        pg_insert(union_finances)
+        .values(union_path=event.union, year=event.year, **values)
+        .on_conflict_do_update(
+            index_elements=[union_finances.c.union_path, union_finances.c.year], set_=values
         )
     )

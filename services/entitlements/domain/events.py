@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.entitlements.domain.policy import PolicyVersion
 from shared.events import DomainEvent
@@ -167,6 +167,9 @@ class UnionFinancesRecorded(DomainEvent):
     dues_income_fen: int
     budget_fen: int
     consumption_share_fen: int
+    culture_sports_limit_fen: int | None = Field(
+        default=None, description="Dues plus the top-up allowed by the policy then in force"
+    )
     recorded_by: str
 
 

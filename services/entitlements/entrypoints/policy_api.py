@@ -165,8 +165,13 @@ async def put_finances(
     if body.consumption_share_fen > body.budget_fen:
         raise InvalidInput("the share cannot exceed the budget", field="consumption_share_fen")
     async with UnitOfWork(runtime) as uow:
+        await runtime.context.policies.refresh(uow.events)
+        try:
+            policy = runtime.context.policies.in_force(date(year, 12, 31))
+        except LookupError:
+            raise InvalidInput(f"no policy governs {year}", field="year") from None
         ledger = await handlers.record_union_finances(
-            uow, union, year, body.model_dump(), caller.subject
+            uow, union, year, body.model_dump(), caller.subject, policy
         )
     return _union_view(runtime.context, ledger, union, year)
 

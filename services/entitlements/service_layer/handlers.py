@@ -122,15 +122,25 @@ def union_ledgers(store: EventStore) -> Repository[UnionLedger]:
 
 
 async def record_union_finances(
-    tx: Transaction, union: str, year: int, values: dict[str, int], actor: str
+    tx: Transaction,
+    union: str,
+    year: int,
+    values: dict[str, int],
+    actor: str,
+    policy: PolicyVersion | None = None,
 ) -> UnionLedger:
     unions = union_ledgers(tx.events)
     ledger = await unions.get(union_ledger_id(union, year), for_update=True) or unions.new(
         union_ledger_id(union, year)
     )
     ledger.union, ledger.year = union, year
+    topup = policy.union_rules.get("culture_sports_topup") if policy else None
+    multiple = topup.max_multiple_of_dues if topup else None
+    limit = values["dues_income_fen"] * (1 + multiple) if multiple is not None else None
     ledger.record_finances(
-        UnionFinancesRecorded(union=union, year=year, recorded_by=actor, **values)
+        UnionFinancesRecorded(
+            union=union, year=year, recorded_by=actor, culture_sports_limit_fen=limit, **values
+        )
     )
     await unions.save(ledger, metadata={"actor": actor})
     return ledger
