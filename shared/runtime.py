@@ -101,15 +101,20 @@ class Runtime:
         await self._producer_ready.wait()
         await work()  # type: ignore[misc]
 
-    async def stop(self) -> None:
+    async def stop(self, grace_s: float = 10.0) -> None:
+        """Cancel the workers and give them `grace_s` to finish (a consumer leaving its group
+        talks to the broker); then close the producer and the pool whatever happened. Work
+        that did not finish is redelivered, never lost: offsets are committed only after it."""
         for task in self._tasks:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        if self._tasks:
+            _, stuck = await asyncio.wait(self._tasks, timeout=grace_s)
+            for task in stuck:
+                log.warning("worker did not stop in time", extra={"worker": task.get_name()})
         self._tasks.clear()
         if self._producer_ready.is_set():
-            await self.producer.stop()
+            with contextlib.suppress(TimeoutError, KafkaError):
+                await asyncio.wait_for(self.producer.stop(), grace_s)
         await self.engine.dispose()
 
     async def readiness(self) -> dict[str, str]:

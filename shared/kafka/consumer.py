@@ -14,6 +14,7 @@ exception's type (never its message, which might carry personal data).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -153,7 +154,9 @@ class ConsumerRunner:
                 )
                 await asyncio.sleep(delay)
             finally:
-                await consumer.stop()
+                # Leaving the group asks the broker; on shutdown it must not hang the process.
+                with contextlib.suppress(TimeoutError, KafkaError):
+                    await asyncio.wait_for(consumer.stop(), 5)
 
     async def _process_batches(
         self, consumer: AIOKafkaConsumer, batches: dict[TopicPartition, list[ConsumerRecord]]
