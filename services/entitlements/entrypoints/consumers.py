@@ -87,29 +87,17 @@ def disbursement_events(ctx: EntitlementsContext) -> Subscription:
             source=message.envelope.id,
         )
 
-    async def on_cancelled(hc: HandlerContext, message: InboundMessage) -> None:
+    async def on_given_back(hc: HandlerContext, message: InboundMessage) -> None:
+        """Cancelled (a reservation released) or reversed (a use given back)."""
         event = message.event
-        assert isinstance(event, DisbursementCancelled)
+        assert isinstance(event, DisbursementCancelled | DisbursementReversed)
         await settle(
             hc.events,
             event.member_id,
             event.year,
             event.disbursement_id,
             issued=False,
-            reason=event.reason,
-            source=message.envelope.id,
-        )
-
-    async def on_reversed(hc: HandlerContext, message: InboundMessage) -> None:
-        event = message.event
-        assert isinstance(event, DisbursementReversed)
-        await settle(
-            hc.events,
-            event.member_id,
-            event.year,
-            event.disbursement_id,
-            issued=False,
-            reversed_=True,
+            reversed_=isinstance(event, DisbursementReversed),
             reason=event.reason,
             source=message.envelope.id,
         )
@@ -120,7 +108,7 @@ def disbursement_events(ctx: EntitlementsContext) -> Subscription:
         handlers={
             DisbursementRequested.event_type: on_requested,
             DisbursementIssued.event_type: on_issued,
-            DisbursementCancelled.event_type: on_cancelled,
-            DisbursementReversed.event_type: on_reversed,
+            DisbursementCancelled.event_type: on_given_back,
+            DisbursementReversed.event_type: on_given_back,
         },
     )
