@@ -185,6 +185,18 @@ class EventStore:
         result = await self._session.execute(query.order_by(self._t.events.c.version))
         return [stored_event(row) for row in result.mappings()]
 
+    async def load_many(self, stream_ids: Sequence[str]) -> dict[str, list[StoredEvent]]:
+        """Several streams in one query: {stream id: its events in version order}."""
+        found: dict[str, list[StoredEvent]] = {s: [] for s in stream_ids}
+        result = await self._session.execute(
+            select(self._t.events)
+            .where(self._t.events.c.stream_id.in_(list(stream_ids)))
+            .order_by(self._t.events.c.stream_id, self._t.events.c.version)
+        )
+        for row in result.mappings():
+            found[row["stream_id"]].append(stored_event(row))
+        return found
+
     async def current_version(self, stream_id: str) -> int:
         result = await self._session.execute(
             select(func.coalesce(func.max(self._t.events.c.version), 0)).where(

@@ -103,10 +103,13 @@ async def standards_along(store: EventStore, org: str) -> list[UnionStandards]:
     """The standards of `org` and of each union above it, nearest first."""
     parts = org.split("/")
     repo = standards_repository(store)
+    chain = [repo.stream_id("/".join(parts[:depth])) for depth in range(len(parts), 0, -1)]
+    streams = await store.load_many(chain)  # one query for the whole chain
     found = []
-    for depth in range(len(parts), 0, -1):
-        standards = await repo.get("/".join(parts[:depth]))
-        if standards is not None:
+    for stream_id in chain:
+        if streams[stream_id]:
+            standards = UnionStandards(stream_id)
+            standards.replay(s.event for s in streams[stream_id])
             found.append(standards)
     return found
 
