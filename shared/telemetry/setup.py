@@ -45,7 +45,12 @@ def configure_tracing(
 
 
 def instrument_engine(engine: AsyncEngine) -> None:
-    SQLAlchemyInstrumentor().instrument(engine=engine.sync_engine, enable_commenter=False)
+    """The first call instruments this engine and wraps SQLAlchemy's engine factories, so the
+    engines created after it (several services in one process: tests, the demo) are traced
+    too; calling it again would only warn."""
+    instrumentor = SQLAlchemyInstrumentor()
+    if not instrumentor.is_instrumented_by_opentelemetry:
+        instrumentor.instrument(engine=engine.sync_engine, enable_commenter=False)
 
 
 class _TraceIds(logging.Filter):
