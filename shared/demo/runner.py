@@ -346,16 +346,14 @@ async def a_year(s: Services, year: int, rng: random.Random, progress: Progress)
                     s,
                     case_id,
                     "complete-review",
-                    household=household("x", 200000)
-                    | {"people": [{"name": "职工", "relation": "self"}]},
+                    household=household(None, 200000),
                 )
         if day == date(year, 9, 15):
             await batch(s, f"mid-autumn-{year}", "holiday_gift", 30000, day)
         if day == date(year, 10, 1):  # a National Day plan too generous for the yearly cap
             await batch(s, f"national-day-{year}", "holiday_gift", 180000, day)
         if day == date(year, 11, 5) and cases_open:
-            relapse = household("x", 40000) | {"people": [{"name": "职工", "relation": "self"}]}
-            await case_step(s, cases_open[0], "re-enter", household=relapse)
+            await case_step(s, cases_open[0], "re-enter", household=household(None, 40000))
         if day.day == 1:
             await expire_vouchers(s.disbursements.runtime.context, s.disbursements.runtime)
         next_day = day + timedelta(days=1)
