@@ -26,7 +26,7 @@ from services.disbursements.service_layer.recuperation import check_trip
 from services.entitlements.domain.events import EntitlementRejected, EntitlementReserved
 from services.hardship.domain.events import ReliefGranted
 from shared.auth import Principal
-from shared.clock import Clock, business_date
+from shared.clock import Clock
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.uow import Transaction
 
@@ -182,10 +182,6 @@ async def change(
         case "redeem":
             disbursement.redeem(on)
     await disbursements.save(disbursement, metadata={"actor": caller.subject})
-
-
-def today(ctx: DisbursementsContext) -> date:
-    return business_date(ctx.clock)
 
 
 HARDSHIP = Principal(subject="hardship-register", roles=frozenset(), org="shanxi")

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, delete, func, insert, select, update
+from sqlalchemy import Select, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -214,12 +214,6 @@ async def save_identity(
 async def insert_identities(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
     """New members' vault rows in one round trip; a duplicate hash fails the transaction."""
     await session.execute(insert(member_identities), list(rows))
-
-
-async def forget_identity(session: AsyncSession, member_id: str) -> None:
-    await session.execute(
-        delete(member_identities).where(member_identities.c.member_id == member_id)
-    )
 
 
 def search_query(

@@ -8,6 +8,3 @@ from shared.vault import IdentityVault
 
 def vault_from_settings(settings: MembersSettings) -> IdentityVault:
     return IdentityVault.from_secrets(settings.id_hash_key, settings.id_encryption_keys)
-
-
-__all__ = ["IdentityVault", "vault_from_settings"]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
-from typing import Literal
 
 from pydantic import Field
 
@@ -130,6 +129,3 @@ class MemberRejoined(MemberEvent):
     event_type = "jinhui.members.MemberRejoined"
     base_union: str
     join_date: date
-
-
-MemberStatus = Literal["active", "ended"]
