@@ -16,15 +16,27 @@ from pathlib import Path
 
 import httpx
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench.roster_import import UNION, chunk_bodies, roster
 from services.disbursements.adapters.tables import member_directory
+from services.entitlements.adapters.projections import LIVE
 from shared.auth import Role, issue_token
 from shared.clock import FixedClock
 from shared.db.engine import create_engine
 from shared.inprocess import running_service
 from shared.localstack import Stack, free_port, start_service
 from shared.settings import ServiceSettings
+
+
+async def _known(disbursements: AsyncEngine, entitlements: AsyncEngine) -> int:
+    """Members known to both services that decide a batch (a roster is imported before the
+    batches that pay it)."""
+    async with disbursements.connect() as conn:
+        directory = await conn.scalar(select(func.count()).select_from(member_directory))
+    async with entitlements.connect() as conn:
+        profiles = await conn.scalar(select(func.count()).select_from(LIVE.profiles))
+    return min(directory or 0, profiles or 0)
 
 
 def token(role: Role) -> dict[str, str]:
@@ -56,9 +68,7 @@ async def main(members: int) -> None:
                 )
                 response.raise_for_status()
             while True:
-                async with d.runtime.sessions() as session:
-                    known = await session.scalar(select(func.count()).select_from(member_directory))
-                if known >= members:
+                if await _known(d.runtime.engine, e.runtime.engine) >= members:
                     break
                 await asyncio.sleep(0.5)
             print(
@@ -96,7 +106,6 @@ async def main(members: int) -> None:
                 f"batch of {members}: every line decided and issued in {elapsed:.1f} s = "
                 f"{members / elapsed:,.0f} lines/s  {report['by_status']}"
             )
-            del e
     finally:
         stack.stop()
 
@@ -131,14 +140,13 @@ async def main_processes(members: int) -> None:
                 headers={**token(Role.HR_INTEGRATION), "Content-Type": "text/csv"},
             )
             response.raise_for_status()
-        engine = create_engine(stack.database_urls["disbursements"])
+        engines = [create_engine(stack.database_urls[s]) for s in ("disbursements", "entitlements")]
         while True:
-            async with engine.connect() as conn:
-                known = await conn.scalar(select(func.count()).select_from(member_directory))
-            if known >= members:
+            if await _known(*engines) >= members:
                 break
             await asyncio.sleep(1)
-        await engine.dispose()
+        for engine in engines:
+            await engine.dispose()
         print(
             f"roster of {members} imported and known downstream in "
             f"{time.perf_counter() - started:.1f} s"

@@ -86,27 +86,47 @@ class Repository(Generic[A]):
     def new(self, aggregate_id: str) -> A:
         return self._factory(self.stream_id(aggregate_id))
 
+    async def get_many(
+        self, aggregate_ids: Sequence[str], *, for_update: bool = False
+    ) -> dict[str, A]:
+        """Several aggregates in two statements (one with `for_update`'s locks); an id with
+        no events is left out."""
+        stream_ids = [self.stream_id(a) for a in aggregate_ids]
+        if for_update:
+            await self._store.lock_many(stream_ids)
+        streams = await self._store.load_many(stream_ids)
+        found = {}
+        for aggregate_id, stream_id in zip(aggregate_ids, stream_ids, strict=True):
+            if streams[stream_id]:
+                aggregate = self._factory(stream_id)
+                aggregate.replay(s.event for s in streams[stream_id])
+                found[aggregate_id] = aggregate
+        return found
+
     async def save(self, aggregate: A, metadata: dict[str, str] | None = None) -> None:
         await self.save_many([aggregate], metadata)
 
     async def save_many(
         self, aggregates: Sequence[A], metadata: dict[str, str] | None = None
     ) -> None:
-        appends = []
-        pending_events = [e for a in aggregates for e in a.pending]
-        for aggregate in aggregates:
-            pending, aggregate.pending = aggregate.pending, []
-            appends.append(
-                StreamAppend(
-                    aggregate.stream_id,
-                    aggregate.version,
-                    pending,
-                    aggregate.partition_key(),
-                    metadata,
-                )
-            )
-            aggregate.version += len(pending)
+        await self.write([self.take(a, metadata) for a in aggregates])
+
+    def take(self, aggregate: A, metadata: dict[str, str] | None = None) -> StreamAppend:
+        """The aggregate's new events as one append, which `write` writes: for bulk work, where
+        one aggregate may take several appends, each with its own metadata."""
+        pending, aggregate.pending = aggregate.pending, []
+        append = StreamAppend(
+            aggregate.stream_id, aggregate.version, pending, aggregate.partition_key(), metadata
+        )
+        aggregate.version += len(pending)
+        return append
+
+    async def write(self, appends: Sequence[StreamAppend]) -> None:
+        appends = [a for a in appends if a.events]
+        if not appends:
+            return
         await self._store.append_many(appends)
         if self._projector is not None:
-            for event in pending_events:
-                await self._projector(self._store.session, event)
+            for append in appends:
+                for event in append.events:
+                    await self._projector(self._store.session, event)

@@ -26,7 +26,7 @@ from shared.db.engine import create_engine, create_sessions
 from shared.eventstore.relay import OutboxRelay
 from shared.eventstore.store import EventStore
 from shared.eventstore.tables import EventStoreTables
-from shared.kafka.consumer import ConsumerRunner, Handler
+from shared.kafka.consumer import BulkHandler, ConsumerRunner, Handler
 from shared.kafka.producer import make_producer, security
 from shared.settings import ServiceSettings
 from shared.telemetry import configure_logging, configure_tracing, instrument_engine
@@ -41,6 +41,8 @@ class Subscription:
     group_id: str
     topics: list[str]
     handlers: Mapping[str, Handler]
+    # Optional: the same work for consecutive messages of one type at once (see BulkHandler).
+    bulk_handlers: Mapping[str, BulkHandler] = field(default_factory=dict)
 
 
 @dataclass
@@ -178,6 +180,7 @@ def build_runtime(
             group_id=s.group_id,
             topics=s.topics,
             handlers=s.handlers,
+            bulk_handlers=s.bulk_handlers,
             sessions=sessions,
             tables=tables,
             store_factory=runtime.event_store,
@@ -185,6 +188,8 @@ def build_runtime(
             dlq_producer=producer,
             session_timeout_ms=settings.kafka_session_timeout_ms,
             heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
+            chunk_size=settings.kafka_consumer_chunk_size,
+            after_commit=relay.wake,
             connection=security(settings),
         )
         for s in subscriptions

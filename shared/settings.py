@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_JWT_SECRET = "jinhui-dev-secret-not-for-production-use-0000"
@@ -39,10 +39,13 @@ class ServiceSettings(BaseSettings):
     kafka_ssl_cafile: str | None = None
     kafka_session_timeout_ms: int = 10_000
     kafka_heartbeat_interval_ms: int = 1_000
+    # Consecutive messages of a partition that may share one database transaction.
+    kafka_consumer_chunk_size: int = Field(default=50, ge=1, le=500)
     jwt_secret: SecretStr = SecretStr(DEV_JWT_SECRET)
     jwt_issuer: str = "jinhui"
     jwt_audience: str = "jinhui"
-    outbox_poll_interval_s: float = 0.05
+    # Local commits wake the relay at once; the poll finds rows other replicas wrote.
+    outbox_poll_interval_s: float = 0.2
     outbox_batch_size: int = 500
     otel_exporter_otlp_endpoint: str | None = None
     log_level: str = "INFO"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -51,3 +53,18 @@ async def ensure_database(url: str) -> bool:
         return True
     finally:
         await conn.close()
+
+
+def transaction_memo(session: AsyncSession) -> dict[str, Any]:
+    """A dict that lives as long as the session's current transaction.
+
+    For reference data a transaction needs again and again (policy versions, a union's
+    standards) when a consumer runs many messages in one transaction: read once, it is what
+    that transaction decides under, as REPEATABLE READ would give.
+    """
+    current = session.sync_session.get_transaction()
+    held = session.info.get("transaction_memo")
+    if held is None or held[0] is not current:
+        held = (current, {})
+        session.info["transaction_memo"] = held
+    return held[1]

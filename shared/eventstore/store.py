@@ -178,6 +178,17 @@ class EventStore:
             {"stream": stream_id},
         )
 
+    async def lock_many(self, stream_ids: Sequence[str]) -> None:
+        """`lock` for several streams in one statement, in sorted order (two writers of the
+        same streams queue instead of deadlocking)."""
+        await self._session.execute(
+            text(
+                "SELECT pg_advisory_xact_lock(hashtextextended(s, 1)) "
+                "FROM unnest(CAST(:streams AS text[])) AS s"
+            ),
+            {"streams": sorted(set(stream_ids))},
+        )
+
     async def load(self, stream_id: str, *, up_to: datetime | None = None) -> list[StoredEvent]:
         query = select(self._t.events).where(self._t.events.c.stream_id == stream_id)
         if up_to is not None:

@@ -4,6 +4,11 @@ For each message: decode the CloudEvent, then â€” in one database transaction â€
 processed and let the handler make its change. Only after that transaction commits is the Kafka
 offset committed. A redelivered message finds its id already recorded and has no second effect.
 
+Consecutive messages of a partition share one transaction, up to `chunk_size` of them: their
+ids are recorded in one statement and they commit together, which is what a batch of a hundred
+thousand lines needs. If anything in a shared transaction fails, it is rolled back whole and
+its messages run again one transaction each, so one bad message never holds up the others.
+
 A message that cannot be decoded, fails validation, or that the handler rejects goes to
 `<topic>.dlq` with headers saying why and where it came from, and the consumer goes on. Broker
 and database outages are retried with back-off for as long as they last: nothing is dropped and
@@ -17,6 +22,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -24,6 +30,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 from opentelemetry import propagate, trace
+from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -60,6 +67,9 @@ class HandlerContext:
 
 
 Handler = Callable[[HandlerContext, InboundMessage], Awaitable[None]]
+# Several consecutive messages at once, in order: the same effect as the `Handler` of each
+# message's type applied to each in turn, in fewer statements.
+BulkHandler = Callable[[HandlerContext, list[InboundMessage]], Awaitable[None]]
 
 
 class Rejected(Exception):
@@ -68,6 +78,30 @@ class Rejected(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+@dataclass(frozen=True)
+class _Work:
+    record: ConsumerRecord
+    handler: Handler
+    message: InboundMessage
+
+
+def _runs(work: list[_Work], bulk: Mapping[str, BulkHandler]) -> list[list[_Work]]:
+    """Consecutive messages whose types share a bulk handler run together; any other message
+    is a run of its own."""
+    runs: list[list[_Work]] = []
+    for w in work:
+        handler = bulk.get(w.message.envelope.type)
+        if runs and handler is not None and bulk.get(runs[-1][0].message.envelope.type) is handler:
+            runs[-1].append(w)
+        else:
+            runs.append([w])
+    return runs
+
+
+def _text_headers(record: ConsumerRecord) -> dict[str, str]:
+    return {k: v.decode(errors="replace") for k, v in reversed(record.headers or ())}
 
 
 def _is_outage(exc: BaseException) -> bool:
@@ -83,6 +117,7 @@ class ConsumerRunner:
         group_id: str,
         topics: list[str],
         handlers: Mapping[str, Handler],
+        bulk_handlers: Mapping[str, BulkHandler] | None = None,
         sessions: async_sessionmaker[AsyncSession],
         tables: EventStoreTables,
         store_factory: Callable[[AsyncSession], EventStore],
@@ -92,11 +127,14 @@ class ConsumerRunner:
         heartbeat_interval_ms: int = 1_000,
         max_attempts: int = 5,
         max_records: int = 200,
+        chunk_size: int = 50,
+        after_commit: Callable[[], None] | None = None,
         connection: dict[str, Any] | None = None,
     ) -> None:
         self.group_id = group_id
         self._topics = topics
         self._handlers = dict(handlers)
+        self._bulk_handlers = dict(bulk_handlers or {})
         self._sessions = sessions
         self._record_processed = insert_on_conflict(
             tables.processed_messages,
@@ -104,6 +142,15 @@ class ConsumerRunner:
             ["consumer", "message_id"],
             returning="message_id",
         )
+        self._record_many_processed = text(
+            f'INSERT INTO "{tables.processed_messages.name}" '
+            '(consumer, message_id, topic, "partition", "offset") '
+            "SELECT :consumer, u.m, u.t, u.p, u.o FROM unnest(CAST(:ids AS text[]), "
+            "CAST(:topics AS text[]), CAST(:partitions AS int[]), CAST(:offsets AS bigint[])) "
+            "AS u(m, t, p, o) ON CONFLICT (consumer, message_id) DO NOTHING RETURNING message_id"
+        )
+        self._chunk_size = chunk_size
+        self._after_commit = after_commit or (lambda: None)
         self._store_factory = store_factory
         self._bootstrap = bootstrap_servers
         self._dlq = dlq_producer
@@ -164,8 +211,8 @@ class ConsumerRunner:
         """Partitions run side by side; within a partition messages run strictly in order."""
 
         async def one_partition(records: list[ConsumerRecord]) -> None:
-            for record in records:
-                await self.process(record)
+            for start in range(0, len(records), self._chunk_size):
+                await self.process_chunk(records[start : start + self._chunk_size])
 
         await asyncio.gather(*(one_partition(records) for records in batches.values()))
         offsets = {tp: records[-1].offset + 1 for tp, records in batches.items()}
@@ -185,41 +232,126 @@ class ConsumerRunner:
                 )
 
     async def process(self, record: ConsumerRecord) -> None:
+        """One message in its own transaction."""
+        work = await self._prepare(record)
+        if work is not None:
+            with self._span(work):
+                await self._handle_with_retries(work)
+
+    async def process_chunk(self, records: list[ConsumerRecord]) -> None:
+        """Consecutive messages of one partition, in one transaction when that succeeds."""
+        prepared = [await self._prepare(record) for record in records]
+        work = [w for w in prepared if w is not None]
+        if len(work) > 1:
+            try:
+                outcomes = await self._handle_together(work)
+            except Exception as exc:
+                log.info(
+                    "a shared transaction failed; its messages run one by one",
+                    extra={"group": self.group_id, "error": type(exc).__name__},
+                )
+            else:
+                for w, outcome in zip(work, outcomes, strict=True):
+                    CONSUMED.labels(self.group_id, w.record.topic, outcome).inc()
+                return
+        for w in work:
+            with self._span(w):
+                await self._handle_with_retries(w)
+
+    async def _prepare(self, record: ConsumerRecord) -> _Work | None:
+        """Decode the message and find its handler; None when there is nothing to do (ignored
+        or dead-lettered)."""
         headers = list(record.headers or ())
         try:
             envelope = Envelope.from_kafka(record.key, record.value, headers)
         except EnvelopeError as exc:
             await self._dead_letter(record, "undecodable", str(exc))
-            return
+            return None
         handler = self._handlers.get(envelope.type)
         if handler is None:
             CONSUMED.labels(self.group_id, record.topic, "ignored").inc()
-            return
+            return None
         try:
             event = envelope.event()
         except EnvelopeError as exc:
             await self._dead_letter(record, "invalid", str(exc))
-            return
+            return None
         message = InboundMessage(envelope, event, record.topic, record.partition, record.offset)
-        parent = propagate.extract({k: v.decode(errors="replace") for k, v in reversed(headers)})
-        with tracer.start_as_current_span(
-            f"{self.group_id} process {envelope.type}",
+        return _Work(record, handler, message)
+
+    def _span(self, work: _Work) -> AbstractContextManager[trace.Span]:
+        """The message's process span, a child of the producer's trace (W3C headers)."""
+        parent = propagate.extract(_text_headers(work.record))
+        return tracer.start_as_current_span(
+            f"{self.group_id} process {work.message.envelope.type}",
             context=parent,
             kind=trace.SpanKind.CONSUMER,
             attributes={
                 "messaging.system": "kafka",
-                "messaging.destination.name": record.topic,
-                "messaging.kafka.partition": record.partition,
-                "messaging.kafka.offset": record.offset,
-                "messaging.message.id": envelope.id,
+                "messaging.destination.name": work.record.topic,
+                "messaging.kafka.partition": work.record.partition,
+                "messaging.kafka.offset": work.record.offset,
+                "messaging.message.id": work.message.envelope.id,
+                "messaging.consumer.group.name": self.group_id,
+            },
+        )
+
+    async def _handle_together(self, work: list[_Work]) -> list[str]:
+        """Every message of `work` in one transaction: all commit or none does. A message
+        recorded before (a redelivery), or twice in the chunk, has no second effect."""
+        links = [
+            trace.Link(
+                trace.get_current_span(
+                    propagate.extract(_text_headers(w.record))
+                ).get_span_context()
+            )
+            for w in work
+        ]
+        with tracer.start_as_current_span(
+            f"{self.group_id} process {len(work)} messages",
+            kind=trace.SpanKind.CONSUMER,
+            links=[link for link in links if link.context.is_valid],
+            attributes={
+                "messaging.system": "kafka",
+                "messaging.batch.message_count": len(work),
                 "messaging.consumer.group.name": self.group_id,
             },
         ):
-            await self._handle_with_retries(record, handler, message)
+            async with self._sessions() as session, session.begin():
+                new = set(
+                    await session.scalars(
+                        self._record_many_processed,
+                        {
+                            "consumer": self.group_id,
+                            "ids": [w.message.envelope.id for w in work],
+                            "topics": [w.record.topic for w in work],
+                            "partitions": [w.record.partition for w in work],
+                            "offsets": [w.record.offset for w in work],
+                        },
+                    )
+                )
+                context = HandlerContext(session, self._store_factory(session))
+                outcomes, fresh = [], []
+                for w in work:
+                    if w.message.envelope.id in new:
+                        new.discard(w.message.envelope.id)
+                        fresh.append(w)
+                        outcomes.append("processed")
+                    else:
+                        outcomes.append("duplicate")
+                for run in _runs(fresh, self._bulk_handlers):
+                    bulk = self._bulk_handlers.get(run[0].message.envelope.type)
+                    if bulk is not None and len(run) > 1:
+                        await bulk(context, [w.message for w in run])
+                        continue
+                    for w in run:
+                        with self._span(w):
+                            await w.handler(context, w.message)
+            self._after_commit()
+        return outcomes
 
-    async def _handle_with_retries(
-        self, record: ConsumerRecord, handler: Handler, message: InboundMessage
-    ) -> None:
+    async def _handle_with_retries(self, work: _Work) -> None:
+        record, handler, message = work.record, work.handler, work.message
         backoff = Backoff(initial_s=0.05)
         failures = 0
         while True:
@@ -273,6 +405,7 @@ class ConsumerRunner:
             if first_time is None:
                 return "duplicate"
             await handler(HandlerContext(session, self._store_factory(session)), message)
+        self._after_commit()
         return "processed"
 
     async def _dead_letter(self, record: ConsumerRecord, reason: str, detail: str) -> None:

@@ -64,6 +64,13 @@ async def test_culture_and_sports_stay_within_dues_plus_four_times_dues(suite: S
     retry = await reserve_now(ctx, runtime, request(members[3], "culture_sports", 40000))
     assert retry is not None and retry.status == "reserved"
 
+    async with UnitOfWork(runtime) as uow:  # a reversed ticket gives its share of the rule back
+        await settle(
+            uow.events, members[2], 2026, asks[1].disbursement_id, issued=False, reversed_=True
+        )
+    line = await _line(suite, "culture_sports_topup")
+    assert (line["used_fen"], line["remaining_fen"]) == (0, 60000)
+
 
 async def test_consumption_assistance_is_tracked_against_the_budget_share(suite: Suite) -> None:
     runtime = suite.entitlements.runtime

@@ -10,6 +10,7 @@ from services.disbursements.service_layer.directory import (
 from services.disbursements.service_layer.handlers import (
     DisbursementsContext,
     decided,
+    decided_many,
     pay_relief,
 )
 from services.entitlements.domain.events import (
@@ -40,6 +41,10 @@ def entitlement_events() -> Subscription:
         assert isinstance(event, EntitlementReserved | EntitlementRejected)
         await decided(hc, event)
 
+    async def on_decisions(hc: HandlerContext, messages: list[InboundMessage]) -> None:
+        events = [m.event for m in messages]
+        await decided_many(hc, events)  # type: ignore[arg-type]
+
     async def on_finances(hc: HandlerContext, message: InboundMessage) -> None:
         assert isinstance(message.event, UnionFinancesRecorded)
         await note_union_finances(hc, message.event)
@@ -56,6 +61,10 @@ def entitlement_events() -> Subscription:
             EntitlementRejected.event_type: on_decision,
             UnionStandardSet.event_type: on_standard,
             UnionFinancesRecorded.event_type: on_finances,
+        },
+        bulk_handlers={
+            EntitlementReserved.event_type: on_decisions,
+            EntitlementRejected.event_type: on_decisions,
         },
     )
 

@@ -142,6 +142,39 @@ async def decided(tx: Transaction, event: EntitlementReserved | EntitlementRejec
     disbursement = await disbursements.get(event.disbursement_id, for_update=True)
     if disbursement is None:
         return  # a decision for a check or another system's request
+    disbursement.decided(_outcome(event), await employee_number(tx, event.member_id))
+    await disbursements.save(disbursement, metadata={"actor": "entitlements"})
+
+
+async def decided_many(
+    tx: Transaction, events: list[EntitlementReserved | EntitlementRejected]
+) -> None:
+    """`decided` for consecutive answers, in a handful of statements (a batch's lines)."""
+    disbursements = repo.disbursement_repository(tx.events)
+    loaded = await disbursements.get_many([e.disbursement_id for e in events], for_update=True)
+    members = sorted({e.member_id for e in events})
+    numbers = dict(
+        (
+            await tx.session.execute(
+                select(member_directory.c.member_id, member_directory.c.employee_number).where(
+                    member_directory.c.member_id.in_(members)
+                )
+            )
+        ).all()
+    )
+    appends = []
+    for event in events:
+        disbursement = loaded.get(event.disbursement_id)
+        if disbursement is None:
+            continue  # a decision for a check or another system's request
+        disbursement.decided(_outcome(event), numbers.get(event.member_id))
+        appends.append(disbursements.take(disbursement, {"actor": "entitlements"}))
+    await disbursements.write(appends)
+
+
+def _outcome(
+    event: EntitlementReserved | EntitlementRejected,
+) -> DisbursementApproved | DisbursementRejected:
     common = {
         "disbursement_id": event.disbursement_id,
         "clause": event.clause,
@@ -149,13 +182,9 @@ async def decided(tx: Transaction, event: EntitlementReserved | EntitlementRejec
         "remaining_fen": event.remaining_fen,
         "remaining_count": event.remaining_count,
     }
-    outcome = (
-        DisbursementApproved(**common, year=event.year)
-        if isinstance(event, EntitlementReserved)
-        else DisbursementRejected(**common, reason=event.reason)
-    )
-    disbursement.decided(outcome, await employee_number(tx, event.member_id))
-    await disbursements.save(disbursement, metadata={"actor": "entitlements"})
+    if isinstance(event, EntitlementReserved):
+        return DisbursementApproved(**common, year=event.year)
+    return DisbursementRejected(**common, reason=event.reason)
 
 
 async def employee_number(tx: Transaction, member_id: str) -> str | None:

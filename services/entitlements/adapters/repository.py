@@ -66,6 +66,15 @@ async def parked_for(session: AsyncSession, member_id: str) -> list[Disbursement
     return [DisbursementRequested.model_validate(r) for r in rows]
 
 
+async def any_parked(session: AsyncSession, member_ids: list[str]) -> bool:
+    found = await session.scalar(
+        select(pending_requests.c.disbursement_id)
+        .where(pending_requests.c.member_id.in_(member_ids))
+        .limit(1)
+    )
+    return found is not None
+
+
 async def expired(session: AsyncSession, now: datetime, limit: int) -> list[DisbursementRequested]:
     rows = await session.scalars(
         select(pending_requests.c.request)

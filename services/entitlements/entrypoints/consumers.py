@@ -10,9 +10,12 @@ from services.disbursements.domain.events import (
 )
 from services.entitlements.service_layer.handlers import (
     EntitlementsContext,
+    commit_many,
     note_hardship,
     note_member_event,
+    note_member_events,
     reserve,
+    reserve_many,
     settle,
 )
 from services.hardship.domain.events import (
@@ -41,10 +44,15 @@ def member_events(ctx: EntitlementsContext) -> Subscription:
         assert isinstance(message.event, MemberEvent)
         await note_member_event(ctx, hc, message.event, message.envelope.id)
 
+    async def on_member_events(hc: HandlerContext, messages: list[InboundMessage]) -> None:
+        events = [(m.event, m.envelope.id) for m in messages]
+        await note_member_events(ctx, hc, events)  # type: ignore[arg-type]
+
     return Subscription(
         group_id="entitlements.members",
         topics=[MEMBERS_EVENTS],
         handlers=dict.fromkeys(MEMBER_EVENT_TYPES, on_member_event),
+        bulk_handlers=dict.fromkeys(MEMBER_EVENT_TYPES, on_member_events),
     )
 
 
@@ -102,6 +110,19 @@ def disbursement_events(ctx: EntitlementsContext) -> Subscription:
             source=message.envelope.id,
         )
 
+    async def on_many_requested(hc: HandlerContext, messages: list[InboundMessage]) -> None:
+        requests = [(m.event, m.envelope.id) for m in messages]
+        await reserve_many(ctx, hc, requests)  # type: ignore[arg-type]
+
+    async def on_many_issued(hc: HandlerContext, messages: list[InboundMessage]) -> None:
+        issued = []
+        for m in messages:
+            event = m.event
+            assert isinstance(event, DisbursementIssued)
+            year = event.year or event.business_date.year
+            issued.append((event.member_id, year, event.disbursement_id, m.envelope.id))
+        await commit_many(hc.events, issued)
+
     return Subscription(
         group_id="entitlements.disbursements",
         topics=[DISBURSEMENTS_EVENTS],
@@ -110,5 +131,9 @@ def disbursement_events(ctx: EntitlementsContext) -> Subscription:
             DisbursementIssued.event_type: on_issued,
             DisbursementCancelled.event_type: on_given_back,
             DisbursementReversed.event_type: on_given_back,
+        },
+        bulk_handlers={
+            DisbursementRequested.event_type: on_many_requested,
+            DisbursementIssued.event_type: on_many_issued,
         },
     )

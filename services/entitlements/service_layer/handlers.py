@@ -72,6 +72,70 @@ async def note_member_event(
             await repo.unpark(tx.session, request.disbursement_id)
 
 
+async def note_member_events(
+    ctx: EntitlementsContext, tx: Transaction, events: list[tuple[MemberEvent, str]]
+) -> None:
+    """`note_member_event` for consecutive events (a roster import, a day's birthdays) in a
+    handful of statements; one by one when a request waits for one of these members or an
+    event comes before its member's registration."""
+    members = sorted({e.member_id for e, _ in events})
+    profiles_repo = repo.profile_repository(tx.events)
+    profiles = await profiles_repo.get_many(members, for_update=True)
+    known = set(profiles)
+    for event, _ in events:
+        if isinstance(event, MemberRegistered):
+            known.add(event.member_id)
+        elif event.member_id not in known:
+            break
+    else:
+        if not await repo.any_parked(tx.session, members):
+            await _note_all(ctx, tx, profiles, events)
+            return
+    for event, source in events:
+        await note_member_event(ctx, tx, event, source)
+
+
+async def _note_all(
+    ctx: EntitlementsContext,
+    tx: Transaction,
+    profiles: dict[str, MemberProfile],
+    events: list[tuple[MemberEvent, str]],
+) -> None:
+    profiles_repo = repo.profile_repository(tx.events)
+    appends, registered = [], []
+    for event, source in events:
+        profile = profiles.get(event.member_id)
+        if profile is None:
+            profile = profiles[event.member_id] = profiles_repo.new(event.member_id)
+        profile.note(event, source)
+        appends.append(profiles_repo.take(profile))
+        if isinstance(event, MemberRegistered):
+            registered.append((profile, profile.version))
+    await profiles_repo.write(appends)
+    if not registered:
+        return
+    await ctx.policies.refresh(tx.events)
+    today = business_date(ctx.clock)
+    policy = ctx.policies.in_force(today)
+    ledgers = repo.ledger_repository(tx.events)
+    keys = [ledger_id(p.partition_key(), today.year) for p, _ in registered]
+    loaded = await ledgers.get_many(keys, for_update=True)
+    opened = []
+    for (profile, version), key in zip(registered, keys, strict=True):
+        if key in loaded:
+            continue
+        ledger = loaded[key] = ledgers.new(key)
+        ledger.open(
+            member_id=profile.partition_key(),
+            year=today.year,
+            base_union=profile.base_union,
+            policy=policy,
+            source_event_id=f"profile-{profile.partition_key()}@{version}",
+        )
+        opened.append(ledgers.take(ledger))
+    await ledgers.write(opened)
+
+
 async def note_hardship(
     tx: Transaction, member_ids: list[str], on_register: bool, source_event_id: str
 ) -> None:
@@ -274,6 +338,12 @@ async def reserve(
         )
     profile = await read_profile(tx.events, request.member_id)
     if profile is None:
+        # The registration may be committing this instant: queue behind its writer, then
+        # look again, so that either this sees the profile or the registration sees the
+        # parked request (`note_member_event` holds the same lock).
+        await tx.events.lock(repo.profile_repository(tx.events).stream_id(request.member_id))
+        profile = await read_profile(tx.events, request.member_id)
+    if profile is None:
         if final:
             return await _reject_alone(
                 tx.events, request, "the member is not registered (no registration was received)"
@@ -326,6 +396,108 @@ async def reserve(
         await union_ledgers(tx.events).save(union_ledger, metadata=metadata)
     DECISIONS.labels(decision.status, decision.event.clause).inc()
     return decision
+
+
+async def reserve_many(
+    ctx: EntitlementsContext, tx: Transaction, requests: list[tuple[DisbursementRequested, str]]
+) -> None:
+    """`reserve` for consecutive requests (each with its source event id), in order, in a
+    handful of statements: what a batch for a whole union sends. When any of them needs more
+    than its member's own ledger (a union-level rule, a fact still on its way, an unknown
+    member, no policy), they all go through `reserve` one by one."""
+    await ctx.policies.refresh(tx.events)
+    members = sorted({r.member_id for r, _ in requests})
+    profiles = await repo.profile_repository(tx.events).get_many(members)
+    maybe = [await _plain_plan(ctx, tx.events, profiles, r) for r, _ in requests]
+    plans = [plan for plan in maybe if plan is not None]
+    if len(plans) < len(requests):
+        for request, source in requests:
+            await reserve(ctx, tx, request, source=source)
+        return
+    ledgers = repo.ledger_repository(tx.events)
+    loaded = await ledgers.get_many(
+        [ledger_id(r.member_id, plan.year) for (r, _), plan in zip(requests, plans, strict=True)],
+        for_update=True,
+    )
+    appends = []
+    for (request, source), plan in zip(requests, plans, strict=True):
+        key = ledger_id(request.member_id, plan.year)
+        ledger = loaded.get(key)
+        if ledger is None:
+            ledger = loaded[key] = ledgers.new(key)
+            ledger.open(
+                member_id=request.member_id,
+                year=plan.year,
+                base_union=profiles[request.member_id].base_union,
+                policy=plan.policy,
+                source_event_id=f"profile-{request.member_id}@{profiles[request.member_id].version}",
+            )
+            appends.append(ledgers.take(ledger))
+        decision = ledger.reserve(
+            disbursement_id=request.disbursement_id,
+            benefit=request.benefit,
+            amount_fen=request.amount_fen,
+            rule=plan.policy.member_benefits.get(request.benefit),  # type: ignore[call-overload]
+            policy_version=plan.policy.version,
+            facts=plan.facts,
+        )
+        appends.append(ledgers.take(ledger, {"source_event_id": source}))
+        DECISIONS.labels(decision.status, decision.event.clause).inc()
+    await ledgers.write(appends)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    policy: PolicyVersion
+    facts: Facts
+    year: int
+
+
+async def _plain_plan(
+    ctx: EntitlementsContext,
+    store: EventStore,
+    profiles: dict[str, MemberProfile],
+    request: DisbursementRequested,
+) -> _Plan | None:
+    """What deciding `request` on its member's ledger alone needs, or None if it needs more."""
+    profile = profiles.get(request.member_id)
+    if profile is None:
+        return None
+    try:
+        policy = ctx.policies.in_force(request.business_date)
+    except LookupError:
+        return None
+    union_rule = TRACKED.get(request.benefit)
+    if union_rule and union_rule in policy.union_rules:
+        return None
+    here = await situation_of(store, profile, request, policy)
+    if here.waiting_for:
+        return None
+    return _Plan(policy, here.facts, here.year)
+
+
+async def commit_many(store: EventStore, settled: list[tuple[str, int, str, str]]) -> None:
+    """`settle` of issued disbursements for consecutive `(member, year, disbursement, source)`s in
+    a handful of statements; one by one when any was charged to a union-level rule."""
+    ledgers = repo.ledger_repository(store)
+    loaded = await ledgers.get_many([ledger_id(m, y) for m, y, _, _ in settled], for_update=True)
+    union_charged = any(
+        (d := loaded[ledger_id(m, y)].decisions.get(dsb)) is not None and d.event.union_charged
+        for m, y, dsb, _ in settled
+        if ledger_id(m, y) in loaded
+    )
+    if union_charged:
+        for member_id, year, disbursement_id, source in settled:
+            await settle(store, member_id, year, disbursement_id, issued=True, source=source)
+        return
+    appends = []
+    for member_id, year, disbursement_id, source in settled:
+        ledger = loaded.get(ledger_id(member_id, year))
+        if ledger is None:
+            continue
+        ledger.commit(disbursement_id)
+        appends.append(ledgers.take(ledger, {"source_event_id": source}))
+    await ledgers.write(appends)
 
 
 async def _park(
@@ -390,10 +562,11 @@ async def settle(
     if union:
         unions = union_ledgers(store)
         union_ledger = await unions.get(union_ledger_id(union, year), for_update=True)
-        if union_ledger is not None and reversed_:
-            union_ledger.reverse(disbursement_id)
-        elif union_ledger is not None:
-            union_ledger.settle(disbursement_id, issued)
+        if union_ledger is not None:
+            if reversed_:
+                union_ledger.reverse(disbursement_id)
+            else:
+                union_ledger.settle(disbursement_id, issued)
             await unions.save(union_ledger, metadata={"source_event_id": source or "-"})
 
 

@@ -13,6 +13,7 @@ from services.entitlements.domain.events import PolicyVersionPublished, UnionSta
 from services.entitlements.domain.policy import PolicyBook, PolicyVersion
 from services.entitlements.domain.standards import UnionStandards, union_limit
 from shared.aggregate import Repository
+from shared.db.engine import transaction_memo
 from shared.errors import Conflict, InvalidInput
 from shared.eventstore.store import EventStore
 
@@ -34,7 +35,13 @@ class PolicyRegistry:
     def in_force(self, on: date) -> PolicyVersion:
         return self._book.in_force(on)
 
-    async def refresh(self, store: EventStore) -> None:
+    async def refresh(self, store: EventStore, *, again: bool = False) -> None:
+        """Once per transaction (unless `again`): a consumer deciding fifty requests in one
+        transaction asks once."""
+        memo = transaction_memo(store.session)
+        if POLICY_STREAM in memo and not again:
+            return
+        memo[POLICY_STREAM] = True
         version = await store.current_version(POLICY_STREAM)
         if version == self._seen:
             return
@@ -50,7 +57,7 @@ async def publish(
 ) -> PolicyVersionPublished:
     """A new version from its effective date on; never retroactive, never a reused name."""
     await store.lock(POLICY_STREAM)
-    await registry.refresh(store)
+    await registry.refresh(store, again=True)
     if any(v.version == policy.version for v in registry.book.versions):
         raise Conflict(f"version {policy.version} exists already", rule="policy.version-exists")
     if policy.effective_from <= today:
@@ -67,7 +74,7 @@ async def publish(
         partition_key="policy",
         metadata={"actor": actor},
     )
-    await registry.refresh(store)
+    await registry.refresh(store, again=True)
     return event
 
 
@@ -96,11 +103,23 @@ async def set_standard(
         benefit=benefit, effective_from=effective_from, values=values, policy=policy, set_by=actor
     )
     await repo.save(standards, metadata={"actor": actor})
+    memo = transaction_memo(store.session)
+    for key in [k for k in memo if k.startswith("standards-")]:
+        del memo[key]
     return event
 
 
 async def standards_along(store: EventStore, org: str) -> list[UnionStandards]:
-    """The standards of `org` and of each union above it, nearest first."""
+    """The standards of `org` and of each union above it, nearest first (read once per
+    transaction)."""
+    memo = transaction_memo(store.session)
+    key = f"standards-{org}"
+    if key not in memo:
+        memo[key] = await _load_standards_along(store, org)
+    return memo[key]  # type: ignore[no-any-return]
+
+
+async def _load_standards_along(store: EventStore, org: str) -> list[UnionStandards]:
     parts = org.split("/")
     repo = standards_repository(store)
     chain = [repo.stream_id("/".join(parts[:depth])) for depth in range(len(parts), 0, -1)]
