@@ -1,8 +1,10 @@
 """A Mid-Autumn batch for a whole union on the real local stack: N members imported through the
-roster API, then one batch of 300-yuan holiday gifts; prints how long until every line is
-decided by entitlements and issued, and the lines per second.
+roster API (and known to entitlements and disbursements), then one batch of 300-yuan holiday
+gifts; prints how long until every line is decided by entitlements and issued, and the lines
+per second. Figures from this machine: `bench/RESULTS.md`.
 
-    .venv/bin/python bench/batch.py [--members 2000]
+    .venv/bin/python -m bench.batch [--members 2000]                  # services in one process
+    .venv/bin/python -m bench.batch --members 100000 --processes      # each in its own, as deployed
 """
 
 from __future__ import annotations

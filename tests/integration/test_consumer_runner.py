@@ -12,7 +12,13 @@ from sqlalchemy import func, insert, select
 
 from shared.envelope import Envelope
 from shared.eventstore.store import EventStore
-from shared.kafka.consumer import ConsumerRunner, HandlerContext, InboundMessage, Rejected
+from shared.kafka.consumer import (
+    BulkHandler,
+    ConsumerRunner,
+    HandlerContext,
+    InboundMessage,
+    Rejected,
+)
 from shared.kafka.producer import make_producer
 from shared.kafka.topics import dlq
 from tests.integration.conftest import CONSUMER_TOPIC, Infra, Job, effects
@@ -30,13 +36,16 @@ async def handle_job(ctx: HandlerContext, message: InboundMessage) -> None:
 
 
 @asynccontextmanager
-async def running_consumer(infra: Infra, group: str) -> AsyncIterator[ConsumerRunner]:
+async def running_consumer(
+    infra: Infra, group: str, bulk: BulkHandler | None = None
+) -> AsyncIterator[ConsumerRunner]:
     producer = make_producer(infra.bootstrap_servers, "dlq")
     await producer.start()
     runner = ConsumerRunner(
         group_id=group,
         topics=[CONSUMER_TOPIC],
         handlers={Job.event_type: handle_job},
+        bulk_handlers={Job.event_type: bulk} if bulk else None,
         sessions=infra.sessions,
         tables=infra.tables,
         store_factory=lambda s: EventStore(s, infra.tables, source="/test", clock=infra.clock),
@@ -135,6 +144,43 @@ async def test_poison_messages_go_to_the_dlq_and_the_consumer_goes_on(infra: Inf
         assert "110101199003071234" not in (header(record, "dlq_detail") or "")
     invalid_detail = next(header(r, "dlq_detail") for r in dead if header(r, "ce_id") == invalid.id)
     assert "value" in (invalid_detail or "")
+
+
+async def test_a_run_of_messages_shares_one_transaction_and_one_bad_message_spoils_none(
+    infra: Infra,
+) -> None:
+    """Consecutive messages go to the bulk handler together; a duplicate inside the run has no
+    second effect; a message the handler rejects sends the run back one message at a time, so
+    the rest still land exactly once and only it is dead-lettered."""
+    runs: list[int] = []
+
+    async def handle_jobs(ctx: HandlerContext, messages: list[InboundMessage]) -> None:
+        runs.append(len(messages))
+        for message in messages:
+            await handle_job(ctx, message)
+
+    tag = uuid.uuid4().hex
+    clean = [job(f"clean-{tag}-{n}") for n in range(10)]
+    mixed = [job(f"mixed-{tag}-{n}") for n in range(10)]
+    rejected = job(f"reject-{tag}")
+    async with producer_for(infra) as producer:
+        for envelope in [*clean[:5], clean[2], *clean[5:]]:
+            await send(producer, envelope)
+        for envelope in [*mixed[:5], rejected, *mixed[5:]]:
+            await send(producer, envelope)
+    async with running_consumer(infra, f"g-{uuid.uuid4()}", bulk=handle_jobs):
+        await eventually(lambda: effect_count(infra, mixed[-1].id), timeout_s=30)
+    assert max(runs) > 1
+    assert [await effect_count(infra, e.id) for e in clean + mixed] == [1] * 20
+    assert await effect_count(infra, rejected.id) == 0
+    dead = await read_topic(
+        infra.bootstrap_servers,
+        dlq(CONSUMER_TOPIC),
+        until=lambda rs: any(header(r, "ce_id") == rejected.id for r in rs),
+    )
+    assert [header(r, "dlq_reason") for r in dead if header(r, "ce_id") == rejected.id] == [
+        "rejected"
+    ]
 
 
 async def test_restart_loses_nothing_and_repeats_nothing(infra: Infra) -> None:

@@ -15,7 +15,13 @@ from services.disbursements.domain.events import (
 )
 from services.entitlements.adapters import repository as pending
 from services.entitlements.domain.ledger import Decision
-from services.entitlements.service_layer.handlers import reserve_now, settle, sweep_expired
+from services.entitlements.service_layer.handlers import (
+    commit_many,
+    reserve_now,
+    settle,
+    sweep_expired,
+)
+from services.entitlements.service_layer.handlers import reserve_many as decide_run
 from shared.clock import FixedClock
 from shared.envelope import Envelope
 from shared.kafka.producer import make_producer
@@ -83,6 +89,50 @@ async def test_count_cap_holds_under_concurrency(suite: Suite) -> None:
     refused = next(d for d in decisions if d.status == "rejected")
     assert refused.event.clause == "1.voucher"
     assert "at most 1" in refused.event.reason  # type: ignore[attr-defined]
+
+
+async def test_a_run_of_requests_is_decided_as_one_by_one_would_be(suite: Suite) -> None:
+    """What a batch sends: many requests in one transaction, several for the same member, one
+    redelivered. The cap holds in order, the repeat has no second effect, and each entry names
+    its own source message."""
+    runtime = suite.entitlements.runtime
+    ctx = runtime.context
+    first, second = await member_with_ledger(suite), await member_with_ledger(suite)
+    asks = [request(first if n % 3 else second, "holiday_gift", 30000) for n in range(15)]
+    run = [(ask, f"msg-{n}") for n, ask in enumerate(asks)] + [(asks[1], "msg-again")]
+    async with UnitOfWork(runtime) as uow:
+        await decide_run(ctx, uow, run)
+    line = await balance(suite, first, "holiday_gift")
+    assert (line["reserved_fen"], line["count"]) == (210000, 7)  # 10 asked, 7 fit
+    assert (await balance(suite, second, "holiday_gift"))["reserved_fen"] == 150000  # 5 asked
+    entries = (
+        await suite.entitlements.client.get(
+            f"/v1/members/{first}/ledgers/2026/entries", headers=OFFICER
+        )
+    ).json()
+    decided = [e for e in entries if e["type"] in ("EntitlementReserved", "EntitlementRejected")]
+    assert [e["source_event_id"] for e in decided] == [
+        f"msg-{n}" for n, ask in enumerate(asks) if ask.member_id == first
+    ]
+    reserved = [a for a in asks if a.member_id == first][:7]
+    issued = [(first, 2026, a.disbursement_id, f"issued-{n}") for n, a in enumerate(reserved)]
+    async with UnitOfWork(runtime) as uow:
+        await commit_many(uow.events, issued)
+    line = await balance(suite, first, "holiday_gift")
+    assert (line["used_fen"], line["reserved_fen"]) == (210000, 0)
+
+
+async def test_a_run_with_a_request_that_must_wait_decides_the_others(suite: Suite) -> None:
+    runtime = suite.entitlements.runtime
+    member_id = await member_with_ledger(suite)
+    known = request(member_id, "holiday_gift", 30000)
+    unknown = request(f"m-{uuid.uuid4().hex[:8]}", "holiday_gift", 30000)
+    async with UnitOfWork(runtime) as uow:
+        await decide_run(runtime.context, uow, [(known, "a"), (unknown, "b")])
+    assert (await balance(suite, member_id, "holiday_gift"))["reserved_fen"] == 30000
+    async with runtime.sessions() as session:
+        waiting = await pending.waiting(session, unknown.member_id)
+    assert [w["waiting_for"] for w in waiting] == ["the member's registration"]
 
 
 async def test_asked_twice_the_same_answer_once(suite: Suite) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from services.disbursements.service_layer.directory import (
     note_member,
+    note_registrations,
     note_union_finances,
     note_union_standard,
 )
@@ -81,10 +82,15 @@ def member_events() -> Subscription:
         MemberRejoined,
         MemberDetailsCorrected,
     )
+
+    async def on_registrations(hc: HandlerContext, messages: list[InboundMessage]) -> None:
+        await note_registrations(hc, [m.event for m in messages])  # type: ignore[misc]
+
     return Subscription(
         group_id="disbursements.members",
         topics=[MEMBERS_EVENTS],
         handlers={k.event_type: on_member for k in kinds},
+        bulk_handlers={MemberRegistered.event_type: on_registrations},
     )
 
 

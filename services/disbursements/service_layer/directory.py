@@ -20,24 +20,38 @@ from services.members.domain.events import (
     MembershipEnded,
     MemberTransferred,
 )
+from shared.db.sql import insert_on_conflict
 from shared.uow import Transaction
+
+_REGISTER = insert_on_conflict(
+    member_directory,
+    ["member_id", "base_union", "birth_month", "employee_number", "status"],
+    ["member_id"],
+)
+
+
+async def note_registrations(tx: Transaction, events: list[MemberRegistered]) -> None:
+    """New members, in one statement (a roster import registers thousands)."""
+    await tx.session.execute(
+        _REGISTER,
+        [
+            {
+                "member_id": e.member_id,
+                "base_union": e.base_union,
+                "birth_month": e.birth_date.month,
+                "employee_number": e.employee_number,
+                "status": "active",
+            }
+            for e in events
+        ],
+    )
 
 
 async def note_member(tx: Transaction, event: MemberEvent) -> None:
     where = member_directory.c.member_id == event.member_id
     match event:
         case MemberRegistered():
-            await tx.session.execute(
-                pg_insert(member_directory)
-                .values(
-                    member_id=event.member_id,
-                    base_union=event.base_union,
-                    birth_month=event.birth_date.month,
-                    employee_number=event.employee_number,
-                    status="active",
-                )
-                .on_conflict_do_nothing()
-            )
+            await note_registrations(tx, [event])
         case MemberTransferred():
             await tx.session.execute(
                 update(member_directory).where(where).values(base_union=event.to_union)
