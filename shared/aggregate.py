@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Generic, TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
+from shared.db.sql import Write, run_writes
 from shared.errors import NotFound
 from shared.events import DomainEvent
 from shared.eventstore.store import EventStore, StreamAppend
@@ -39,8 +38,9 @@ class Aggregate:
 
 
 A = TypeVar("A", bound=Aggregate)
-# Applies one saved event to read tables, in the transaction that saved it.
-Projector = Callable[[AsyncSession, DomainEvent], Awaitable[None]]
+# The read-table writes that saved events need (no I/O): the repository runs them in the
+# transaction that saves the events, the writes of many events together.
+Projector = Callable[[Sequence[DomainEvent]], Sequence[Write]]
 
 
 class Repository(Generic[A]):
@@ -127,6 +127,5 @@ class Repository(Generic[A]):
             return
         await self._store.append_many(appends)
         if self._projector is not None:
-            for append in appends:
-                for event in append.events:
-                    await self._projector(self._store.session, event)
+            events = [e for a in appends for e in a.events]
+            await run_writes(self._store.session, self._projector(events))

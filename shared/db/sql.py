@@ -8,10 +8,24 @@ typed bind parameters, which SQLAlchemy caches by its string, for the paths that
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
+from typing import Any
 
-from sqlalchemy import Table, bindparam, text
+from sqlalchemy import Executable, Table, bindparam, text
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import TextClause
+
+# One write a projection asks for: a statement built once, and this row's parameters.
+Write = tuple[Executable, dict[str, Any]]
+
+
+async def run_writes(session: AsyncSession, writes: Sequence[Write]) -> None:
+    """In order; a run of consecutive writes of one statement goes as one executemany (a
+    chunk of a batch's lines updates its read table in a round trip, not fifty)."""
+    for _, run in itertools.groupby(writes, key=lambda w: id(w[0])):
+        rows = list(run)
+        await session.execute(rows[0][0], [parameters for _, parameters in rows])
 
 
 def insert_on_conflict(

@@ -40,6 +40,7 @@ class OutboxRelay:
         producer: AIOKafkaProducer,
         batch_size: int = 500,
         poll_interval_s: float = 0.05,
+        linger_s: float = 0.005,
     ) -> None:
         self._service = service
         self._sessions = sessions
@@ -47,6 +48,7 @@ class OutboxRelay:
         self._producer = producer
         self._batch_size = batch_size
         self._poll_interval_s = poll_interval_s
+        self._linger_s = linger_s
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -71,8 +73,11 @@ class OutboxRelay:
                 await self._wait_for_work()
 
     async def _wait_for_work(self) -> None:
+        """Until a local commit wakes it (then a few milliseconds more, so that the commits of
+        a busy moment go out in one batch) or the poll interval passes."""
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), self._poll_interval_s)
+            await asyncio.sleep(self._linger_s)
         self._wake.clear()
 
     async def publish_once(self) -> int:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Update, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.disbursements.adapters.tables import (
@@ -24,12 +26,13 @@ from services.disbursements.domain.events import (
 )
 from services.disbursements.domain.model import Disbursement
 from shared.aggregate import Repository
+from shared.db.sql import Write
 from shared.events import DomainEvent
 from shared.eventstore.store import EventStore
 
 
 def disbursement_repository(store: EventStore) -> Repository[Disbursement]:
-    return Repository(store, Disbursement, "disbursement", projector=project)
+    return Repository(store, Disbursement, "disbursement", projector=writes)
 
 
 def opened_row(event: DisbursementOpened) -> dict[str, Any]:
@@ -49,12 +52,39 @@ def opened_row(event: DisbursementOpened) -> dict[str, Any]:
     }
 
 
-async def project(session: AsyncSession, event: DomainEvent) -> None:
+_INSERT = insert(disbursements)
+
+
+def writes(events: Sequence[DomainEvent]) -> list[Write]:
+    """What `events` change in the `disbursements` read table. The updates of one
+    disbursement in a row merge into one (approved and issued: one update per batch line)."""
+    done: list[Write] = []
+    pending: tuple[str, dict[str, Any]] | None = None
+    for event in events:
+        if isinstance(event, DisbursementOpened):
+            if pending:
+                done.append(_update_write(*pending))
+                pending = None
+            done.append((_INSERT, opened_row(event)))
+            continue
+        values = _changes(event)
+        if values is None:
+            continue
+        disbursement_id = event.disbursement_id  # type: ignore[attr-defined]
+        if pending and pending[0] == disbursement_id:
+            pending[1].update(values)
+        else:
+            if pending:
+                done.append(_update_write(*pending))
+            pending = (disbursement_id, values)
+    if pending:
+        done.append(_update_write(*pending))
+    return done
+
+
+def _changes(event: DomainEvent) -> dict[str, Any] | None:
     values: dict[str, Any]
     match event:
-        case DisbursementOpened():
-            await session.execute(insert(disbursements), [opened_row(event)])
-            return
         case DisbursementApproved():
             values = {"status": "approved", "year": event.year}
             values |= event.model_dump(
@@ -73,11 +103,21 @@ async def project(session: AsyncSession, event: DomainEvent) -> None:
         case VoucherRedeemed():
             values = {"redeemed_on": event.redeemed_on}
         case _:
-            return
-    await session.execute(
+            return None
+    return values
+
+
+def _update_write(disbursement_id: str, values: dict[str, Any]) -> Write:
+    parameters = {f"v_{k}": v for k, v in values.items()}
+    return _update(tuple(sorted(values))), {"d": disbursement_id, **parameters}
+
+
+@functools.cache
+def _update(columns: tuple[str, ...]) -> Update:
+    return (
         update(disbursements)
-        .where(disbursements.c.disbursement_id == event.disbursement_id)  # type: ignore[attr-defined]
-        .values(**values, updated_at=func.now())
+        .where(disbursements.c.disbursement_id == bindparam("d"))
+        .values({**{c: bindparam(f"v_{c}") for c in columns}, "updated_at": func.now()})
     )
 
 

@@ -9,6 +9,7 @@ which also answers `as_of`.
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import (
@@ -21,6 +22,8 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Table,
+    Update,
+    bindparam,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,7 +38,7 @@ from services.entitlements.domain.events import (
     ReservationReleased,
     ReservationReversed,
 )
-from shared.db.sql import insert_on_conflict
+from shared.db.sql import Write, insert_on_conflict, run_writes
 from shared.events import DomainEvent
 
 
@@ -129,67 +132,81 @@ _PROFILE_FIELDS = (
 
 
 async def project(session: AsyncSession, event: DomainEvent, t: ProjectionTables = LIVE) -> None:
+    await run_writes(session, writes(event, t))
+
+
+def live_writes(events: Sequence[DomainEvent]) -> list[Write]:
+    return [w for event in events for w in writes(event, LIVE)]
+
+
+def writes(event: DomainEvent, t: ProjectionTables = LIVE) -> list[Write]:
+    """What `event` changes in the read tables `t`."""
     match event:
         case ProfileOpened():
             row = {f: getattr(event, f) for f in _PROFILE_FIELDS[:-2]}
-            await session.execute(
-                _statements(t)["profile"],
-                {"member_id": event.member_id, "active": True, "in_hardship": False, **row},
-            )
+            return [
+                (
+                    _statements(t)["profile"],
+                    {"member_id": event.member_id, "active": True, "in_hardship": False, **row},
+                )
+            ]
         case ProfileChanged():
             values = {
                 f: getattr(event, f) for f in _PROFILE_FIELDS if getattr(event, f) is not None
             }
-            if values:
-                await session.execute(
-                    update(t.profiles)
-                    .where(t.profiles.c.member_id == event.member_id)
-                    .values(**values)
-                )
+            return [_profile_update(t, values, event.member_id)] if values else []
         case ChildNoted():
-            await session.execute(
-                _statements(t)["child"],
-                {
-                    "member_id": event.member_id,
-                    "child_id": event.child_id,
-                    "birth_date": event.birth_date,
-                    "birth_order": event.birth_order,
-                    "within_policy": event.within_policy,
-                },
-            )
+            row = {
+                "member_id": event.member_id,
+                "child_id": event.child_id,
+                "birth_date": event.birth_date,
+                "birth_order": event.birth_order,
+                "within_policy": event.within_policy,
+            }
+            return [(_statements(t)["child"], row)]
         case EntitlementReserved():
-            await _balance(session, t, event, reserved=event.amount_fen, count=1)
+            return [_balance(t, event, reserved=event.amount_fen, count=1)]
         case ReservationCommitted():
-            await _balance(session, t, event, reserved=-event.amount_fen, used=event.amount_fen)
+            done = [_balance(t, event, reserved=-event.amount_fen, used=event.amount_fen)]
             if event.benefit == "recuperation":
-                await session.execute(
-                    update(t.profiles)
-                    .where(t.profiles.c.member_id == event.member_id)
-                    .values(last_recuperation_year=event.year)
-                )
+                year = {"last_recuperation_year": event.year}
+                done.append(_profile_update(t, year, event.member_id))
+            return done
         case ReservationReleased():
-            await _balance(session, t, event, reserved=-event.amount_fen, count=-1)
+            return [_balance(t, event, reserved=-event.amount_fen, count=-1)]
         case ReservationReversed():
-            await _balance(session, t, event, used=-event.amount_fen, count=-1)
+            return [_balance(t, event, used=-event.amount_fen, count=-1)]
+    return []
 
 
-async def _balance(
-    session: AsyncSession,
+def _profile_update(t: ProjectionTables, values: dict[str, object], member_id: str) -> Write:
+    statement = _profile_update_statement(t, tuple(values))
+    return statement, {"m": member_id, **{f"v_{k}": v for k, v in values.items()}}
+
+
+@functools.cache
+def _profile_update_statement(t: ProjectionTables, columns: tuple[str, ...]) -> Update:
+    return (
+        update(t.profiles)
+        .where(t.profiles.c.member_id == bindparam("m"))
+        .values({c: bindparam(f"v_{c}") for c in columns})
+    )
+
+
+def _balance(
     t: ProjectionTables,
     event: EntitlementReserved | ReservationCommitted | ReservationReleased | ReservationReversed,
     *,
     reserved: int = 0,
     used: int = 0,
     count: int = 0,
-) -> None:
-    await session.execute(
-        _statements(t)["balance"],
-        {
-            "member_id": event.member_id,
-            "year": event.year,
-            "benefit": event.benefit,
-            "used_fen": used,
-            "reserved_fen": reserved,
-            "count": count,
-        },
-    )
+) -> Write:
+    row = {
+        "member_id": event.member_id,
+        "year": event.year,
+        "benefit": event.benefit,
+        "used_fen": used,
+        "reserved_fen": reserved,
+        "count": count,
+    }
+    return _statements(t)["balance"], row

@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.disbursements.domain.events import DisbursementRequested
-from services.entitlements.adapters.projections import project
+from services.entitlements.adapters.projections import live_writes
 from services.entitlements.adapters.tables import pending_requests
 from services.entitlements.domain.ledger import MemberLedger
 from services.entitlements.domain.profile import MemberProfile
@@ -19,11 +19,11 @@ from shared.eventstore.store import EventStore
 
 
 def ledger_repository(store: EventStore) -> Repository[MemberLedger]:
-    return Repository(store, MemberLedger, "ledger", projector=project)
+    return Repository(store, MemberLedger, "ledger", projector=live_writes)
 
 
 def profile_repository(store: EventStore) -> Repository[MemberProfile]:
-    return Repository(store, MemberProfile, "profile", projector=project)
+    return Repository(store, MemberProfile, "profile", projector=live_writes)
 
 
 async def park(
