@@ -6,8 +6,10 @@ offset committed. A redelivered message finds its id already recorded and has no
 
 Consecutive messages of a partition share one transaction, up to `chunk_size` of them: their
 ids are recorded in one statement and they commit together, which is what a batch of a hundred
-thousand lines needs. If anything in a shared transaction fails, it is rolled back whole and
-its messages run again one transaction each, so one bad message never holds up the others.
+thousand lines needs. A run of messages whose types share a bulk handler goes to it at once
+(one lock and load for all their streams, one append); the chunk's span links every message's
+producer trace. If anything in a shared transaction fails, it is rolled back whole and its
+messages run again one transaction each, so one bad message never holds up the others.
 
 A message that cannot be decoded, fails validation, or that the handler rejects goes to
 `<topic>.dlq` with headers saying why and where it came from, and the consumer goes on. Broker
