@@ -248,6 +248,7 @@ class ConsumerRunner:
             try:
                 outcomes = await self._handle_together(work)
             except Exception as exc:
+                CONSUMER_RETRIES.labels(self.group_id, f"shared:{type(exc).__name__}").inc()
                 log.info(
                     "a shared transaction failed; its messages run one by one",
                     extra={"group": self.group_id, "error": type(exc).__name__},

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
+from prometheus_client import REGISTRY
 from sqlalchemy import func, insert, select
 
 from shared.envelope import Envelope
@@ -168,9 +169,14 @@ async def test_a_run_of_messages_shares_one_transaction_and_one_bad_message_spoi
             await send(producer, envelope)
         for envelope in [*mixed[:5], rejected, *mixed[5:]]:
             await send(producer, envelope)
-    async with running_consumer(infra, f"g-{uuid.uuid4()}", bulk=handle_jobs):
+    group = f"g-{uuid.uuid4()}"
+    async with running_consumer(infra, group, bulk=handle_jobs):
         await eventually(lambda: effect_count(infra, mixed[-1].id), timeout_s=30)
     assert max(runs) > 1
+    fallbacks = REGISTRY.get_sample_value(
+        "jinhui_consumer_retries_total", {"group": group, "error": "shared:Rejected"}
+    )
+    assert fallbacks is not None and fallbacks >= 1  # on-call sees chunks that ran one by one
     assert [await effect_count(infra, e.id) for e in clean + mixed] == [1] * 20
     assert await effect_count(infra, rejected.id) == 0
     dead = await read_topic(
