@@ -26,7 +26,6 @@ from sqlalchemy import (
     bindparam,
     update,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import TextClause
 
 from services.entitlements.domain.events import (
@@ -38,7 +37,7 @@ from services.entitlements.domain.events import (
     ReservationReleased,
     ReservationReversed,
 )
-from shared.db.sql import Write, insert_on_conflict, run_writes
+from shared.db.sql import Write, insert_on_conflict
 from shared.events import DomainEvent
 
 
@@ -129,10 +128,6 @@ _PROFILE_FIELDS = (
     "active",
     "in_hardship",
 )
-
-
-async def project(session: AsyncSession, event: DomainEvent, t: ProjectionTables = LIVE) -> None:
-    await run_writes(session, writes(event, t))
 
 
 def live_writes(events: Sequence[DomainEvent]) -> list[Write]:

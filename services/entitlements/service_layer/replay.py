@@ -22,10 +22,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from services.entitlements.adapters.projections import (
     LIVE,
     ProjectionTables,
-    project,
     projection_tables,
+    writes,
 )
 from shared.db.errors import is_transient
+from shared.db.sql import run_writes
 from shared.eventstore.store import StoredEvent, stored_event
 from shared.eventstore.tables import EventStoreTables
 
@@ -76,9 +77,9 @@ async def rebuild(
                 .mappings()
                 .all()
             )
-            for row in rows:
-                await project(session, stored_event(row).event, fresh)
-                applied.add(row["position"])
+            page = [w for row in rows for w in writes(stored_event(row).event, fresh)]
+            await run_writes(session, page)
+            applied.update(row["position"] for row in rows)
         if not rows:
             break
         after = rows[-1]["position"]
@@ -129,8 +130,7 @@ async def _catch_up_and_swap(
                 .order_by(events.c.position)
             )
             late.extend(stored_event(r) for r in rows.mappings())
-        for stored in late:
-            await project(session, stored.event, fresh)
+        await run_writes(session, [w for s in late for w in writes(s.event, fresh)])
         for live, new in zip(LIVE.all, fresh.all, strict=True):
             await session.execute(text(f"DROP TABLE IF EXISTS {live.name}"))
             await session.execute(text(f"ALTER TABLE {new.name} RENAME TO {live.name}"))
