@@ -114,7 +114,7 @@ async def main(events: int, writers: int) -> None:
         rows = [
             (f"append (event store + outbox, {writers} writers, 1 event/tx)", events / append_s),
             ("outbox relay to Kafka (acks=all)", events / relay_s),
-            ("consumer runner (dedupe records, up to 50 messages a transaction)", events / consume_s),
+            ("consumer runner (up to 50 messages a transaction)", events / consume_s),
         ]
         print(f"jinhui event path benchmark, {datetime.now(UTC):%Y-%m-%d}, {events} events")
         for label, rate in rows:
