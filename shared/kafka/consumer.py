@@ -233,13 +233,6 @@ class ConsumerRunner:
                     max(0, end - records[-1].offset - 1)
                 )
 
-    async def process(self, record: ConsumerRecord) -> None:
-        """One message in its own transaction."""
-        work = await self._prepare(record)
-        if work is not None:
-            with self._span(work):
-                await self._handle_with_retries(work)
-
     async def process_chunk(self, records: list[ConsumerRecord]) -> None:
         """Consecutive messages of one partition, in one transaction when that succeeds."""
         prepared = [await self._prepare(record) for record in records]

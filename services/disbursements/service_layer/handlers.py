@@ -138,18 +138,14 @@ async def reachable_member(tx: Transaction, caller: Principal, member_id: str) -
 
 async def decided(tx: Transaction, event: EntitlementReserved | EntitlementRejected) -> None:
     """Entitlements answered: approve (and issue, unless asked to wait) or reject."""
-    disbursements = repo.disbursement_repository(tx.events)
-    disbursement = await disbursements.get(event.disbursement_id, for_update=True)
-    if disbursement is None:
-        return  # a decision for a check or another system's request
-    disbursement.decided(_outcome(event), await employee_number(tx, event.member_id))
-    await disbursements.save(disbursement, metadata={"actor": "entitlements"})
+    await decided_many(tx, [event])
 
 
 async def decided_many(
     tx: Transaction, events: list[EntitlementReserved | EntitlementRejected]
 ) -> None:
-    """`decided` for consecutive answers, in a handful of statements (a batch's lines)."""
+    """Entitlements' answers to consecutive requests (a batch's lines), in a handful of
+    statements."""
     disbursements = repo.disbursement_repository(tx.events)
     loaded = await disbursements.get_many([e.disbursement_id for e in events], for_update=True)
     members = sorted({e.member_id for e in events})
