@@ -19,7 +19,8 @@ from sqlalchemy import func, select
 
 from services.disbursements.domain.events import DisbursementRequested
 from services.entitlements.adapters.tables import event_tables
-from services.entitlements.service_layer.handlers import note_member_event, reserve_now, settle
+from services.entitlements.service_layer.decisions import Settlement, reserve_now, settle
+from services.entitlements.service_layer.handlers import note_member_event
 from services.entitlements.service_layer.replay import rebuild
 from services.members.domain.events import MemberRegistered
 from shared.inprocess import running_service
@@ -69,9 +70,10 @@ async def main(members: int, requests: int, writers: int) -> None:
                         decision = await reserve_now(ctx, runtime, asked)
                         if decision and decision.status == "reserved":
                             async with UnitOfWork(runtime) as uow:
-                                await settle(
-                                    uow.events, member_id, 2026, asked.disbursement_id, issued=True
+                                issued = Settlement(
+                                    member_id, 2026, asked.disbursement_id, "issued"
                                 )
+                                await settle(ctx, uow.events, issued)
 
             async def count() -> int:
                 async with runtime.sessions() as session:

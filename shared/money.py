@@ -7,7 +7,31 @@ from typing import Annotated
 
 from pydantic import Field
 
+# The largest amount one benefit or one union figure may carry: 10 billion yuan. Every column
+# that holds fen is 64-bit, so a sum of many such amounts still fits.
+MAX_AMOUNT_FEN = 1_000_000_000_000
+# A union's yearly figures (dues income, budget) may be larger than one benefit.
+MAX_UNION_FIGURE_FEN = 100_000_000_000_000
+
 Fen = Annotated[int, Field(ge=0, strict=True, description="Amount in fen (1 yuan = 100 fen)")]
+Amount = Annotated[
+    int,
+    Field(
+        ge=1,
+        le=MAX_AMOUNT_FEN,
+        description=f"Amount in fen (1 yuan = 100 fen), from 1 to {MAX_AMOUNT_FEN}",
+        examples=[30000],
+    ),
+]
+UnionFigure = Annotated[
+    int,
+    Field(
+        ge=0,
+        le=MAX_UNION_FIGURE_FEN,
+        description=f"Fen, from 0 to {MAX_UNION_FIGURE_FEN}",
+        examples=[1_000_000],
+    ),
+]
 
 
 def yuan(amount: int | str | Decimal) -> int:
@@ -22,3 +46,10 @@ def format_yuan(fen: int) -> str:
     sign = "-" if fen < 0 else ""
     whole, part = divmod(abs(fen), 100)
     return f"{sign}{whole}.{part:02d}"
+
+
+def yuan_text(fen: int) -> str:
+    """An amount as a person reads it: `2,200.00 元`."""
+    sign = "-" if fen < 0 else ""
+    whole, part = divmod(abs(fen), 100)
+    return f"{sign}{whole:,}.{part:02d} 元"

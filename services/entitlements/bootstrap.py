@@ -13,7 +13,8 @@ from services.entitlements.entrypoints.consumers import (
     hardship_events,
     member_events,
 )
-from services.entitlements.service_layer.handlers import EntitlementsContext, sweep_expired
+from services.entitlements.service_layer.context import EntitlementsContext
+from services.entitlements.service_layer.decisions import sweep_expired
 from services.entitlements.service_layer.policies import PolicyRegistry
 from services.entitlements.settings import EntitlementsSettings
 from shared.clock import Clock, SystemClock

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 
-from services.entitlements.service_layer.handlers import read_profile, reserve_now, settle
+from services.entitlements.service_layer.decisions import Settlement, reserve_now, settle
+from services.entitlements.service_layer.reads import read_profile
 from services.hardship.domain.events import (
     HardshipEvent,
     HardshipLevel,
@@ -76,10 +77,13 @@ async def test_lists_of_who_may_be_offered_what(suite: Suite) -> None:
     )
     assert [(w["member_id"], w["insured"]) for w in nef.json()] == [(courier, True)]
 
-    trip = request(ordinary, "recuperation", 0)
-    assert (await reserve_now(runtime.context, runtime, trip)).status == "reserved"  # type: ignore[union-attr]
+    trip = request(ordinary, "recuperation", 1)
+    decided = await reserve_now(runtime.context, runtime, trip)
+    assert decided is not None and decided.status == "reserved"
+    assert decided.event.year == 2025  # once per cycle: the cycle's first year holds the count
+    went = Settlement(ordinary, decided.event.year, trip.disbursement_id, "issued")
     async with UnitOfWork(runtime) as uow:
-        await settle(uow.events, ordinary, 2026, trip.disbursement_id, issued=True)
+        await settle(runtime.context, uow.events, went)
     waiting = await client.get(
         "/v1/eligibility/recuperation", params={"union": UNION3}, headers=READER
     )

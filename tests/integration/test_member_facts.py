@@ -7,12 +7,9 @@ import asyncio
 import uuid
 from datetime import date
 
-from services.entitlements.service_layer.handlers import (
-    note_member_event,
-    read_profile,
-    reserve_now,
-    settle,
-)
+from services.entitlements.service_layer.decisions import Settlement, reserve_now, settle
+from services.entitlements.service_layer.handlers import note_member_event
+from services.entitlements.service_layer.reads import read_profile
 from services.members.domain.events import MemberRegistered
 from shared.auth import Role
 from shared.inprocess import running_service
@@ -108,7 +105,8 @@ async def test_both_parents_receive_the_childbirth_gift_once_each(suite: Suite) 
         ctx, runtime, request(mother, "childbirth_gift", 200001, child_id=child)
     )
     assert too_much is not None and too_much.status == "rejected"
-    assert "200000" in too_much.event.reason  # type: ignore[attr-defined]
+    assert too_much.event.rule == "amount.per-child"  # type: ignore[attr-defined]
+    assert "2,000.00 元" in too_much.event.reason  # type: ignore[attr-defined]
     for parent in (mother, father):
         decision = await reserve_now(
             ctx, runtime, request(parent, "childbirth_gift", 200000, child_id=child)
@@ -119,7 +117,7 @@ async def test_both_parents_receive_the_childbirth_gift_once_each(suite: Suite) 
             ctx, runtime, request(parent, "childbirth_gift", 100, child_id=child)
         )
         assert twice is not None and twice.status == "rejected"
-        assert "already received" in twice.event.reason  # type: ignore[attr-defined]
+        assert twice.event.rule == "count.exhausted"  # type: ignore[attr-defined]
     nameless = await reserve_now(ctx, runtime, request(mother, "childbirth_gift", 100))
     assert nameless is not None and nameless.status == "rejected"
 
@@ -132,7 +130,7 @@ async def test_a_child_born_outside_the_policy_brings_no_gift(suite: Suite) -> N
         runtime.context, runtime, request(mother, "childbirth_gift", 150000, child_id=child)
     )
     assert decision is not None and decision.status == "rejected"
-    assert "family-planning" in decision.event.reason  # type: ignore[attr-defined]
+    assert decision.event.rule == "child.outside-policy"  # type: ignore[attr-defined]
 
 
 async def test_nothing_is_granted_after_the_membership_ended(suite: Suite) -> None:
@@ -153,7 +151,7 @@ async def test_nothing_is_granted_after_the_membership_ended(suite: Suite) -> No
     runtime = suite.entitlements.runtime
     after = await reserve_now(runtime.context, runtime, request(member_id, "holiday_gift", 100))
     assert after is not None and after.status == "rejected"
-    assert "not active" in after.event.reason  # type: ignore[attr-defined]
+    assert after.event.rule == "member.inactive"  # type: ignore[attr-defined]
     before = await reserve_now(
         runtime.context,
         runtime,
@@ -201,6 +199,10 @@ async def test_a_reservation_survives_a_restart_and_is_committed_after_it(
         again = await reserve_now(after_restart.runtime.context, after_restart.runtime, asked)
         assert again is not None and again.status == "reserved"  # the same answer, once
         async with UnitOfWork(after_restart.runtime) as uow:
-            await settle(uow.events, member_id, 2026, asked.disbursement_id, issued=True)
+            await settle(
+                after_restart.runtime.context,
+                uow.events,
+                Settlement(member_id, 2026, asked.disbursement_id, "issued"),
+            )
     line = await balance(suite, member_id, "holiday_gift")
     assert (line["used_fen"], line["reserved_fen"], line["count"]) == (100000, 0, 1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from services.entitlements.service_layer.handlers import reserve_now
+from services.entitlements.service_layer.decisions import reserve_now
 from shared.auth import Role
 from tests.integration.conftest import Suite
 from tests.integration.test_reservations import request
@@ -113,7 +113,8 @@ async def test_a_union_sets_its_own_values_only_within_the_ceiling(suite: Suite)
 
     voucher = await reserve_now(ctx, runtime, request(member_id, "voucher", 30000))
     assert voucher is not None and voucher.status == "rejected"
-    assert "20000" in voucher.event.reason  # type: ignore[attr-defined]
+    assert voucher.event.rule == "amount.union-standard"  # type: ignore[attr-defined]
+    assert "200.00 元" in voucher.event.reason  # type: ignore[attr-defined]
     assert (
         await reserve_now(ctx, runtime, request(member_id, "voucher", 20000))
     ).status == "reserved"  # type: ignore[union-attr]

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select, text
 
 from services.entitlements.adapters.projections import LIVE
-from services.entitlements.service_layer.handlers import reserve_now, settle
+from services.entitlements.service_layer.decisions import Settlement, reserve_now, settle
 from services.entitlements.service_layer.replay import rebuild
 from shared.uow import UnitOfWork
 from tests.integration.conftest import Suite, register
@@ -23,8 +23,8 @@ BENEFITS = [
     ("culture_sports", 10000),
     ("culture_tourism_product", 10000),
     ("voucher", 30000),
-    ("outing", 0),
-    ("recuperation", 0),
+    ("outing", 10000),
+    ("recuperation", 5000),
 ]
 
 
@@ -46,9 +46,9 @@ async def _a_year_of_decisions(suite: Suite, members: list[str], rng: random.Ran
         decision = await reserve_now(runtime.context, runtime, asked)
         if decision is not None and decision.status == "reserved" and rng.random() < 0.8:
             async with UnitOfWork(runtime) as uow:
-                await settle(
-                    uow.events, member, 2026, asked.disbursement_id, issued=rng.random() < 0.75
-                )
+                outcome = "issued" if rng.random() < 0.75 else "cancelled"
+                given = Settlement(member, decision.event.year, asked.disbursement_id, outcome)
+                await settle(runtime.context, uow.events, given)
         day += timedelta(days=rng.choice((1, 2, 3)))
 
 

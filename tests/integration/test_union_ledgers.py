@@ -3,7 +3,7 @@ tracked against the budget share."""
 
 from __future__ import annotations
 
-from services.entitlements.service_layer.handlers import reserve_now, settle
+from services.entitlements.service_layer.decisions import Settlement, reserve_now, settle
 from shared.auth import Role
 from shared.uow import UnitOfWork
 from tests.integration.conftest import Suite
@@ -39,7 +39,7 @@ async def test_culture_and_sports_stay_within_dues_plus_four_times_dues(suite: S
     unrecorded = await reserve_now(ctx, runtime, request(members[0], "culture_sports", 40000))
     assert unrecorded is not None and unrecorded.status == "rejected"
     assert unrecorded.event.clause == "3.topup"
-    assert "dues income" in unrecorded.event.reason  # type: ignore[attr-defined]
+    assert unrecorded.event.rule == "union.no-dues-income"  # type: ignore[attr-defined]
 
     recorded = await suite.entitlements.client.put(
         f"/v1/unions/{PINGCHENG}/finances/2026",
@@ -47,7 +47,7 @@ async def test_culture_and_sports_stay_within_dues_plus_four_times_dues(suite: S
         headers=FINANCE,
     )
     assert recorded.status_code == 200, recorded.text
-    assert (await _line(suite, "culture_sports_topup"))["cap_fen"] == 100000  # 200 + 4 x 200 yuan
+    assert (await _line(suite, "culture_sports_topup"))["limit_fen"] == 100000  # 200 + 4 x 200 yuan
 
     asks = [request(m, "culture_sports", 40000) for m in members[1:]]
     decisions = [await reserve_now(ctx, runtime, ask) for ask in asks]
@@ -57,22 +57,25 @@ async def test_culture_and_sports_stay_within_dues_plus_four_times_dues(suite: S
     assert (line["reserved_fen"], line["remaining_fen"]) == (80000, 20000)
 
     async with UnitOfWork(runtime) as uow:
-        await settle(uow.events, members[1], 2026, asks[0].disbursement_id, issued=False)
-        await settle(uow.events, members[2], 2026, asks[1].disbursement_id, issued=True)
+        await settle(
+            ctx, uow.events, Settlement(members[1], 2026, asks[0].disbursement_id, "cancelled")
+        )
+        await settle(
+            ctx, uow.events, Settlement(members[2], 2026, asks[1].disbursement_id, "issued")
+        )
     line = await _line(suite, "culture_sports_topup")
     assert (line["used_fen"], line["reserved_fen"]) == (40000, 0)
     retry = await reserve_now(ctx, runtime, request(members[3], "culture_sports", 40000))
     assert retry is not None and retry.status == "reserved"
 
     async with UnitOfWork(runtime) as uow:  # a reversed ticket gives its share of the rule back
-        await settle(
-            uow.events, members[2], 2026, asks[1].disbursement_id, issued=False, reversed_=True
-        )
+        reversal = Settlement(members[2], 2026, asks[1].disbursement_id, "reversed")
+        await settle(ctx, uow.events, reversal)
     line = await _line(suite, "culture_sports_topup")
     assert (line["used_fen"], line["remaining_fen"]) == (0, 60000)
 
 
-async def test_consumption_assistance_is_tracked_against_the_budget_share(suite: Suite) -> None:
+async def test_consumption_assistance_is_union_spending_against_a_floor(suite: Suite) -> None:
     runtime = suite.entitlements.runtime
     member_id = await _member(suite)
     await suite.entitlements.client.put(
@@ -80,14 +83,29 @@ async def test_consumption_assistance_is_tracked_against_the_budget_share(suite:
         json={"dues_income_fen": 20000, "budget_fen": 1_000_000, "consumption_share_fen": 100_000},
         headers=FINANCE,
     )
-    before = await _line(suite, "consumption_assistance")
-    decision = await reserve_now(
+    to_a_member = await reserve_now(
         runtime.context, runtime, request(member_id, "consumption_assistance", 15000)
     )
-    assert decision is not None and decision.status == "reserved"
+    assert to_a_member is not None and to_a_member.status == "rejected"
+    assert (to_a_member.event.rule, to_a_member.event.clause) == (  # type: ignore[attr-defined]
+        "benefit.union-level",
+        "8.consumption-assistance",
+    )
+    before = await _line(suite, "consumption_assistance")
+    purchase = {
+        "purchase_id": f"p-{member_id}",
+        "amount_fen": 150_000,
+        "business_date": "2026-03-01",
+        "purpose": "采购脱贫地区农产品用于职工食堂",
+    }
+    url = f"/v1/unions/{PINGCHENG}/consumption-assistance"
+    for _ in range(2):  # the same purchase twice is recorded once
+        bought = await suite.entitlements.client.post(url, json=purchase, headers=FINANCE)
+        assert bought.status_code == 200, bought.text
     after = await _line(suite, "consumption_assistance")
-    assert after["cap_fen"] == 100_000
-    assert after["reserved_fen"] == before["reserved_fen"] + 15000
+    assert (after["kind"], after["limit_fen"]) == ("floor", 100_000)
+    assert after["used_fen"] == before["used_fen"] + 150_000
+    assert after["still_to_spend_fen"] == 0 and after["remaining_fen"] is None  # never negative
     outsider = await suite.entitlements.client.get(
         f"/v1/unions/{PINGCHENG}/ledgers/2026",
         headers=bearer(Role.FINANCE_OFFICER, org="shanxi/taiyuan"),

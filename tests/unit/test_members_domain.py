@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 
+from services.members.contracts import birthday_in
 from services.members.domain.events import (
     BirthdayReached,
     EmploymentForm,
@@ -19,7 +20,7 @@ from services.members.domain.identity import (
     parse_id_number,
     synthetic_id_number,
 )
-from services.members.domain.model import Member, birthday_in
+from services.members.domain.model import Member
 from services.members.domain.org import OrgKind, OrgUnit, check_tree
 from shared.errors import Conflict, InvalidInput
 

@@ -92,7 +92,14 @@ def _changes(event: DomainEvent) -> dict[str, Any] | None:
             )
         case DisbursementRejected():
             values = {"status": "rejected"} | event.model_dump(
-                include={"reason", "clause", "policy_version", "remaining_fen", "remaining_count"}
+                include={
+                    "reason",
+                    "rule",
+                    "clause",
+                    "policy_version",
+                    "remaining_fen",
+                    "remaining_count",
+                }
             )
         case DisbursementIssued():
             values = {"status": "issued"}

@@ -4,6 +4,7 @@ what it knows of members and union voucher settings, and batches."""
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Column,
     Date,
     DateTime,
@@ -29,14 +30,15 @@ disbursements = Table(
     Column("member_id", String(40), nullable=False),
     Column("base_union", String(200), nullable=False),
     Column("benefit", String(40), nullable=False),
-    Column("amount_fen", Integer, nullable=False),
+    Column("amount_fen", BigInteger, nullable=False),
     Column("business_date", Date, nullable=False),
     Column("status", String(20), nullable=False),
     Column("year", Integer),
     Column("reason", String(500)),
+    Column("rule", String(60)),
     Column("clause", String(60)),
     Column("policy_version", String(60)),
-    Column("remaining_fen", Integer),
+    Column("remaining_fen", BigInteger),
     Column("remaining_count", Integer),
     Column("details", JSONB, nullable=False),
     Column("batch_id", String(80)),
@@ -90,7 +92,7 @@ batches = Table(
     Column("batch_key", String(200), nullable=False),
     Column("union_path", String(200), nullable=False),
     Column("benefit", String(40), nullable=False),
-    Column("amount_fen", Integer, nullable=False),
+    Column("amount_fen", BigInteger, nullable=False),
     Column("business_date", Date, nullable=False),
     Column("selection", JSONB, nullable=False),
     Column("status", String(20), nullable=False),  # creating | submitted
@@ -109,8 +111,8 @@ recuperation_plans = Table(
     Column("window_from", Date, nullable=False),
     Column("window_to", Date, nullable=False),
     Column("participants", ARRAY(String(40)), nullable=False),
-    Column("union_subsidy_per_person_fen", Integer, nullable=False),
-    Column("employer_fund_per_person_fen", Integer, nullable=False),
+    Column("union_subsidy_per_person_fen", BigInteger, nullable=False),
+    Column("employer_fund_per_person_fen", BigInteger, nullable=False),
     Column("set_by", String(200), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
 )
@@ -122,7 +124,7 @@ union_finances = Table(
     metadata,
     Column("union_path", String(200), primary_key=True),
     Column("year", Integer, primary_key=True),
-    Column("dues_income_fen", Integer, nullable=False),
-    Column("culture_sports_limit_fen", Integer),
-    Column("consumption_share_fen", Integer, nullable=False),
+    Column("dues_income_fen", BigInteger, nullable=False),
+    Column("culture_sports_limit_fen", BigInteger),
+    Column("consumption_share_fen", BigInteger, nullable=False),
 )

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from services.entitlements.contracts import Benefit, GrantingLevel
 from shared.events import DomainEvent
 from shared.kafka.topics import DISBURSEMENTS_EVENTS, PAYROLL_BENEFITS
+from shared.money import MAX_AMOUNT_FEN
 
 
 class DisbursementEvent(DomainEvent):
@@ -20,12 +22,34 @@ class DisbursementEvent(DomainEvent):
     member_id: str
 
 
+class Trip(BaseModel):
+    """An outing's shape, for the decision (clause 4)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    days: int = Field(ge=1, le=366)
+    nights: int = Field(ge=0, le=366)
+    cost_categories: tuple[str, ...]
+
+
 class DisbursementRequested(DisbursementEvent):
     event_type = "jinhui.disbursements.DisbursementRequested"
-    benefit: str
-    amount_fen: int = Field(ge=0)
+    benefit: Benefit
+    amount_fen: int = Field(ge=1, le=MAX_AMOUNT_FEN)
     business_date: date
-    child_id: str | None = Field(default=None, description="The child, for a childbirth gift")
+    requested_on: date | None = Field(
+        default=None,
+        description="The business date (Asia/Shanghai) on which the request was accepted: it "
+        "decides whether the books of the business date's year were still open",
+    )
+    child_id: str | None = Field(
+        default=None, description="The child, for a childbirth gift or a summer camp"
+    )
+    granting_level: GrantingLevel | None = Field(
+        default=None,
+        description="Whether the member's own base union grants it, or a union above it",
+    )
+    trip: Trip | None = Field(default=None, description="For an outing: its days, nights, costs")
 
 
 class DisbursementIssued(DisbursementEvent):
@@ -42,6 +66,7 @@ class DisbursementCancelled(DisbursementEvent):
     event_type = "jinhui.disbursements.DisbursementCancelled"
     year: int = Field(description="Business year of the request, naming the ledger to release")
     reason: str
+    on: date | None = Field(default=None, description="The business date of the cancellation")
 
 
 class DisbursementReversed(DisbursementEvent):
@@ -50,6 +75,7 @@ class DisbursementReversed(DisbursementEvent):
     event_type = "jinhui.disbursements.DisbursementReversed"
     year: int = Field(description="The ledger year of the reservation")
     reason: str
+    on: date | None = Field(default=None, description="The business date of the reversal")
 
 
 # --- internal: the disbursement's own story (stream `disbursement-<id>`) ---------------------
@@ -69,6 +95,8 @@ class DisbursementOpened(DomainEvent):
     requested_by: str
     batch_id: str | None = None
     issue_on_approval: bool = True
+    requested_on: date | None = None
+    granting_level: GrantingLevel | None = None
 
 
 class DisbursementApproved(DomainEvent):
@@ -85,6 +113,7 @@ class DisbursementRejected(DomainEvent):
     event_type = "jinhui.disbursements.DisbursementRejected"
     disbursement_id: str
     reason: str
+    rule: str = "-"
     clause: str
     policy_version: str
     remaining_fen: int | None

@@ -23,6 +23,7 @@ from services.disbursements.domain.events import (
     DisbursementReversed,
     PayrollBenefitIssued,
     PayrollBenefitReversed,
+    Trip,
     VoucherRedeemed,
 )
 from shared.aggregate import Aggregate
@@ -79,7 +80,10 @@ class Disbursement(Aggregate):
                 benefit=opened.benefit,
                 amount_fen=opened.amount_fen,
                 business_date=opened.business_date,
+                requested_on=opened.requested_on,
                 child_id=opened.details.get("child_id"),  # type: ignore[arg-type]
+                granting_level=opened.granting_level,
+                trip=_trip(opened.details),
             )
         )
 
@@ -114,7 +118,7 @@ class Disbursement(Aggregate):
         )
         self._record(PayrollBenefitIssued(**self._payroll(employee_number)))
 
-    def cancel(self, reason: str) -> None:
+    def cancel(self, reason: str, on: date | None = None) -> None:
         if self.status not in ("pending", "approved"):
             raise Conflict(
                 f"a {self.status} disbursement cannot be cancelled"
@@ -122,15 +126,16 @@ class Disbursement(Aggregate):
                 rule="disbursement.state",
             )
         assert self.opened is not None
-        self._record(self._cancelled(self.year or self.opened.business_date.year, reason))
+        self._record(self._cancelled(self.year or self.opened.business_date.year, reason, on))
 
-    def _cancelled(self, year: int, reason: str) -> DisbursementCancelled:
+    def _cancelled(self, year: int, reason: str, on: date | None = None) -> DisbursementCancelled:
         assert self.opened is not None
         return DisbursementCancelled(
             disbursement_id=self.opened.disbursement_id,
             member_id=self.opened.member_id,
             year=year,
             reason=reason,
+            on=on,
         )
 
     def reverse(self, reason: str, employee_number: str | None, on: date) -> None:
@@ -146,6 +151,7 @@ class Disbursement(Aggregate):
                 member_id=self.opened.member_id,
                 year=self.year,
                 reason=reason,
+                on=on,
             )
         )
         correction = {**self._payroll(employee_number), "pay_period": f"{on:%Y-%m}"}
@@ -174,3 +180,19 @@ class Disbursement(Aggregate):
             "business_date": o.business_date,
             "pay_period": f"{o.business_date:%Y-%m}",
         }
+
+
+def _trip(details: dict[str, object]) -> Trip | None:
+    """An outing's days, nights and cost categories, for the decision."""
+    if "cost_lines" not in details:
+        return None
+    start = date.fromisoformat(str(details["start_date"]))
+    end = date.fromisoformat(str(details["end_date"]))
+    lines = details["cost_lines"]
+    assert isinstance(lines, list)
+    days = (end - start).days + 1
+    return Trip(
+        days=days,
+        nights=max(days - 1, 0),
+        cost_categories=tuple(sorted({str(line["category"]) for line in lines})),
+    )

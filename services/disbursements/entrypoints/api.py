@@ -6,21 +6,22 @@ import asyncio
 import csv
 import io
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import extract, func, or_, select
 
 from services.disbursements.adapters import repository as repo
-from services.disbursements.adapters.tables import disbursements, union_finances
-from services.disbursements.domain.benefits import Benefit
+from services.disbursements.adapters.tables import disbursements
 from services.disbursements.service_layer import handlers, recuperation
 from services.disbursements.service_layer.batches import BatchRequest, batch_report, create_batch
+from services.entitlements.contracts import Benefit
 from shared.auth import Principal, PrincipalDep, Role, parse_org
 from shared.clock import business_date
 from shared.errors import NotFound
 from shared.http.deps import RuntimeDep
+from shared.money import Amount
 from shared.runtime import Runtime
 from shared.uow import UnitOfWork
 
@@ -32,10 +33,13 @@ IdempotencyKey = Annotated[
 
 
 class DisbursementRequest(BaseModel):
-    member_id: str
+    member_id: str = Field(max_length=40, examples=["m-0123456789abcdef"])
     benefit: Benefit
-    amount_fen: int = Field(ge=0, description="Amount in fen (1 yuan = 100 fen)")
-    business_date: date
+    amount_fen: Amount
+    business_date: date = Field(
+        description="The benefit's business date (Asia/Shanghai): not in the future, and in a "
+        "year whose books are still open"
+    )
     details: dict[str, Any] = Field(default_factory=dict, description="The benefit's own details")
     issue_on_approval: bool = Field(
         default=True, description="Issue as soon as entitlements approves"
@@ -51,7 +55,8 @@ class DisbursementView(BaseModel):
     amount_fen: int
     business_date: date
     year: int | None
-    reason: str | None
+    reason: str | None = Field(description="Why it was refused, in Chinese, amounts in yuan")
+    rule: str | None = Field(default=None, description="The refusing rule's stable code")
     clause: str | None
     policy_version: str | None
     remaining_fen: int | None
@@ -394,82 +399,3 @@ async def get_plan(org: str, year: int, caller: PrincipalDep, runtime: RuntimeDe
         participation={m: went[m] for m in plan["participants"] if m in went},
         not_yet_sent=[m for m in plan["participants"] if went.get(m) != "issued"],
     )
-
-
-class UnionRuleUse(BaseModel):
-    union: str
-    rule: str
-    clause: str
-    limit_fen: int | None = Field(description="None until the union records its finances")
-    issued_fen: int
-    kind: Literal["ceiling", "floor"]
-
-
-@router.get(
-    "/finance/union-rules",
-    response_model=list[UnionRuleUse],
-    tags=["finance"],
-    summary="Spending against the union-level rules: culture and sports within dues plus the "
-    "4x top-up (a ceiling), consumption assistance against its budget share (a floor)",
-)
-async def union_rules(
-    caller: PrincipalDep, runtime: RuntimeDep, year: int, union: str | None = None
-) -> list[UnionRuleUse]:
-    org = parse_org(union) if union else caller.org
-    if not caller.can_reach(org):
-        raise NotFound(f"no union {org}")
-    d, f = disbursements, union_finances
-    within = or_(d.c.base_union == org, d.c.base_union.startswith(org + "/"))
-    async with runtime.sessions() as session:
-        spent = (
-            await session.execute(
-                select(d.c.base_union, d.c.benefit, func.sum(d.c.amount_fen))
-                .where(
-                    within,
-                    d.c.status == "issued",
-                    d.c.benefit.in_(("culture_sports", "consumption_assistance")),
-                    extract("year", d.c.business_date) == year,
-                )
-                .group_by(d.c.base_union, d.c.benefit)
-            )
-        ).all()
-        finances = {
-            row.union_path: row
-            for row in (
-                await session.execute(
-                    select(f).where(
-                        f.c.year == year,
-                        or_(f.c.union_path == org, f.c.union_path.startswith(org + "/")),
-                    )
-                )
-            ).all()
-        }
-    by_union: dict[str, dict[str, int]] = {}
-    for base_union, benefit, total in spent:
-        by_union.setdefault(base_union, {})[benefit] = int(total)
-    for path in finances:
-        by_union.setdefault(path, {})
-    rows = []
-    for path in sorted(by_union):
-        fin = finances.get(path)
-        rows.append(
-            UnionRuleUse(
-                union=path,
-                rule="culture_sports_topup",
-                clause="3.topup",
-                kind="ceiling",
-                limit_fen=fin.culture_sports_limit_fen if fin else None,
-                issued_fen=by_union[path].get("culture_sports", 0),
-            )
-        )
-        rows.append(
-            UnionRuleUse(
-                union=path,
-                rule="consumption_assistance",
-                clause="8.consumption-assistance",
-                kind="floor",
-                limit_fen=fin.consumption_share_fen if fin else None,
-                issued_fen=by_union[path].get("consumption_assistance", 0),
-            )
-        )
-    return rows

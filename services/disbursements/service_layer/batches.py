@@ -18,14 +18,16 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from services.disbursements.adapters import repository as repo
 from services.disbursements.adapters.tables import batches, disbursements, member_directory
-from services.disbursements.domain.benefits import Benefit
 from services.disbursements.service_layer.handlers import (
     DisbursementsContext,
     NewDisbursement,
     open_disbursement,
 )
+from services.entitlements.contracts import Benefit
 from shared.auth import Principal, Role
+from shared.clock import business_date
 from shared.errors import InvalidInput
+from shared.money import Amount
 from shared.runtime import Runtime
 from shared.telemetry.metrics import BATCH_LINES, BATCHES_IN_PROGRESS
 from shared.uow import UnitOfWork
@@ -42,14 +44,20 @@ class BatchRequest(BaseModel):
     batch_key: str = Field(min_length=1, max_length=200, description="Re-sending it is safe")
     union: str = Field(description="Every member at or below this org")
     benefit: Benefit
-    amount_fen: int = Field(ge=1)
-    business_date: date
+    amount_fen: Amount
+    business_date: date = Field(description="Not in the future (Asia/Shanghai)")
     selection: Selection = Selection()
 
 
 async def create_batch(runtime: Runtime, caller: Principal, body: BatchRequest, union: str) -> str:
     if body.selection.kind == "birthday_month" and body.selection.month is None:
         raise InvalidInput("a birthday_month selection names the month", field="selection.month")
+    if body.business_date > business_date(runtime.clock):
+        raise InvalidInput(
+            "业务日期晚于今天（Asia/Shanghai），不能预先发放",
+            field="business_date",
+            rule="period.future",
+        )
     batch_id = f"b-{uuid.uuid4().hex[:16]}"
     async with UnitOfWork(runtime) as uow:
         created = await uow.session.scalar(

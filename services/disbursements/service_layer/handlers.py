@@ -15,7 +15,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from services.disbursements.adapters import repository as repo
 from services.disbursements.adapters.tables import idempotency_keys, member_directory
-from services.disbursements.domain.benefits import Benefit, References, check_details
+from services.disbursements.domain.benefits import References, check_details
 from services.disbursements.domain.events import (
     DisbursementApproved,
     DisbursementOpened,
@@ -23,10 +23,11 @@ from services.disbursements.domain.events import (
 )
 from services.disbursements.domain.model import Disbursement
 from services.disbursements.service_layer.recuperation import check_trip
+from services.entitlements.contracts import Benefit, GrantingLevel
 from services.entitlements.domain.events import EntitlementRejected, EntitlementReserved
 from services.hardship.domain.events import ReliefGranted
 from shared.auth import Principal
-from shared.clock import Clock
+from shared.clock import Clock, business_date
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.uow import Transaction
 
@@ -101,10 +102,24 @@ async def open_disbursement(
     member: dict[str, Any] | None = None,
 ) -> Disbursement:
     """Check the benefit's own rules and open the disbursement: it asks entitlements."""
+    today = business_date(ctx.clock)
+    if new.business_date > today:
+        raise InvalidInput(
+            f"业务日期 {new.business_date} 晚于今天 {today}（Asia/Shanghai），不能预先发放",
+            field="business_date",
+            rule="period.future",
+        )
     member = member or await reachable_member(tx, caller, new.member_id)
     details = check_details(new.benefit, new.details, new.amount_fen, ctx.references)
     if new.benefit is Benefit.RECUPERATION:
-        await check_trip(tx.session, member["base_union"], new.member_id, details, new.amount_fen)
+        await check_trip(
+            tx.session,
+            member["base_union"],
+            new.member_id,
+            details,
+            new.amount_fen,
+            ctx.references.clauses["recuperation"],
+        )
     if new.benefit is Benefit.VOUCHER:
         days = await repo.voucher_expiry_days(tx.session, member["base_union"], new.business_date)
         expiry = days or ctx.default_voucher_expiry_days
@@ -122,9 +137,19 @@ async def open_disbursement(
             requested_by=caller.subject,
             batch_id=batch_id,
             issue_on_approval=new.issue_on_approval,
+            requested_on=today,
+            granting_level=granting_level(caller.org, member["base_union"]),
         )
     )
     return disbursement
+
+
+def granting_level(org: str, base_union: str) -> GrantingLevel:
+    """Whether the union that grants is the member's own base union (or a unit within it), or
+    a union above it."""
+    if org == base_union or org.startswith(base_union + "/"):
+        return GrantingLevel.BASE_UNION
+    return GrantingLevel.COUNTY_AND_ABOVE
 
 
 async def reachable_member(tx: Transaction, caller: Principal, member_id: str) -> dict[str, Any]:
@@ -180,7 +205,7 @@ def _outcome(
     }
     if isinstance(event, EntitlementReserved):
         return DisbursementApproved(**common, year=event.year)
-    return DisbursementRejected(**common, reason=event.reason)
+    return DisbursementRejected(**common, reason=event.reason, rule=event.rule)
 
 
 async def employee_number(tx: Transaction, member_id: str) -> str | None:
@@ -201,7 +226,7 @@ async def change(
         case "issue":
             disbursement.issue(number)
         case "cancel":
-            disbursement.cancel(reason)
+            disbursement.cancel(reason, on)
         case "reverse":
             disbursement.reverse(reason, number, on)
         case "redeem":

@@ -1,6 +1,7 @@
 """Recuperation (clause 2): each base union keeps an annual plan; a trip is paid only for a
 member in the plan, within its window, and the union's subsidy only up to the plan's amount.
-Each issued trip is a participation, which entitlements counts towards the 5-year cycle."""
+Each issued trip is a participation: the policy says how often a member may go (once per cycle),
+and entitlements' decision counts it."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.disbursements.adapters.tables import disbursements, recuperation_plans
 from shared.errors import InvalidInput
+from shared.money import yuan_text
 
 
 async def save_plan(session: AsyncSession, union: str, year: int, plan: dict[str, Any]) -> None:
@@ -45,7 +47,12 @@ async def plan_for(session: AsyncSession, union: str, year: int) -> dict[str, An
 
 
 async def check_trip(
-    session: AsyncSession, union: str, member_id: str, details: dict[str, Any], amount_fen: int
+    session: AsyncSession,
+    union: str,
+    member_id: str,
+    details: dict[str, Any],
+    amount_fen: int,
+    clause: str,
 ) -> None:
     year = int(details["plan_year"])
     plan = await plan_for(session, union, year)
@@ -54,14 +61,14 @@ async def check_trip(
             f"the union has no recuperation plan for {year}",
             field="details.plan_year",
             rule="recuperation.no-plan",
-            clause="2.recuperation",
+            clause=clause,
         )
     if member_id not in plan["participants"]:
         raise InvalidInput(
             "the member is not in the union's recuperation plan",
             field="member_id",
             rule="recuperation.not-in-plan",
-            clause="2.recuperation",
+            clause=clause,
         )
     start, end = date.fromisoformat(details["start_date"]), date.fromisoformat(details["end_date"])
     if start < plan["window_from"] or end > plan["window_to"]:
@@ -69,14 +76,15 @@ async def check_trip(
             "the stay falls outside the plan's window",
             field="details.start_date",
             rule="recuperation.window",
-            clause="2.recuperation",
+            clause=clause,
         )
     if amount_fen > plan["union_subsidy_per_person_fen"]:
         raise InvalidInput(
-            f"the union subsidy is at most {plan['union_subsidy_per_person_fen']} fen a person",
+            f"工会补贴每人不超过 {yuan_text(plan['union_subsidy_per_person_fen'])}",
             field="amount_fen",
             rule="recuperation.subsidy",
-            clause="2.recuperation",
+            limit_fen=plan["union_subsidy_per_person_fen"],
+            clause=clause,
         )
 
 

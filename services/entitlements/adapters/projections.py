@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Date,
@@ -83,8 +84,8 @@ def projection_tables(metadata: MetaData, suffix: str = "") -> ProjectionTables:
         Column("member_id", String(40), primary_key=True),
         Column("year", Integer, primary_key=True),
         Column("benefit", String(40), primary_key=True),
-        Column("used_fen", Integer, nullable=False),
-        Column("reserved_fen", Integer, nullable=False),
+        Column("used_fen", BigInteger, nullable=False),
+        Column("reserved_fen", BigInteger, nullable=False),
         Column("count", Integer, nullable=False),
     )
     return ProjectionTables(profiles, children, balances)

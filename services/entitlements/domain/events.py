@@ -36,26 +36,35 @@ class EntitlementEvent(DomainEvent):
     topic = ENTITLEMENTS_EVENTS
     disbursement_id: str
     member_id: str
-    year: int
+    year: int = Field(description="The ledger year (a child's gift: the birth year)")
     benefit: str
     amount_fen: int
     clause: str
     policy_version: str
     child_id: str | None = None
     union_charged: str | None = None  # the union whose own ledger this also counts against
+    business_date: date | None = Field(
+        default=None, description="The business day this entry belongs to (Asia/Shanghai)"
+    )
+    count_key: str | None = Field(
+        default=None, description="What the count is per, beyond member and year (a child, a cycle)"
+    )
 
 
 class EntitlementReserved(EntitlementEvent):
     event_type = "jinhui.entitlements.EntitlementReserved"
     remaining_fen: int | None
     remaining_count: int | None
+    union_remaining_fen: int | None = None
 
 
 class EntitlementRejected(EntitlementEvent):
     event_type = "jinhui.entitlements.EntitlementRejected"
-    reason: str
-    remaining_fen: int | None
+    reason: str = Field(description="Why, in Chinese, with amounts in yuan")
+    rule: str = Field(default="-", description="The rule that refused, as a stable code")
+    remaining_fen: int | None = Field(description="What remains under the cited clause")
     remaining_count: int | None
+    union_remaining_fen: int | None = None
 
 
 class ReservationCommitted(EntitlementEvent):
@@ -72,6 +81,9 @@ class ReservationReversed(EntitlementEvent):
 
     event_type = "jinhui.entitlements.ReservationReversed"
     reason: str
+    keeps_count: bool = Field(
+        default=False, description="The money goes back, the count does not (a voucher)"
+    )
 
 
 # --- what entitlements knows of a member: stream `profile-<member_id>` (internal) -------------
@@ -121,6 +133,9 @@ class ProfileChanged(ProfileEvent):
     active: bool | None = None
     status_date: date | None = None
     in_hardship: bool | None = None
+    effective_on: date | None = Field(
+        default=None, description="From when the change holds; none: it always held (a correction)"
+    )
 
 
 # --- policy and the base unions' own standards ---------------------------------------------
@@ -148,6 +163,7 @@ class UnionStandardSet(DomainEvent):
     amount_fen: int | None = None
     expiry_days: int | None = None
     standard_fen: int | None = None
+    yearly_total_fen: int | None = None
     clause: str
     policy_version: str
     set_by: str
@@ -182,6 +198,7 @@ class UnionSpendingEvent(DomainEvent):
     disbursement_id: str
     member_id: str
     amount_fen: int
+    business_date: date | None = None
 
 
 class UnionSpendingReserved(UnionSpendingEvent):
@@ -198,3 +215,19 @@ class UnionSpendingReleased(UnionSpendingEvent):
 
 class UnionSpendingReversed(UnionSpendingEvent):
     event_type = "jinhui.entitlements.UnionSpendingReversed"
+
+
+class ConsumptionAssistanceSpent(DomainEvent):
+    """A union bought from areas lifted out of poverty (clause 8): union spending that no
+    member receives, counted against the share of the budget the union reserved."""
+
+    event_type = "jinhui.entitlements.ConsumptionAssistanceSpent"
+    topic = ENTITLEMENTS_EVENTS
+    union: str
+    year: int
+    purchase_id: str
+    amount_fen: int
+    business_date: date
+    purpose: str
+    clause: str
+    recorded_by: str

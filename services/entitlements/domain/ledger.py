@@ -6,7 +6,9 @@ Nothing here is edited in place: every amount is the fold of the stream's entrie
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
+from services.entitlements.domain.decision import Ask, Decision
 from services.entitlements.domain.events import (
     EntitlementEvent,
     EntitlementRejected,
@@ -17,8 +19,7 @@ from services.entitlements.domain.events import (
     ReservationReleased,
     ReservationReversed,
 )
-from services.entitlements.domain.policy import BenefitRule, PolicyVersion
-from services.entitlements.domain.profile import ChildFacts
+from services.entitlements.domain.policy import PolicyVersion
 from shared.aggregate import Aggregate
 from shared.events import DomainEvent
 
@@ -26,37 +27,15 @@ from shared.events import DomainEvent
 @dataclass
 class BenefitBalance:
     benefit: str
-    clause: str
-    cap_fen: int | None
-    max_count: int | None
     used_fen: int = 0
     reserved_fen: int = 0
     count: int = 0
 
-    @property
-    def remaining_fen(self) -> int | None:
-        if self.cap_fen is None:
-            return None
-        return self.cap_fen - self.used_fen - self.reserved_fen
-
 
 @dataclass(frozen=True)
-class Facts:
-    """What the member's profile says about one request (see `profile.py`)."""
-
-    birthday_reached: bool = False
-    child: ChildFacts | None = None
-    member_active: bool = True
-    union_limit_fen: int | None = None  # what the member's union set for this benefit
-    union_charged: str | None = None  # the union whose ledger this benefit also counts against
-    union_refusal: tuple[str, str] | None = None  # (reason, clause) from that union's ledger
-    new_employment_form: bool = False
-    summer_camp_eligible: bool = False
-
-
-@dataclass(frozen=True)
-class Decision:
-    """Where one disbursement stands in this ledger: reserved, rejected, committed or released."""
+class Outcome:
+    """Where one disbursement stands in this ledger: reserved, rejected, committed, released or
+    reversed, with the entry that says so."""
 
     status: str
     event: EntitlementEvent
@@ -67,6 +46,8 @@ def ledger_id(member_id: str, year: int) -> str:
 
 
 class MemberLedger(Aggregate):
+    """Implements `decision.LedgerState`: what a decision reads of a member's year."""
+
     member_id: str | None = None
     year: int | None = None
     base_union: str | None = None
@@ -75,12 +56,36 @@ class MemberLedger(Aggregate):
     def __init__(self, stream_id: str) -> None:
         super().__init__(stream_id)
         self.balances: dict[str, BenefitBalance] = {}
-        self.decisions: dict[str, Decision] = {}
-        self.child_grants: dict[str, str] = {}  # child id → disbursement holding the grant
+        self.scoped: dict[tuple[str, str], int] = {}  # (benefit, child or cycle) → grants held
+        self.decisions: dict[str, Outcome] = {}
+        self.child_grants: dict[str, str] = {}  # child id → disbursement holding the gift
 
     def partition_key(self) -> str:
         assert self.member_id is not None
         return self.member_id
+
+    # --- what a decision reads -----------------------------------------------------------------
+
+    def line(self, benefit: str) -> tuple[int, int, int]:
+        b = self.balances.get(benefit)
+        return (0, 0, 0) if b is None else (b.used_fen, b.reserved_fen, b.count)
+
+    def scoped_count(self, benefit: str, key: str) -> int:
+        return self.scoped.get((benefit, key), 0)
+
+    def _balance(self, benefit: str) -> BenefitBalance:
+        return self.balances.setdefault(benefit, BenefitBalance(benefit))
+
+    def _count(self, event: EntitlementEvent, delta: int) -> None:
+        self._balance(event.benefit).count += delta
+        key = _key_of(event)
+        if key is not None:
+            self.scoped[(event.benefit, key)] = self.scoped_count(event.benefit, key) + delta
+        if event.child_id and event.benefit == "childbirth_gift":
+            if delta > 0:
+                self.child_grants[event.child_id] = event.disbursement_id
+            else:
+                self.child_grants.pop(event.child_id, None)
 
     def apply(self, event: DomainEvent) -> None:
         match event:
@@ -89,40 +94,28 @@ class MemberLedger(Aggregate):
                 self.year = event.year
                 self.base_union = event.base_union
                 self.policy_version = event.policy_version
-                self.balances = {
-                    line.benefit: BenefitBalance(
-                        line.benefit, line.clause, line.cap_fen, line.max_count
-                    )
-                    for line in event.lines
-                }
+                for line in event.lines:
+                    self._balance(line.benefit)
             case EntitlementReserved():
-                balance = self.balances[event.benefit]
-                balance.reserved_fen += event.amount_fen
-                balance.count += 1
-                self.decisions[event.disbursement_id] = Decision("reserved", event)
-                if event.child_id:
-                    self.child_grants[event.child_id] = event.disbursement_id
+                self._balance(event.benefit).reserved_fen += event.amount_fen
+                self._count(event, +1)
+                self.decisions[event.disbursement_id] = Outcome("reserved", event)
             case EntitlementRejected():
-                self.decisions[event.disbursement_id] = Decision("rejected", event)
+                self.decisions[event.disbursement_id] = Outcome("rejected", event)
             case ReservationCommitted():
-                balance = self.balances[event.benefit]
+                balance = self._balance(event.benefit)
                 balance.reserved_fen -= event.amount_fen
                 balance.used_fen += event.amount_fen
-                self.decisions[event.disbursement_id] = Decision("committed", event)
+                self.decisions[event.disbursement_id] = Outcome("committed", event)
             case ReservationReleased():
-                balance = self.balances[event.benefit]
-                balance.reserved_fen -= event.amount_fen
-                balance.count -= 1
-                self.decisions[event.disbursement_id] = Decision("released", event)
-                if event.child_id:
-                    self.child_grants.pop(event.child_id, None)
+                self._balance(event.benefit).reserved_fen -= event.amount_fen
+                self._count(event, -1)
+                self.decisions[event.disbursement_id] = Outcome("released", event)
             case ReservationReversed():
-                balance = self.balances[event.benefit]
-                balance.used_fen -= event.amount_fen
-                balance.count -= 1
-                self.decisions[event.disbursement_id] = Decision("reversed", event)
-                if event.child_id:
-                    self.child_grants.pop(event.child_id, None)
+                self._balance(event.benefit).used_fen -= event.amount_fen
+                if not event.keeps_count:
+                    self._count(event, -1)
+                self.decisions[event.disbursement_id] = Outcome("reversed", event)
 
     @property
     def opened(self) -> bool:
@@ -143,8 +136,8 @@ class MemberLedger(Aggregate):
             LedgerLine(
                 benefit=name,
                 clause=rule.clause,
-                cap_fen=rule.cap_fen if rule.annual else None,
-                max_count=rule.max_count if rule.annual else None,
+                cap_fen=rule.cap_fen if rule.yearly_cap else None,
+                max_count=rule.max_count if rule.yearly_cap else None,
             )
             for name, rule in policy.member_benefits.items()
         ]
@@ -159,136 +152,71 @@ class MemberLedger(Aggregate):
             )
         )
 
-    def reserve(
-        self,
-        *,
-        disbursement_id: str,
-        benefit: str,
-        amount_fen: int,
-        rule: BenefitRule | None,
-        policy_version: str,
-        facts: Facts | None = None,
-    ) -> Decision:
-        """Reserve within the caps, or reject saying which clause and what remains. Asked
-        again for the same disbursement, it gives the same answer and records nothing."""
-        if disbursement_id in self.decisions:
-            return self.decisions[disbursement_id]
+    # --- what it records -----------------------------------------------------------------------
+
+    def record(self, ask: Ask, decision: Decision, child_id: str | None = None) -> Outcome:
+        """The decision as this ledger's entry. Asked again for the same disbursement, it gives
+        the first answer and records nothing."""
+        if ask.disbursement_id in self.decisions:
+            return self.decisions[ask.disbursement_id]
         assert self.member_id is not None and self.year is not None
-        balance = self.balances.get(benefit)
         common = {
-            "disbursement_id": disbursement_id,
+            "disbursement_id": ask.disbursement_id,
             "member_id": self.member_id,
             "year": self.year,
-            "benefit": benefit,
-            "amount_fen": amount_fen,
-            "policy_version": policy_version,
-            "child_id": facts.child.child_id if facts and facts.child else None,
-            "union_charged": facts.union_charged if facts else None,
+            "benefit": ask.benefit,
+            "amount_fen": ask.amount_fen,
+            "clause": decision.clause,
+            "policy_version": decision.policy_version,
+            "child_id": child_id,
+            "union_charged": decision.union,
+            "business_date": ask.business_date,
+            "count_key": decision.count_key,
+            "remaining_fen": decision.remaining_fen,
+            "remaining_count": decision.remaining_count,
+            "union_remaining_fen": decision.union_remaining_fen,
         }
-        if rule is None or balance is None:
-            reason = f"{benefit} is not a benefit of policy {policy_version}"
-            self._record(
-                EntitlementRejected(
-                    **common, clause="-", reason=reason, remaining_fen=None, remaining_count=None
-                )
-            )
-            return self.decisions[disbursement_id]
-        cap = rule.cap_fen
-        remaining = None if cap is None else cap - balance.used_fen - balance.reserved_fen
-        remaining_count = None if rule.max_count is None else rule.max_count - balance.count
-        facts = facts or Facts()
-        reason, clause = (
-            self._refusal(rule, amount_fen, remaining, remaining_count, facts),
-            rule.clause,
-        )
-        if reason is None and facts.union_refusal is not None:
-            reason, clause = facts.union_refusal
-        if reason:
-            self._record(
-                EntitlementRejected(
-                    **common,
-                    clause=clause,
-                    reason=reason,
-                    remaining_fen=remaining,
-                    remaining_count=remaining_count,
-                )
-            )
+        if decision.allowed:
+            self._record(EntitlementReserved(**common))
         else:
-            self._record(
-                EntitlementReserved(
-                    **common,
-                    clause=rule.clause,
-                    remaining_fen=None if remaining is None else remaining - amount_fen,
-                    remaining_count=None if remaining_count is None else remaining_count - 1,
-                )
-            )
-        return self.decisions[disbursement_id]
+            assert decision.reason is not None
+            self._record(EntitlementRejected(**common, reason=decision.reason, rule=decision.rule))
+        return self.decisions[ask.disbursement_id]
 
-    def _refusal(
-        self,
-        rule: BenefitRule,
-        amount_fen: int,
-        remaining: int | None,
-        remaining_count: int | None,
-        facts: Facts,
-    ) -> str | None:
-        if not facts.member_active:
-            return "the member's membership is not active on the business date"
-        if rule.requires == "birthday_reached" and not facts.birthday_reached:
-            return f"the member's birthday in {self.year} has not been reached"
-        if rule.requires == "new_employment_form" and not facts.new_employment_form:
-            return "only for workers in a new form of employment"
-        if rule.requires == "summer_camp_eligible" and not facts.summer_camp_eligible:
-            return (
-                "only for children of martyrs, workers in hardship, new-employment-form, "
-                "migrant and ethnic-minority workers"
-            )
-        if rule.per_child_fen is not None:
-            return self._childbirth_refusal(rule, amount_fen, facts.child)
-        if rule.requires_union_standard and facts.union_limit_fen is None:
-            return "the base union has not set its standard for this benefit"
-        if facts.union_limit_fen is not None and amount_fen > facts.union_limit_fen:
-            return f"{amount_fen} fen exceeds the {facts.union_limit_fen} fen the union set"
-        if remaining_count is not None and remaining_count < 1:
-            return f"at most {rule.max_count} per member per year; none remain"
-        if remaining is not None and amount_fen > remaining:
-            return f"{amount_fen} fen exceeds the {remaining} fen that remain of the yearly cap"
-        return None
-
-    def _childbirth_refusal(
-        self, rule: BenefitRule, amount_fen: int, child: ChildFacts | None
-    ) -> str | None:
-        assert rule.per_child_fen is not None
-        if child is None:
-            return "a childbirth gift names a child registered for this member (child_id)"
-        if rule.within_policy_only and not child.within_policy:
-            return "the child was not born within the family-planning policy"
-        if child.child_id in self.child_grants:
-            return "this member has already received the childbirth gift for this child"
-        order = min(child.birth_order, max(rule.per_child_fen))
-        limit = rule.per_child_fen[order]
-        if amount_fen > limit:
-            return f"{amount_fen} fen exceeds the {limit} fen for a child of birth order {order}"
-        return None
-
-    def commit(self, disbursement_id: str) -> None:
+    def commit(self, disbursement_id: str, on: date | None = None) -> None:
         decision = self.decisions.get(disbursement_id)
         if decision is None or decision.status != "reserved":
             return
-        self._record(ReservationCommitted(**_carry(decision.event)))
+        self._record(ReservationCommitted(**_carry(decision.event, on)))
 
-    def reverse(self, disbursement_id: str, reason: str) -> None:
+    def reverse(
+        self, disbursement_id: str, reason: str, on: date | None = None, keeps_count: bool = False
+    ) -> None:
         decision = self.decisions.get(disbursement_id)
         if decision is None or decision.status != "committed":
             return
-        self._record(ReservationReversed(**_carry(decision.event), reason=reason))
+        self._record(
+            ReservationReversed(
+                **_carry(decision.event, on), reason=reason, keeps_count=keeps_count
+            )
+        )
 
-    def release(self, disbursement_id: str, reason: str) -> None:
+    def release(self, disbursement_id: str, reason: str, on: date | None = None) -> None:
         decision = self.decisions.get(disbursement_id)
         if decision is None or decision.status != "reserved":
             return
-        self._record(ReservationReleased(**_carry(decision.event), reason=reason))
+        self._record(ReservationReleased(**_carry(decision.event, on), reason=reason))
 
 
-def _carry(event: EntitlementEvent) -> dict[str, object]:
-    return {name: getattr(event, name) for name in EntitlementEvent.model_fields}
+def _key_of(event: EntitlementEvent) -> str | None:
+    if event.count_key is not None:
+        return event.count_key
+    return f"child:{event.child_id}" if event.child_id else None
+
+
+def _carry(event: EntitlementEvent, on: date | None) -> dict[str, object]:
+    """The entry's identity, dated by the day of the later step (or the request's)."""
+    carried = {name: getattr(event, name) for name in EntitlementEvent.model_fields}
+    if on is not None:
+        carried["business_date"] = on
+    return carried

@@ -1,7 +1,9 @@
 """The policy as data: versions with effective dates, every rule with its clause.
 
 A newer version governs every decision whose business date is on or after its effective date;
-older decisions keep the version they were made under (each decision records it).
+older decisions keep the version they were made under (each decision records it). The models
+refuse unknown keys, and a test fails if a key is defined here but read by no decision, so the
+file a provincial administrator publishes is the whole truth about the caps.
 """
 
 from __future__ import annotations
@@ -11,76 +13,127 @@ from importlib import resources
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-BenefitName = Literal[
-    "voucher",
-    "recuperation",
-    "culture_sports",
-    "outing",
-    "culture_tourism_product",
-    "training_subsidy",
-    "holiday_gift",
-    "birthday_gift",
-    "childbirth_gift",
-    "consumption_assistance",
-    "nef_injury_insurance",
-    "summer_camp",
-    "hardship_relief",
+from services.entitlements.contracts import Benefit, GrantingLevel
+from shared.money import MAX_AMOUNT_FEN
+
+CountPer = Literal["member_year", "plan_cycle", "child", "child_year"]
+Requirement = Literal[
+    "birthday_reached", "child", "within_policy", "eligible_group", "new_employment_form",
+    "union_standard",
+]  # fmt: skip
+Group = Literal[
+    "martyr_family", "hardship", "new_employment_form", "migrant_worker", "ethnic_minority"
 ]
+Settable = Literal["amount_fen", "expiry_days", "standard_fen", "yearly_total_fen"]
 
 
-class BenefitRule(BaseModel):
+class _Rule(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    clause: str
-    title: str
-    cap_fen: int | None = Field(default=None, ge=0)
-    max_count: int | None = Field(default=None, ge=0)
-    max_days: int | None = None
-    max_nights: int | None = None
-    cycle_years: int | None = None
-    cycle_start_year: int | None = None
-    requires: Literal["birthday_reached", "new_employment_form", "summer_camp_eligible"] | None = (
-        None
-    )
-    requires_union_standard: bool = False
-    per_child_fen: dict[int, int] | None = None
-    within_policy_only: bool = False
-    base_union_may_set: list[str] = Field(default_factory=list)
+    clause: str = Field(min_length=1, max_length=40)
+    title: str = Field(min_length=1, max_length=100, description="Chinese title")
+    title_en: str = Field(min_length=1, max_length=200)
 
-    def cycle_of(self, year: int) -> tuple[int, int] | None:
+
+class Trip(BaseModel):
+    """Clause 4: how long an outing may last and what it may pay for."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    max_days: int = Field(ge=1, le=30)
+    max_nights: int = Field(ge=0, le=30)
+    cost_categories: list[str] = Field(min_length=1)
+
+
+class BenefitRule(_Rule):
+    cap_fen: int | None = Field(default=None, ge=1, le=MAX_AMOUNT_FEN)
+    max_count: int | None = Field(default=None, ge=1)
+    count_per: CountPer = "member_year"
+    count_kept_once_issued: bool = False
+    cycle_years: int | None = Field(default=None, ge=1, le=20)
+    cycle_start_year: int | None = Field(default=None, ge=2000, le=2100)
+    requires: list[Requirement] = Field(default_factory=list)
+    eligible_groups: list[Group] = Field(default_factory=list)
+    occupations: list[str] = Field(default_factory=list)
+    per_child_fen: dict[int, int] | None = None
+    min_days_between_births: int | None = Field(default=None, ge=1)
+    union_rule: str | None = None
+    union_may_set: list[Settable] = Field(default_factory=list)
+    union_standard_inherited: bool = True
+    granted_by: GrantingLevel | None = None
+    trip: Trip | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> BenefitRule:
+        if self.count_per == "plan_cycle" and self.cycle_years is None:
+            raise ValueError("count_per plan_cycle needs cycle_years")
+        if self.count_per in ("child", "child_year") and "child" not in self.requires:
+            raise ValueError(f"count_per {self.count_per} needs `child` in requires")
+        if "eligible_group" in self.requires and not self.eligible_groups:
+            raise ValueError("requires eligible_group needs eligible_groups")
+        return self
+
+    def cycle_of(self, year: int) -> tuple[int, int]:
         """First and last year of the participation cycle that contains `year`."""
         if self.cycle_years is None:
-            return None
+            return year, year
         anchor = self.cycle_start_year or year
         first = anchor + (year - anchor) // self.cycle_years * self.cycle_years
         return first, first + self.cycle_years - 1
 
     @property
-    def annual(self) -> bool:
-        """Counted per member per calendar year (rather than per child or per cycle)."""
-        return self.per_child_fen is None and self.cycle_years is None
+    def yearly_cap(self) -> bool:
+        """The amount cap and count are per member per calendar year (one line of the ledger)."""
+        return self.count_per == "member_year"
 
 
-class UnionRule(BaseModel):
+class UnionRule(_Rule):
+    max_multiple_of_dues: int | None = Field(default=None, ge=0, le=100)
+    floor_of: Literal["consumption_share_fen"] | None = None
+
+
+class Books(BaseModel):
+    """When a year's books close: the end of this day of the following year."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    clause: str
-    title: str
-    max_multiple_of_dues: int | None = None
-    eligible: list[str] = Field(default_factory=list)
-    occupations: list[str] = Field(default_factory=list)
+    close_month: int = Field(ge=1, le=12)
+    close_day: int = Field(ge=1, le=31)
+
+    @model_validator(mode="after")
+    def _a_real_day(self) -> Books:
+        date(2001, self.close_month, self.close_day)  # a day every year has (no 29 February)
+        return self
+
+    def closing_day(self, year: int) -> date:
+        return date(year + 1, self.close_month, self.close_day)
 
 
 class PolicyVersion(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    version: str
+    version: str = Field(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9._-]+$")
     effective_from: date
-    source: str
-    member_benefits: dict[BenefitName, BenefitRule]
+    source: str = Field(max_length=500)
+    books: Books
+    member_benefits: dict[Benefit, BenefitRule]
     union_rules: dict[str, UnionRule] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _union_rules_exist(self) -> PolicyVersion:
+        for name, rule in self.member_benefits.items():
+            if rule.union_rule is not None and rule.union_rule not in self.union_rules:
+                raise ValueError(f"{name}: union rule {rule.union_rule} is not defined")
+        return self
+
+    def union_rule_of(self, benefit: str) -> tuple[str, UnionRule] | None:
+        """The union-level rule a member benefit also counts against, if any."""
+        rule = self.member_benefits.get(benefit)  # type: ignore[call-overload]
+        if rule is None or rule.union_rule is None:
+            return None
+        return rule.union_rule, self.union_rules[rule.union_rule]
 
 
 class PolicyBook:

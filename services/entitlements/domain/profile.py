@@ -7,7 +7,7 @@ replayed from this service's store alone.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from services.entitlements.domain.events import (
@@ -40,6 +40,42 @@ class ChildFacts:
     within_policy: bool
 
 
+@dataclass(frozen=True)
+class Standing:
+    """Where a member stood on one day: what a decision dated that day may rely on."""
+
+    base_union: str
+    employment_form: str
+    migrant_worker: bool
+    ethnic_minority: bool
+    martyr_family: bool
+    in_hardship: bool
+    active: bool
+
+    @property
+    def groups(self) -> frozenset[str]:
+        """The groups of clause 5 the member belongs to on that day."""
+        flags = {
+            "martyr_family": self.martyr_family,
+            "hardship": self.in_hardship,
+            "new_employment_form": self.employment_form != "standard",
+            "migrant_worker": self.migrant_worker,
+            "ethnic_minority": self.ethnic_minority,
+        }
+        return frozenset(name for name, holds in flags.items() if holds)
+
+
+_STANDING_FIELDS = (
+    "base_union",
+    "employment_form",
+    "migrant_worker",
+    "ethnic_minority",
+    "martyr_family",
+    "in_hardship",
+    "active",
+)
+
+
 class MemberProfile(Aggregate):
     def __init__(self, stream_id: str) -> None:
         super().__init__(stream_id)
@@ -54,6 +90,8 @@ class MemberProfile(Aggregate):
         self.birthdays: dict[int, date] = {}
         self.children: dict[str, ChildFacts] = {}
         self.in_hardship = False
+        self.changes: list[ProfileChanged] = []
+        self._opened: Standing | None = None
 
     def partition_key(self) -> str:
         assert self.member_id is not None
@@ -70,6 +108,15 @@ class MemberProfile(Aggregate):
                 self.migrant_worker = event.migrant_worker
                 self.ethnic_minority = event.ethnic_minority
                 self.martyr_family = event.martyr_family
+                self._opened = Standing(
+                    base_union=event.base_union,
+                    employment_form=event.employment_form,
+                    migrant_worker=event.migrant_worker,
+                    ethnic_minority=event.ethnic_minority,
+                    martyr_family=event.martyr_family,
+                    in_hardship=False,
+                    active=True,
+                )
             case BirthdayNoted():
                 self.birthdays[event.year] = event.birthday
             case ChildNoted():
@@ -77,6 +124,7 @@ class MemberProfile(Aggregate):
                     event.child_id, event.birth_date, event.birth_order, event.within_policy
                 )
             case ProfileChanged():
+                self.changes.append(event)
                 for name in (
                     "base_union",
                     "employment_form",
@@ -96,31 +144,32 @@ class MemberProfile(Aggregate):
     def known(self) -> bool:
         return self.member_id is not None
 
-    @property
-    def summer_camp_eligible(self) -> bool:
-        """Clause 5: children of martyrs, workers in hardship, new-employment-form, migrant
-        and ethnic-minority workers."""
-        return (
-            self.martyr_family
-            or self.migrant_worker
-            or self.ethnic_minority
-            or self.employment_form != "standard"
-            or self.in_hardship
+    def standing_on(self, day: date) -> Standing:
+        """The member as of `day`: the registration, then every change that held by then (a
+        change is dated by when it took effect, never by when it arrived here)."""
+        assert self.join_date is not None and self._opened is not None
+        standing = replace(self._opened, active=day >= self.join_date)
+        dated = sorted(
+            (c for c in self.changes if (_effective(c) or date.min) <= day),
+            key=lambda c: _effective(c) or date.min,
         )
+        for change in dated:
+            values = {f: getattr(change, f) for f in _STANDING_FIELDS}
+            standing = replace(standing, **{k: v for k, v in values.items() if v is not None})
+        return standing
 
     def active_on(self, day: date) -> bool:
-        if self.active:
-            return self.status_date is None or day >= self.status_date
-        return self.status_date is not None and day < self.status_date
+        return self.standing_on(day).active
 
-    def note_hardship(self, on_register: bool, source_event_id: str) -> None:
-        """The member's household entered or left the hardship register (clause 10)."""
+    def note_hardship(self, on_register: bool, source_event_id: str, on: date) -> None:
+        """The member's household entered or left the hardship register (clause 10) on `on`."""
         if self.known and self.in_hardship != on_register:
             self._record(
                 ProfileChanged(
                     member_id=self.partition_key(),
                     source_event_id=source_event_id,
                     in_hardship=on_register,
+                    effective_on=on,
                 )
             )
 
@@ -154,11 +203,25 @@ class MemberProfile(Aggregate):
                     )
                 )
             case NewEmploymentFormRegistered():
-                self._record(ProfileChanged(**common, employment_form=event.employment_form.value))
+                self._record(
+                    ProfileChanged(
+                        **common,
+                        employment_form=event.employment_form.value,
+                        effective_on=event.registered_on,
+                    )
+                )
             case NewEmploymentFormEnded():
-                self._record(ProfileChanged(**common, employment_form="standard"))
+                self._record(
+                    ProfileChanged(
+                        **common, employment_form="standard", effective_on=event.ended_on
+                    )
+                )
             case MemberTransferred():
-                self._record(ProfileChanged(**common, base_union=event.to_union))
+                self._record(
+                    ProfileChanged(
+                        **common, base_union=event.to_union, effective_on=event.effective_date
+                    )
+                )
             case MemberDetailsCorrected():
                 self._record(
                     ProfileChanged(
@@ -171,7 +234,12 @@ class MemberProfile(Aggregate):
                 )
             case MembershipEnded():
                 self._record(
-                    ProfileChanged(**common, active=False, status_date=event.effective_date)
+                    ProfileChanged(
+                        **common,
+                        active=False,
+                        status_date=event.effective_date,
+                        effective_on=event.effective_date,
+                    )
                 )
             case MemberRejoined():
                 self._record(
@@ -180,5 +248,11 @@ class MemberProfile(Aggregate):
                         active=True,
                         status_date=event.join_date,
                         base_union=event.base_union,
+                        effective_on=event.join_date,
                     )
                 )
+
+
+def _effective(change: ProfileChanged) -> date | None:
+    """When a change took effect (older records name it only as the status date)."""
+    return change.effective_on or change.status_date

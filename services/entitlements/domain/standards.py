@@ -11,8 +11,7 @@ from services.entitlements.domain.policy import PolicyVersion
 from shared.aggregate import Aggregate
 from shared.errors import InvalidInput
 from shared.events import DomainEvent
-
-SETTABLE = ("amount_fen", "expiry_days", "standard_fen")
+from shared.money import yuan_text
 
 
 class UnionStandards(Aggregate):
@@ -47,21 +46,23 @@ class UnionStandards(Aggregate):
         if rule is None:
             raise InvalidInput(f"{benefit} is not a benefit of {policy.version}", field="benefit")
         for name in values:
-            if name not in rule.base_union_may_set:
+            if name not in rule.union_may_set:
                 raise InvalidInput(
                     f"the notice does not let a union set {name} for {benefit}",
                     field=name,
                     rule="policy.not-settable",
                     clause=rule.clause,
                 )
-        amount = values.get("amount_fen")
-        if amount is not None and rule.cap_fen is not None and amount > rule.cap_fen:
-            raise InvalidInput(
-                f"{amount} fen is above the provincial ceiling of {rule.cap_fen} fen",
-                field="amount_fen",
-                rule="policy.ceiling",
-                clause=rule.clause,
-            )
+        for name in ("amount_fen", "standard_fen", "yearly_total_fen"):
+            amount = values.get(name)
+            if amount is not None and rule.cap_fen is not None and amount > rule.cap_fen:
+                raise InvalidInput(
+                    f"{yuan_text(amount)}高于省总工会规定的上限 {yuan_text(rule.cap_fen)}",
+                    field=name,
+                    rule="policy.ceiling",
+                    clause=rule.clause,
+                    policy_version=policy.version,
+                )
         if not values:
             raise InvalidInput("set at least one value", field="(root)")
         event = UnionStandardSet(

@@ -3,7 +3,9 @@
 Culture and sports (clause 3) are paid from member dues, and union funds may top up a shortfall
 by at most 4 × the union's dues income: so the union's culture-and-sports spending in a year
 never passes dues × (1 + 4). Consumption assistance (clause 8) is a share of the budget the
-union reserves: spending against it is tracked, so the union can see what is still to be spent.
+union reserves: a floor to reach, not a cap. Its purchases (farm products from areas lifted out
+of poverty, for gifts or the canteen) are union spending that no member receives, so the union
+sees what it reserved, what it spent and what is still to spend.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from services.entitlements.domain.events import (
+    ConsumptionAssistanceSpent,
     UnionFinancesRecorded,
     UnionSpendingCommitted,
     UnionSpendingEvent,
@@ -21,11 +24,6 @@ from services.entitlements.domain.events import (
 from services.entitlements.domain.policy import UnionRule
 from shared.aggregate import Aggregate
 from shared.events import DomainEvent
-
-TRACKED = {
-    "culture_sports": "culture_sports_topup",
-    "consumption_assistance": "consumption_assistance",
-}
 
 
 @dataclass
@@ -43,6 +41,8 @@ def union_ledger_id(union: str, year: int) -> str:
 
 
 class UnionLedger(Aggregate):
+    """Implements `decision.UnionState`."""
+
     def __init__(self, stream_id: str) -> None:
         super().__init__(stream_id)
         self.union = ""
@@ -51,6 +51,7 @@ class UnionLedger(Aggregate):
         self.spending: dict[str, Spending] = {}
         self.open: dict[str, UnionSpendingReserved] = {}
         self.committed: dict[str, UnionSpendingCommitted] = {}
+        self.purchases: dict[str, ConsumptionAssistanceSpent] = {}
 
     def partition_key(self) -> str:
         return f"union:{self.union}"
@@ -75,28 +76,33 @@ class UnionLedger(Aggregate):
             case UnionSpendingReversed():
                 self.spending[event.rule].used_fen -= event.amount_fen
                 self.committed.pop(event.disbursement_id, None)
+            case ConsumptionAssistanceSpent():
+                self.union, self.year = event.union, event.year
+                self.purchases[event.purchase_id] = event
+                self.spending.setdefault(
+                    "consumption_assistance", Spending()
+                ).used_fen += event.amount_fen
+
+    def dues_income_fen(self) -> int | None:
+        return None if self.finances is None else self.finances.dues_income_fen
+
+    def spent_fen(self, rule: str) -> int:
+        return self.spending.get(rule, Spending()).total_fen
 
     def culture_cap_fen(self, rule: UnionRule) -> int | None:
         if self.finances is None or rule.max_multiple_of_dues is None:
             return None
         return self.finances.dues_income_fen * (1 + rule.max_multiple_of_dues)
 
-    def refusal(self, rule_name: str, rule: UnionRule, amount_fen: int) -> str | None:
-        if rule_name != "culture_sports_topup":
-            return None
-        cap = self.culture_cap_fen(rule)
-        if cap is None:
-            return f"the union has not recorded its dues income for {self.year}"
-        spent = self.spending.get(rule_name, Spending()).total_fen
-        if spent + amount_fen > cap:
-            return (
-                f"the union's culture and sports spending would pass its dues income plus the "
-                f"{rule.max_multiple_of_dues}x top-up ({cap - spent} fen remain)"
-            )
-        return None
-
     def record_finances(self, event: UnionFinancesRecorded) -> None:
         self._record(event)
+
+    def spend_on_assistance(self, event: ConsumptionAssistanceSpent) -> ConsumptionAssistanceSpent:
+        """Recorded once per purchase id: a retried call records nothing twice."""
+        if event.purchase_id in self.purchases:
+            return self.purchases[event.purchase_id]
+        self._record(event)
+        return event
 
     def reserve(self, event: UnionSpendingReserved) -> None:
         if event.disbursement_id not in self.open:

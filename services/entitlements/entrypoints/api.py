@@ -9,24 +9,22 @@ from fastapi import APIRouter, Query
 from fastapi import Path as FastApiPath
 from pydantic import BaseModel, Field
 
-from services.disbursements.domain.events import DisbursementRequested
-from services.entitlements.service_layer.handlers import (
-    check,
-    ledger_as_read,
-    ledger_entries,
-    ledger_year,
-    read_profile,
-)
-from shared.auth import PrincipalDep
+from services.entitlements.contracts import Benefit, GrantingLevel
+from services.entitlements.domain.decision import Ask, TripFacts
+from services.entitlements.service_layer.decisions import check
+from services.entitlements.service_layer.reads import ledger_as_read, ledger_entries, read_profile
+from shared.auth import Principal, PrincipalDep
 from shared.clock import business_date
-from shared.errors import InvalidInput, NotFound
+from shared.errors import NotFound
 from shared.http.deps import RuntimeDep
+from shared.money import Amount
 
 router = APIRouter(prefix="/v1", tags=["ledgers"])
 
 
 class BenefitLine(BaseModel):
     benefit: str
+    title: str = Field(description="The benefit's name in the policy (Chinese)")
     clause: str
     cap_fen: int | None
     used_fen: int
@@ -55,6 +53,7 @@ class LedgerEntry(BaseModel):
     version: int
     type: str
     recorded_at: datetime
+    business_date: date | None = Field(default=None, description="The day the entry belongs to")
     source_event_id: str | None
     disbursement_id: str | None = None
     benefit: str | None = None
@@ -62,13 +61,18 @@ class LedgerEntry(BaseModel):
     clause: str | None = None
     policy_version: str | None = None
     reason: str | None = None
+    rule: str | None = None
     remaining_fen: int | None = None
     child_id: str | None = None
+    count_key: str | None = None
 
 
 AsOf = Annotated[
     date | None,
-    Query(description="The ledger as it stood at the end of this date (Asia/Shanghai)"),
+    Query(
+        description="The ledger as of the end of this business date (Asia/Shanghai): every entry "
+        "dated on or before it, whenever it was recorded"
+    ),
 ]
 Year = Annotated[int, FastApiPath(ge=2000, le=2100)]
 
@@ -91,19 +95,20 @@ async def get_ledger(
     read_on = as_of or business_date(ctx.clock)
     policy = ctx.policies.in_force(max(date(year, 1, 1), min(read_on, date(year, 12, 31))))
     lines = []
-    for b in ledger.balances.values():
-        rule = policy.member_benefits.get(b.benefit)
-        cap = rule.cap_fen if rule is not None and rule.annual else None
+    for name, rule in policy.member_benefits.items():
+        used, reserved, count = ledger.line(name)
+        cap = rule.cap_fen if rule.yearly_cap else None
         lines.append(
             BenefitLine(
-                benefit=b.benefit,
-                clause=rule.clause if rule else b.clause,
+                benefit=name,
+                title=rule.title,
+                clause=rule.clause,
                 cap_fen=cap,
-                used_fen=b.used_fen,
-                reserved_fen=b.reserved_fen,
-                remaining_fen=None if cap is None else cap - b.used_fen - b.reserved_fen,
-                count=b.count,
-                max_count=rule.max_count if rule is not None and rule.annual else None,
+                used_fen=used,
+                reserved_fen=reserved,
+                remaining_fen=None if cap is None else cap - used - reserved,
+                count=count,
+                max_count=rule.max_count if rule.yearly_cap else None,
             )
         )
     return LedgerView(
@@ -150,12 +155,19 @@ async def get_entries(
     ]
 
 
+class TripShape(BaseModel):
+    days: int = Field(ge=1, le=366)
+    nights: int = Field(ge=0, le=366)
+    cost_categories: list[str] = Field(max_length=20)
+
+
 class CheckRequest(BaseModel):
-    member_id: str
-    benefit: str
-    amount_fen: int = Field(ge=0)
-    business_date: date
-    child_id: str | None = None
+    member_id: str = Field(max_length=40, examples=["m-0123456789abcdef"])
+    benefit: Benefit
+    amount_fen: Amount
+    business_date: date = Field(description="The benefit's business date (Asia/Shanghai)")
+    child_id: str | None = Field(default=None, max_length=40)
+    trip: TripShape | None = Field(default=None, description="For an outing")
 
 
 class CheckAnswer(BaseModel):
@@ -164,39 +176,45 @@ class CheckAnswer(BaseModel):
     amount_fen: int
     clause: str
     policy_version: str
-    reason: str | None
-    remaining_fen: int | None
+    ledger_year: int
+    rule: str = Field(description="`allowed`, or the code of the rule that refuses")
+    reason: str | None = Field(description="Why not, in Chinese, with amounts in yuan")
+    remaining_fen: int | None = Field(description="What remains under the cited clause")
     remaining_count: int | None
+    union_remaining_fen: int | None
+
+
+def granting_level(caller: Principal, base_union: str) -> GrantingLevel:
+    """The caller's union grants: the member's own base union, or one above it."""
+    if caller.org == base_union or caller.org.startswith(base_union + "/"):
+        return GrantingLevel.BASE_UNION
+    return GrantingLevel.COUNTY_AND_ABOVE
 
 
 @router.post(
     "/checks",
     response_model=CheckAnswer,
     tags=["decisions"],
-    summary="Would this disbursement be allowed now? Answers without reserving anything",
+    summary="Would this disbursement be allowed? The same decision, reserving nothing",
 )
 async def post_check(body: CheckRequest, caller: PrincipalDep, runtime: RuntimeDep) -> CheckAnswer:
-    request = DisbursementRequested(disbursement_id="check", **body.model_dump())
     ctx = runtime.context
     async with runtime.sessions() as session:
         store = runtime.event_store(session)
-        await ctx.policies.refresh(store)
         profile = await read_profile(store, body.member_id)
         if profile is None or not caller.can_reach(profile.base_union):
             raise NotFound(f"no member {body.member_id}")
-        year = ledger_year(ctx, profile, request)
-        found = await ledger_as_read(ctx, store, body.member_id, year)
-        if found is None:
-            raise InvalidInput(f"no policy governs {year}", field="business_date")
-        decision = await check(ctx, store, profile, found[1], request)
-    event = decision.event
-    return CheckAnswer(
-        allowed=decision.status == "reserved",
-        benefit=event.benefit,
-        amount_fen=event.amount_fen,
-        clause=event.clause,
-        policy_version=event.policy_version,
-        reason=getattr(event, "reason", None),
-        remaining_fen=getattr(event, "remaining_fen", None),
-        remaining_count=getattr(event, "remaining_count", None),
-    )
+        trip = body.trip
+        ask = Ask(
+            disbursement_id="check",
+            member_id=body.member_id,
+            benefit=body.benefit,
+            amount_fen=body.amount_fen,
+            business_date=body.business_date,
+            requested_on=business_date(ctx.clock),
+            child_id=body.child_id,
+            granting_level=granting_level(caller, profile.base_union),
+            trip=TripFacts(trip.days, trip.nights, tuple(trip.cost_categories)) if trip else None,
+        )
+        decision = await check(ctx, store, profile, ask)
+    return CheckAnswer(**{k: getattr(decision, k) for k in CheckAnswer.model_fields})

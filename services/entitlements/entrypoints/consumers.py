@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from services.disbursements.domain.events import (
     DisbursementCancelled,
     DisbursementIssued,
     DisbursementRequested,
     DisbursementReversed,
 )
-from services.entitlements.service_layer.handlers import (
-    EntitlementsContext,
+from services.entitlements.service_layer.context import EntitlementsContext
+from services.entitlements.service_layer.decisions import (
+    Settlement,
     commit_many,
-    note_hardship,
-    note_member_event,
-    note_member_events,
     reserve,
     reserve_many,
     settle,
+)
+from services.entitlements.service_layer.handlers import (
+    note_hardship,
+    note_member_event,
+    note_member_events,
 )
 from services.hardship.domain.events import (
     HardshipEvent,
@@ -63,7 +68,7 @@ def hardship_events() -> Subscription:
         event = message.event
         assert isinstance(event, HardshipEvent)
         on_register = not isinstance(event, HouseholdExitedRegister)
-        await note_hardship(hc, event.member_ids, on_register, message.envelope.id)
+        await note_hardship(hc, event.member_ids, on_register, _dated(event), message.envelope.id)
 
     return Subscription(
         group_id="entitlements.hardship",
@@ -72,6 +77,28 @@ def hardship_events() -> Subscription:
             cls.event_type: on_register_change
             for cls in (HouseholdEnteredRegister, HardshipLevelChanged, HouseholdExitedRegister)
         },
+    )
+
+
+def _dated(event: HardshipEvent) -> date:
+    """The day a register change took effect."""
+    match event:
+        case HouseholdEnteredRegister():
+            return event.entered_on
+        case HardshipLevelChanged():
+            return event.changed_on
+        case HouseholdExitedRegister():
+            return event.exited_on
+    raise TypeError(type(event).__name__)
+
+
+def _issued(event: DisbursementIssued) -> Settlement:
+    return Settlement(
+        member_id=event.member_id,
+        year=event.year or event.business_date.year,
+        disbursement_id=event.disbursement_id,
+        outcome="issued",
+        on=event.business_date,
     )
 
 
@@ -85,30 +112,22 @@ def disbursement_events(ctx: EntitlementsContext) -> Subscription:
     async def on_issued(hc: HandlerContext, message: InboundMessage) -> None:
         event = message.event
         assert isinstance(event, DisbursementIssued)
-        year = event.year or event.business_date.year
-        await settle(
-            hc.events,
-            event.member_id,
-            year,
-            event.disbursement_id,
-            issued=True,
-            source=message.envelope.id,
-        )
+        await settle(ctx, hc.events, _issued(event), source=message.envelope.id)
 
     async def on_given_back(hc: HandlerContext, message: InboundMessage) -> None:
         """Cancelled (a reservation released) or reversed (a use given back)."""
         event = message.event
         assert isinstance(event, DisbursementCancelled | DisbursementReversed)
-        await settle(
-            hc.events,
-            event.member_id,
-            event.year,
-            event.disbursement_id,
-            issued=False,
-            reversed_=isinstance(event, DisbursementReversed),
+        outcome = "reversed" if isinstance(event, DisbursementReversed) else "cancelled"
+        given_back = Settlement(
+            member_id=event.member_id,
+            year=event.year,
+            disbursement_id=event.disbursement_id,
+            outcome=outcome,
             reason=event.reason,
-            source=message.envelope.id,
+            on=event.on,
         )
+        await settle(ctx, hc.events, given_back, source=message.envelope.id)
 
     async def on_many_requested(hc: HandlerContext, messages: list[InboundMessage]) -> None:
         requests = [(m.event, m.envelope.id) for m in messages]
@@ -117,11 +136,9 @@ def disbursement_events(ctx: EntitlementsContext) -> Subscription:
     async def on_many_issued(hc: HandlerContext, messages: list[InboundMessage]) -> None:
         issued = []
         for m in messages:
-            event = m.event
-            assert isinstance(event, DisbursementIssued)
-            year = event.year or event.business_date.year
-            issued.append((event.member_id, year, event.disbursement_id, m.envelope.id))
-        await commit_many(hc.events, issued)
+            assert isinstance(m.event, DisbursementIssued)
+            issued.append((_issued(m.event), m.envelope.id))
+        await commit_many(ctx, hc.events, issued)
 
     return Subscription(
         group_id="entitlements.disbursements",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
@@ -11,11 +11,12 @@ from pydantic import BaseModel, Field
 from services.entitlements.domain.events import UnionStandardSet
 from services.entitlements.domain.policy import PolicyVersion
 from services.entitlements.domain.union_ledger import Spending, UnionLedger
-from services.entitlements.service_layer import handlers, policies
+from services.entitlements.service_layer import handlers, policies, reads
 from shared.auth import PrincipalDep, Role, parse_org
 from shared.clock import business_date
 from shared.errors import Forbidden, InvalidInput, NotFound
 from shared.http.deps import RuntimeDep
+from shared.money import Amount, UnionFigure
 from shared.uow import UnitOfWork
 
 router = APIRouter(prefix="/v1", tags=["policy"])
@@ -30,9 +31,12 @@ class PolicySummary(BaseModel):
 
 class StandardRequest(BaseModel):
     effective_from: date
-    amount_fen: int | None = Field(default=None, ge=0)
+    amount_fen: Amount | None = Field(default=None, description="Voucher amount per member")
     expiry_days: int | None = Field(default=None, ge=1, le=3660)
-    standard_fen: int | None = Field(default=None, ge=0)
+    standard_fen: Amount | None = Field(default=None, description="Training subsidy per course")
+    yearly_total_fen: Amount | None = Field(
+        default=None, description="Training subsidy: at most this much per member per year"
+    )
 
 
 @router.get("/policies", response_model=list[PolicySummary], summary="Every policy version")
@@ -121,20 +125,35 @@ async def get_standards(
 
 
 class UnionFinances(BaseModel):
-    dues_income_fen: int = Field(ge=0, description="Member dues income of the year")
-    budget_fen: int = Field(ge=0, description="Annual expenditure budget")
-    consumption_share_fen: int = Field(
-        ge=0, description="Part of the budget reserved for consumption assistance (clause 8)"
+    dues_income_fen: UnionFigure = Field(description="Member dues income of the year")
+    budget_fen: UnionFigure = Field(description="Annual expenditure budget")
+    consumption_share_fen: UnionFigure = Field(
+        description="Part of the budget reserved for consumption assistance (clause 8)"
     )
 
 
 class UnionLine(BaseModel):
     rule: str
+    title: str
     clause: str
-    cap_fen: int | None
+    kind: Literal["ceiling", "floor"] = Field(
+        description="ceiling: spending may not pass `limit_fen`; floor: the union should spend "
+        "at least `limit_fen`"
+    )
+    limit_fen: int | None
     used_fen: int
     reserved_fen: int
-    remaining_fen: int | None
+    remaining_fen: int | None = Field(description="ceiling: what may still be spent")
+    still_to_spend_fen: int | None = Field(description="floor: what is still to spend (never < 0)")
+
+
+class AssistancePurchase(BaseModel):
+    purchase_id: str = Field(
+        min_length=1, max_length=80, pattern=r"^[A-Za-z0-9._:-]+$", description="Retry-safe id"
+    )
+    amount_fen: Amount
+    business_date: date
+    purpose: str = Field(min_length=1, max_length=200, examples=["采购脱贫地区农产品用于职工食堂"])
 
 
 class UnionLedgerView(BaseModel):
@@ -193,7 +212,7 @@ async def get_union_ledger(
     if not caller.can_reach(union):
         raise NotFound(f"no union ledger for {union} in {year}")
     async with runtime.sessions() as session:
-        ledger = await handlers.read_union_ledger(runtime.event_store(session), union, year, as_of)
+        ledger = await reads.read_union_ledger(runtime.event_store(session), union, year, as_of)
     if ledger is None:
         raise NotFound(f"no union ledger for {union} in {year}")
     return _union_view(runtime.context, ledger, union, year)
@@ -201,26 +220,40 @@ async def get_union_ledger(
 
 def _union_view(ctx: object, ledger: UnionLedger, union: str, year: int) -> UnionLedgerView:
     policy = ctx.policies.in_force(date(year, 12, 31))  # type: ignore[attr-defined]
+    finances = ledger.finances
     lines = []
     for name, rule in policy.union_rules.items():
-        if name not in ("culture_sports_topup", "consumption_assistance"):
-            continue
         spent = ledger.spending.get(name, Spending())
-        if name == "culture_sports_topup":
-            cap = ledger.culture_cap_fen(rule)
-        else:
-            cap = ledger.finances.consumption_share_fen if ledger.finances else None
-        lines.append(
-            UnionLine(
-                rule=name,
-                clause=rule.clause,
-                cap_fen=cap,
-                used_fen=spent.used_fen,
-                reserved_fen=spent.reserved_fen,
-                remaining_fen=None if cap is None else cap - spent.total_fen,
+        if rule.floor_of is not None:
+            floor = getattr(finances, rule.floor_of) if finances else None
+            lines.append(
+                UnionLine(
+                    rule=name,
+                    title=rule.title,
+                    clause=rule.clause,
+                    kind="floor",
+                    limit_fen=floor,
+                    used_fen=spent.used_fen,
+                    reserved_fen=spent.reserved_fen,
+                    remaining_fen=None,
+                    still_to_spend_fen=None if floor is None else max(floor - spent.total_fen, 0),
+                )
             )
-        )
-    finances = ledger.finances
+        elif rule.max_multiple_of_dues is not None:
+            cap = ledger.culture_cap_fen(rule)
+            lines.append(
+                UnionLine(
+                    rule=name,
+                    title=rule.title,
+                    clause=rule.clause,
+                    kind="ceiling",
+                    limit_fen=cap,
+                    used_fen=spent.used_fen,
+                    reserved_fen=spent.reserved_fen,
+                    remaining_fen=None if cap is None else cap - spent.total_fen,
+                    still_to_spend_fen=None,
+                )
+            )
     return UnionLedgerView(
         union=union,
         year=year,
@@ -229,3 +262,41 @@ def _union_view(ctx: object, ledger: UnionLedger, union: str, year: int) -> Unio
         consumption_share_fen=finances.consumption_share_fen if finances else None,
         lines=lines,
     )
+
+
+@router.post(
+    "/unions/{org:path}/consumption-assistance",
+    response_model=UnionLedgerView,
+    tags=["union ledgers"],
+    summary="Record a consumption-assistance purchase (clause 8): union spending, no member",
+)
+async def post_assistance(
+    org: OrgPath, body: AssistancePurchase, caller: PrincipalDep, runtime: RuntimeDep
+) -> UnionLedgerView:
+    """Counted against the budget share the union reserved; the same `purchase_id` again records
+    nothing twice."""
+    caller.require(Role.ADMIN, Role.FINANCE_OFFICER)
+    union = parse_org(org)
+    caller.require_org(union)
+    ctx = runtime.context
+    if body.business_date > business_date(ctx.clock):
+        raise InvalidInput(
+            "the business date is in the future", field="business_date", rule="period.future"
+        )
+    async with UnitOfWork(runtime) as uow:
+        await ctx.policies.refresh(uow.events)
+        try:
+            policy = ctx.policies.in_force(body.business_date)
+        except LookupError:
+            raise InvalidInput("no policy governs that date", field="business_date") from None
+        ledger = await handlers.spend_on_assistance(
+            uow,
+            policy,
+            union=union,
+            purchase_id=body.purchase_id,
+            amount_fen=body.amount_fen,
+            on=body.business_date,
+            purpose=body.purpose,
+            actor=caller.subject,
+        )
+    return _union_view(ctx, ledger, union, body.business_date.year)

@@ -133,5 +133,12 @@ async def _load_standards_along(store: EventStore, org: str) -> list[UnionStanda
     return found
 
 
-async def limit_for(store: EventStore, org: str, benefit: str, on: date) -> UnionStandardSet | None:
-    return union_limit(await standards_along(store, org), benefit, on)
+async def limit_for(
+    store: EventStore, org: str, benefit: str, on: date, *, inherited: bool = True
+) -> UnionStandardSet | None:
+    """The standard in force for members of `org`: its own, or (where the policy lets a union's
+    standard be inherited) the nearest union's above it."""
+    chain = await standards_along(store, org)
+    if not inherited:
+        chain = [s for s in chain if s.union == org]
+    return union_limit(chain, benefit, on)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from services.members.contracts import birthday_in
 from services.members.domain.events import (
     BirthdayReached,
     ChildBirthRegistered,
@@ -24,14 +25,6 @@ from services.members.domain.identity import Sex
 from shared.aggregate import Aggregate
 from shared.errors import Conflict, InvalidInput
 from shared.events import DomainEvent
-
-
-def birthday_in(birth_date: date, year: int) -> date:
-    """The day a member's birthday is kept in `year`: 29 February → 28 February in common years."""
-    try:
-        return birth_date.replace(year=year)
-    except ValueError:
-        return date(year, 2, 28)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,458 @@
+"""The saga's entitlements side: decide a request, then settle it when it is issued, cancelled
+or reversed. Every "would this be allowed" goes through `domain.decision.decide`; this module
+only gathers what it reads (policy, facts as of the business date, ledgers) and saves what it
+answers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from services.disbursements.domain.events import DisbursementRequested
+from services.entitlements.adapters import repository as repo
+from services.entitlements.domain.decision import (
+    Ask,
+    Decision,
+    MemberFacts,
+    TripFacts,
+    UnionStandard,
+    decide,
+    ledger_year,
+)
+from services.entitlements.domain.events import EntitlementRejected, UnionSpendingReserved
+from services.entitlements.domain.ledger import MemberLedger, Outcome, ledger_id
+from services.entitlements.domain.policy import PolicyVersion
+from services.entitlements.domain.profile import MemberProfile
+from services.entitlements.domain.union_ledger import UnionLedger, union_ledger_id
+from services.entitlements.service_layer.context import EntitlementsContext
+from services.entitlements.service_layer.policies import limit_for
+from services.entitlements.service_layer.reads import read_profile, union_ledgers
+from services.members.contracts import birthday_in
+from shared.clock import business_date
+from shared.errors import ConcurrencyConflict
+from shared.eventstore.store import EventStore
+from shared.runtime import Runtime
+from shared.telemetry.metrics import DECISIONS
+from shared.uow import Transaction, UnitOfWork
+
+
+def ask_of(request: DisbursementRequested) -> Ask:
+    trip = request.trip
+    return Ask(
+        disbursement_id=request.disbursement_id,
+        member_id=request.member_id,
+        benefit=request.benefit,
+        amount_fen=request.amount_fen,
+        business_date=request.business_date,
+        # A request recorded before requests carried the day they were made: its own date.
+        requested_on=request.requested_on or request.business_date,
+        child_id=request.child_id,
+        granting_level=request.granting_level,
+        trip=TripFacts(trip.days, trip.nights, trip.cost_categories) if trip else None,
+    )
+
+
+def waiting_for(profile: MemberProfile, ask: Ask) -> str | None:
+    """A fact this request needs that may still be on its way: the child's birth, or the
+    birthday members announces on the day."""
+    if ask.child_id and ask.child_id not in profile.children:
+        return f"the birth of child {ask.child_id}"
+    if ask.benefit == "birthday_gift" and profile.birth_date is not None:
+        year = ask.business_date.year
+        if year not in profile.birthdays and birthday_in(profile.birth_date, year) <= (
+            ask.business_date
+        ):
+            return f"the member's birthday of {year}"
+    return None
+
+
+async def facts_of(
+    store: EventStore, profile: MemberProfile, ask: Ask, policy: PolicyVersion
+) -> MemberFacts:
+    """The member as of the business date, with the base union's own standard for the benefit."""
+    day = ask.business_date
+    standing = profile.standing_on(day)
+    assert profile.join_date is not None and profile.birth_date is not None
+    rule = policy.member_benefits.get(ask.benefit)  # type: ignore[call-overload]
+    standard = None
+    if rule is not None and rule.union_may_set:
+        found = await limit_for(
+            store, standing.base_union, ask.benefit, day, inherited=rule.union_standard_inherited
+        )
+        if found is not None:
+            standard = UnionStandard(
+                union=found.union,
+                amount_fen=found.amount_fen,
+                standard_fen=found.standard_fen,
+                yearly_total_fen=found.yearly_total_fen,
+            )
+    return MemberFacts(
+        base_union=standing.base_union,
+        join_date=profile.join_date,
+        active=standing.active,
+        birthday=profile.birthdays.get(day.year) or birthday_in(profile.birth_date, day.year),
+        employment_form=standing.employment_form,
+        groups=standing.groups,
+        children=tuple(profile.children.values()),
+        standard=standard,
+    )
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Everything a decision reads, gathered; `waiting` if a fact may still arrive."""
+
+    ask: Ask
+    policy: PolicyVersion | None
+    profile: MemberProfile | None
+    facts: MemberFacts | None = None
+    year: int = 0
+    waiting: str | None = None
+
+
+async def prepare(
+    ctx: EntitlementsContext, store: EventStore, profile: MemberProfile | None, ask: Ask
+) -> Prepared:
+    try:
+        policy = ctx.policies.in_force(ask.business_date)
+    except LookupError:
+        return Prepared(ask, None, profile)
+    if profile is None:
+        return Prepared(ask, policy, None, waiting="the member's registration")
+    waiting = waiting_for(profile, ask)
+    if waiting is not None:
+        return Prepared(ask, policy, profile, waiting=waiting)
+    facts = await facts_of(store, profile, ask, policy)
+    return Prepared(ask, policy, profile, facts, ledger_year(policy, ask, facts))
+
+
+async def load_union_ledger(
+    store: EventStore, p: Prepared, *, for_update: bool
+) -> UnionLedger | None:
+    assert p.policy is not None and p.facts is not None
+    if p.policy.union_rule_of(p.ask.benefit) is None:
+        return None
+    key = union_ledger_id(p.facts.base_union, p.ask.business_date.year)
+    unions = union_ledgers(store)
+    return await unions.get(key, for_update=for_update) or unions.new(key)
+
+
+async def reserve(
+    ctx: EntitlementsContext,
+    tx: Transaction,
+    request: DisbursementRequested,
+    *,
+    final: bool = False,
+    source: str | None = None,
+) -> Outcome | None:
+    """Decide one request, or park it (None) while a fact it needs may still be on its way.
+    `final` decides with what is known: the sweeper's last word at the deadline."""
+    await ctx.policies.refresh(tx.events)
+    ask = ask_of(request)
+    profile = await read_profile(tx.events, ask.member_id)
+    if profile is None:
+        # The registration may be committing this instant: queue behind its writer, then
+        # look again, so that either this sees the profile or the registration sees the
+        # parked request (`note_member_event` holds the same lock).
+        await tx.events.lock(repo.profile_repository(tx.events).stream_id(ask.member_id))
+        profile = await read_profile(tx.events, ask.member_id)
+    p = await prepare(ctx, tx.events, profile, ask)
+    if p.policy is None:
+        return await _reject_alone(tx.events, request, "policy.none", "业务日期没有适用的政策版本")
+    if p.waiting and not final:
+        await _park(ctx, tx, request, p.waiting)
+        return None
+    if p.profile is None:
+        return await _reject_alone(
+            tx.events, request, "member.unknown", "未收到该会员的登记信息，无法核定"
+        )
+    if p.facts is None:  # waited long enough for a child or a birthday: decide on what is known
+        facts = await facts_of(tx.events, p.profile, ask, p.policy)
+        p = Prepared(ask, p.policy, p.profile, facts, ledger_year(p.policy, ask, facts))
+    return await _decide_and_save(ctx, tx, p, source or f"request:{ask.disbursement_id}")
+
+
+async def _decide_and_save(
+    ctx: EntitlementsContext, tx: Transaction, p: Prepared, source: str
+) -> Outcome:
+    assert p.policy is not None and p.facts is not None and p.profile is not None
+    union_ledger = await load_union_ledger(tx.events, p, for_update=True)
+    ledger = await open_ledger(tx.events, p.profile, p.year, p.policy)
+    decision = decide(p.policy, p.facts, ledger, union_ledger, p.ask)
+    outcome = ledger.record(p.ask, decision, p.ask.child_id)
+    metadata = {"source_event_id": source}
+    await repo.ledger_repository(tx.events).save(ledger, metadata=metadata)
+    if union_ledger is not None and outcome.status == "reserved" and decision.union_rule:
+        union_ledger.union, union_ledger.year = p.facts.base_union, p.ask.business_date.year
+        union_ledger.reserve(
+            UnionSpendingReserved(
+                union=p.facts.base_union,
+                year=p.ask.business_date.year,
+                rule=decision.union_rule,
+                clause=p.policy.union_rules[decision.union_rule].clause,
+                disbursement_id=p.ask.disbursement_id,
+                member_id=p.ask.member_id,
+                amount_fen=p.ask.amount_fen,
+                business_date=p.ask.business_date,
+            )
+        )
+        await union_ledgers(tx.events).save(union_ledger, metadata=metadata)
+    DECISIONS.labels(outcome.status, outcome.event.clause).inc()
+    return outcome
+
+
+async def open_ledger(
+    store: EventStore, profile: MemberProfile, year: int, policy: PolicyVersion
+) -> MemberLedger:
+    """The member's ledger for `year`, opened on first need (a new year needs no migration)."""
+    ledgers = repo.ledger_repository(store)
+    ledger = await ledgers.get(ledger_id(profile.partition_key(), year), for_update=True)
+    if ledger is not None:
+        return ledger
+    ledger = ledgers.new(ledger_id(profile.partition_key(), year))
+    ledger.open(
+        member_id=profile.partition_key(),
+        year=year,
+        base_union=profile.base_union,
+        policy=policy,
+        source_event_id=f"profile-{profile.partition_key()}@{profile.version}",
+    )
+    await ledgers.save(ledger)
+    return ledger
+
+
+async def reserve_many(
+    ctx: EntitlementsContext, tx: Transaction, requests: list[tuple[DisbursementRequested, str]]
+) -> None:
+    """`reserve` for consecutive requests (each with its source event id), in order, in a
+    handful of statements: what a batch for a whole union sends. When any of them needs more
+    than its member's own ledger (a union-level rule, a fact still on its way, an unknown
+    member, no policy), they all go through `reserve` one by one."""
+    await ctx.policies.refresh(tx.events)
+    members = sorted({r.member_id for r, _ in requests})
+    profiles = await repo.profile_repository(tx.events).get_many(members)
+    plans = [
+        await prepare(ctx, tx.events, profiles.get(r.member_id), ask_of(r)) for r, _ in requests
+    ]
+    if any(not _plain(p) for p in plans):
+        for request, source in requests:
+            await reserve(ctx, tx, request, source=source)
+        return
+    ledgers = repo.ledger_repository(tx.events)
+    loaded = await ledgers.get_many(
+        [ledger_id(p.ask.member_id, p.year) for p in plans], for_update=True
+    )
+    appends = []
+    for (_, source), p in zip(requests, plans, strict=True):
+        assert p.policy is not None and p.facts is not None and p.profile is not None
+        key = ledger_id(p.ask.member_id, p.year)
+        ledger = loaded.get(key)
+        if ledger is None:
+            ledger = loaded[key] = ledgers.new(key)
+            ledger.open(
+                member_id=p.ask.member_id,
+                year=p.year,
+                base_union=p.profile.base_union,
+                policy=p.policy,
+                source_event_id=f"profile-{p.ask.member_id}@{p.profile.version}",
+            )
+            appends.append(ledgers.take(ledger))
+        outcome = ledger.record(
+            p.ask, decide(p.policy, p.facts, ledger, None, p.ask), p.ask.child_id
+        )
+        appends.append(ledgers.take(ledger, {"source_event_id": source}))
+        DECISIONS.labels(outcome.status, outcome.event.clause).inc()
+    await ledgers.write(appends)
+
+
+def _plain(p: Prepared) -> bool:
+    """Decidable on the member's own ledger alone."""
+    return (
+        p.policy is not None
+        and p.facts is not None
+        and p.waiting is None
+        and p.policy.union_rule_of(p.ask.benefit) is None
+    )
+
+
+async def check(
+    ctx: EntitlementsContext, store: EventStore, profile: MemberProfile, ask: Ask
+) -> Decision:
+    """Would this be allowed? The same decision as `reserve`, on the ledgers as they stand,
+    saving nothing. A fact still on its way is decided as missing."""
+    await ctx.policies.refresh(store)
+    p = await prepare(ctx, store, profile, ask)
+    if p.policy is None:
+        return Decision(
+            allowed=False,
+            benefit=ask.benefit,
+            amount_fen=ask.amount_fen,
+            policy_version="-",
+            clause="-",
+            ledger_year=ask.business_date.year,
+            rule="policy.none",
+            reason="业务日期没有适用的政策版本",
+        )
+    facts = p.facts or await facts_of(store, profile, ask, p.policy)
+    year = ledger_year(p.policy, ask, facts)
+    ledgers = repo.ledger_repository(store)
+    ledger = await ledgers.get(ledger_id(ask.member_id, year)) or ledgers.new(
+        ledger_id(ask.member_id, year)
+    )
+    union_ledger = await load_union_ledger(
+        store, Prepared(ask, p.policy, profile, facts, year), for_update=False
+    )
+    return decide(p.policy, facts, ledger, union_ledger, ask)
+
+
+async def _park(
+    ctx: EntitlementsContext, tx: Transaction, request: DisbursementRequested, waiting_for: str
+) -> None:
+    now = ctx.clock.now()
+    await repo.park(tx.session, request, waiting_for, now, now + ctx.pending_wait)
+
+
+async def _reject_alone(
+    store: EventStore, request: DisbursementRequested, rule: str, reason: str
+) -> Outcome:
+    """A rejection that belongs to no ledger (unknown member, no policy): its own stream."""
+    stream = f"decision-{request.disbursement_id}"
+    existing = await store.load(stream)
+    if existing:
+        event = existing[0].event
+        assert isinstance(event, EntitlementRejected)
+        return Outcome("rejected", event)
+    event = EntitlementRejected(
+        disbursement_id=request.disbursement_id,
+        member_id=request.member_id,
+        year=request.business_date.year,
+        benefit=request.benefit,
+        amount_fen=request.amount_fen,
+        clause="-",
+        policy_version="-",
+        reason=reason,
+        rule=rule,
+        remaining_fen=None,
+        remaining_count=None,
+        child_id=request.child_id,
+        business_date=request.business_date,
+    )
+    await store.append(stream, 0, [event], partition_key=request.member_id)
+    DECISIONS.labels("rejected", "-").inc()
+    return Outcome("rejected", event)
+
+
+# --- settling ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """What happened to a reserved disbursement: issued, cancelled or reversed, on a day."""
+
+    member_id: str
+    year: int
+    disbursement_id: str
+    outcome: str  # issued | cancelled | reversed
+    reason: str = ""
+    on: date | None = None
+
+
+async def settle(
+    ctx: EntitlementsContext, store: EventStore, s: Settlement, source: str | None = None
+) -> None:
+    """Issued: the reservation becomes use. Cancelled: it is released back to the cap.
+    Reversed: a use is given back to the cap (its count too, unless the policy keeps it)."""
+    ledgers = repo.ledger_repository(store)
+    ledger = await ledgers.get(ledger_id(s.member_id, s.year), for_update=True)
+    if ledger is None:
+        return
+    held = ledger.decisions.get(s.disbursement_id)
+    if s.outcome == "reversed":
+        ledger.reverse(s.disbursement_id, s.reason, s.on, keeps_count=_keeps_count(ctx, held))
+    elif s.outcome == "issued":
+        ledger.commit(s.disbursement_id, s.on)
+    else:
+        ledger.release(s.disbursement_id, s.reason, s.on)
+    await ledgers.save(ledger, metadata={"source_event_id": source or "-"})
+    union = held.event.union_charged if held else None
+    if union and held is not None:
+        unions = union_ledgers(store)
+        year = held.event.business_date.year if held.event.business_date else s.year
+        union_ledger = await unions.get(union_ledger_id(union, year), for_update=True)
+        if union_ledger is None:
+            union_ledger = await unions.get(union_ledger_id(union, s.year), for_update=True)
+        if union_ledger is not None:
+            if s.outcome == "reversed":
+                union_ledger.reverse(s.disbursement_id)
+            else:
+                union_ledger.settle(s.disbursement_id, s.outcome == "issued")
+            await unions.save(union_ledger, metadata={"source_event_id": source or "-"})
+
+
+def _keeps_count(ctx: EntitlementsContext, held: Outcome | None) -> bool:
+    """Whether the policy the grant was decided under keeps its count once issued."""
+    if held is None:
+        return False
+    for version in ctx.policies.book.versions:
+        if version.version == held.event.policy_version:
+            rule = version.member_benefits.get(held.event.benefit)  # type: ignore[call-overload]
+            return bool(rule and rule.count_kept_once_issued)
+    return False
+
+
+async def commit_many(
+    ctx: EntitlementsContext, store: EventStore, settled: list[tuple[Settlement, str]]
+) -> None:
+    """`settle` of issued disbursements in a handful of statements; one by one when any was
+    charged to a union-level rule."""
+    ledgers = repo.ledger_repository(store)
+    keys = [ledger_id(s.member_id, s.year) for s, _ in settled]
+    loaded = await ledgers.get_many(keys, for_update=True)
+    union_charged = any(
+        (d := loaded[k].decisions.get(s.disbursement_id)) is not None and d.event.union_charged
+        for (s, _), k in zip(settled, keys, strict=True)
+        if k in loaded
+    )
+    if union_charged:
+        for s, source in settled:
+            await settle(ctx, store, s, source)
+        return
+    appends = []
+    for (s, source), key in zip(settled, keys, strict=True):
+        ledger = loaded.get(key)
+        if ledger is None:
+            continue
+        ledger.commit(s.disbursement_id, s.on)
+        appends.append(ledgers.take(ledger, {"source_event_id": source}))
+    await ledgers.write(appends)
+
+
+async def reserve_now(
+    ctx: EntitlementsContext, runtime: Runtime, request: DisbursementRequested
+) -> Outcome | None:
+    """`reserve` in its own unit of work, retried when another writer changed the ledger first."""
+    while True:
+        try:
+            async with UnitOfWork(runtime) as uow:
+                return await reserve(ctx, uow, request)
+        except ConcurrencyConflict:
+            continue
+
+
+async def sweep_expired(ctx: EntitlementsContext, runtime: Runtime, limit: int = 100) -> int:
+    """Decide, with what is known, every parked request whose deadline has passed."""
+    decided = 0
+    while True:
+        async with UnitOfWork(runtime) as uow:
+            due = await repo.expired(uow.session, ctx.clock.now(), limit)
+            for request in due:
+                await reserve(ctx, uow, request, final=True)
+                await repo.unpark(uow.session, request.disbursement_id)
+        decided += len(due)
+        if len(due) < limit:
+            return decided
+
+
+def today(ctx: EntitlementsContext) -> date:
+    return business_date(ctx.clock)

@@ -1,0 +1,102 @@
+"""Reading ledgers and profiles as they stood: `as_of` is a business date (Asia/Shanghai), so a
+ledger "as of" a day holds every entry dated on or before it, whenever it was recorded."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from services.entitlements.adapters import repository as repo
+from services.entitlements.domain.ledger import MemberLedger, ledger_id
+from services.entitlements.domain.profile import MemberProfile
+from services.entitlements.domain.union_ledger import UnionLedger, union_ledger_id
+from services.entitlements.service_layer.context import EntitlementsContext
+from shared.aggregate import Repository
+from shared.clock import SHANGHAI, business_date
+from shared.eventstore.store import EventStore, StoredEvent
+
+
+def union_ledgers(store: EventStore) -> Repository[UnionLedger]:
+    return Repository(store, UnionLedger, "unionledger")
+
+
+def dated_on_or_before(stored: StoredEvent, day: date | None) -> bool:
+    """Whether an entry belongs to the ledger as of the end of `day` (by its business date;
+    an entry without one, such as the opening, always does)."""
+    if day is None:
+        return True
+    entry_date = getattr(stored.event, "business_date", None)
+    return entry_date is None or entry_date <= day
+
+
+async def read_profile(store: EventStore, member_id: str) -> MemberProfile | None:
+    return await repo.profile_repository(store).get(member_id)
+
+
+async def ledger_entries(
+    store: EventStore, member_id: str, year: int, as_of: date | None = None
+) -> list[StoredEvent]:
+    stored = await store.load(f"ledger-{ledger_id(member_id, year)}")
+    return [s for s in stored if dated_on_or_before(s, as_of)]
+
+
+async def read_ledger(
+    store: EventStore, member_id: str, year: int, as_of: date | None = None
+) -> MemberLedger | None:
+    stored = await ledger_entries(store, member_id, year, as_of)
+    if not stored:
+        return None
+    ledger = repo.ledger_repository(store).new(ledger_id(member_id, year))
+    ledger.replay(s.event for s in stored)
+    return ledger
+
+
+async def read_union_ledger(
+    store: EventStore, union: str, year: int, as_of: date | None = None
+) -> UnionLedger | None:
+    stored = await store.load(union_ledgers(store).stream_id(union_ledger_id(union, year)))
+    kept = [s for s in stored if _union_entry_on_or_before(s, as_of)]
+    if not kept:
+        return None
+    ledger = UnionLedger(union_ledgers(store).stream_id(union_ledger_id(union, year)))
+    ledger.replay(s.event for s in kept)
+    return ledger
+
+
+def _union_entry_on_or_before(stored: StoredEvent, day: date | None) -> bool:
+    """By the entry's business date; finances, which have none, by the day they were recorded."""
+    if day is None:
+        return True
+    entry_date = getattr(stored.event, "business_date", None)
+    return (entry_date or stored.recorded_at.astimezone(SHANGHAI).date()) <= day
+
+
+async def ledger_as_read(
+    ctx: EntitlementsContext,
+    store: EventStore,
+    member_id: str,
+    year: int,
+    as_of: date | None = None,
+) -> tuple[MemberProfile, MemberLedger] | None:
+    """The member's profile and ledger for `year` as of the end of `as_of` (a business date)
+    or now; a year with no entries yet reads as an untouched ledger under the policy in force
+    at its start (or on the day read, if later)."""
+    profile = await read_profile(store, member_id)
+    if profile is None:
+        return None
+    ledger = await read_ledger(store, member_id, year, as_of)
+    if ledger is None:
+        read_on = as_of or business_date(ctx.clock)
+        day = max(date(year, 1, 1), min(read_on, date(year, 12, 31)))
+        try:
+            policy = ctx.policies.in_force(day)
+        except LookupError:
+            return None
+        ledger = repo.ledger_repository(store).new(ledger_id(member_id, year))
+        ledger.open(
+            member_id=member_id,
+            year=year,
+            base_union=profile.base_union,
+            policy=policy,
+            source_event_id="-",
+        )
+    return profile, ledger
