@@ -225,7 +225,7 @@ def outing(day: date) -> dict[str, Any]:
         "start_date": day.isoformat(),
         "end_date": (day + timedelta(days=1)).isoformat(),
         "destination_city": "xinzhou",
-        "scenic_area": "wutaishan",
+        "scenic_area": "芦芽山",
         "cost_lines": [
             {"category": "transport", "amount_fen": 8000},
             {"category": "accommodation", "amount_fen": 30000},

@@ -22,6 +22,7 @@ async def test_registered_member_gets_a_ledger_for_the_year(suite: Suite) -> Non
     assert lines["birthday_gift"] == {
         "benefit": "birthday_gift",
         "title": "生日慰问",
+        "title_en": "Birthday gift",
         "clause": "7.birthday",
         "cap_fen": 50000,
         "used_fen": 0,

@@ -229,5 +229,6 @@ class ConsumptionAssistanceSpent(DomainEvent):
     amount_fen: int
     business_date: date
     purpose: str
+    rule: str = Field(description="The union-level rule it counts towards")
     clause: str
     recorded_by: str

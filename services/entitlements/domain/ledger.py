@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from services.entitlements.contracts import Benefit
 from services.entitlements.domain.decision import Ask, Decision
 from services.entitlements.domain.events import (
     EntitlementEvent,
@@ -81,7 +82,7 @@ class MemberLedger(Aggregate):
         key = _key_of(event)
         if key is not None:
             self.scoped[(event.benefit, key)] = self.scoped_count(event.benefit, key) + delta
-        if event.child_id and event.benefit == "childbirth_gift":
+        if event.child_id and event.benefit == Benefit.CHILDBIRTH_GIFT:
             if delta > 0:
                 self.child_grants[event.child_id] = event.disbursement_id
             else:

@@ -79,9 +79,7 @@ class UnionLedger(Aggregate):
             case ConsumptionAssistanceSpent():
                 self.union, self.year = event.union, event.year
                 self.purchases[event.purchase_id] = event
-                self.spending.setdefault(
-                    "consumption_assistance", Spending()
-                ).used_fen += event.amount_fen
+                self.spending.setdefault(event.rule, Spending()).used_fen += event.amount_fen
 
     def dues_income_fen(self) -> int | None:
         return None if self.finances is None else self.finances.dues_income_fen

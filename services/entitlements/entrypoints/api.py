@@ -25,6 +25,7 @@ router = APIRouter(prefix="/v1", tags=["ledgers"])
 class BenefitLine(BaseModel):
     benefit: str
     title: str = Field(description="The benefit's name in the policy (Chinese)")
+    title_en: str
     clause: str
     cap_fen: int | None
     used_fen: int
@@ -102,6 +103,7 @@ async def get_ledger(
             BenefitLine(
                 benefit=name,
                 title=rule.title,
+                title_en=rule.title_en,
                 clause=rule.clause,
                 cap_fen=cap,
                 used_fen=used,

@@ -135,6 +135,7 @@ class UnionFinances(BaseModel):
 class UnionLine(BaseModel):
     rule: str
     title: str
+    title_en: str
     clause: str
     kind: Literal["ceiling", "floor"] = Field(
         description="ceiling: spending may not pass `limit_fen`; floor: the union should spend "
@@ -230,6 +231,7 @@ def _union_view(ctx: object, ledger: UnionLedger, union: str, year: int) -> Unio
                 UnionLine(
                     rule=name,
                     title=rule.title,
+                    title_en=rule.title_en,
                     clause=rule.clause,
                     kind="floor",
                     limit_fen=floor,
@@ -245,6 +247,7 @@ def _union_view(ctx: object, ledger: UnionLedger, union: str, year: int) -> Unio
                 UnionLine(
                     rule=name,
                     title=rule.title,
+                    title_en=rule.title_en,
                     clause=rule.clause,
                     kind="ceiling",
                     limit_fen=cap,

@@ -54,16 +54,10 @@ def ask_of(request: DisbursementRequested) -> Ask:
 
 
 def waiting_for(profile: MemberProfile, ask: Ask) -> str | None:
-    """A fact this request needs that may still be on its way: the child's birth, or the
-    birthday members announces on the day."""
+    """A fact this request needs that may still be on its way: a child's birth. (A birthday is
+    not waited for: it follows from the birth date, by the registry's published rule.)"""
     if ask.child_id and ask.child_id not in profile.children:
         return f"the birth of child {ask.child_id}"
-    if ask.benefit == "birthday_gift" and profile.birth_date is not None:
-        year = ask.business_date.year
-        if year not in profile.birthdays and birthday_in(profile.birth_date, year) <= (
-            ask.business_date
-        ):
-            return f"the member's birthday of {year}"
     return None
 
 

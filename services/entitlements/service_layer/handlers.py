@@ -192,6 +192,7 @@ async def spend_on_assistance(
             amount_fen=amount_fen,
             business_date=on,
             purpose=purpose,
+            rule=floors[0][0],
             clause=floors[0][1].clause,
             recorded_by=actor,
         )

@@ -10,6 +10,7 @@ from pydantic import Field
 
 from shared.events import DomainEvent
 from shared.kafka.topics import HARDSHIP_EVENTS
+from shared.money import MAX_AMOUNT_FEN
 
 
 class HardshipLevel(StrEnum):
@@ -50,7 +51,7 @@ class ReliefGranted(HardshipEvent):
     event_type = "jinhui.hardship.ReliefGranted"
     relief_id: str
     member_id: str
-    amount_fen: int = Field(ge=1)
+    amount_fen: int = Field(ge=1, le=MAX_AMOUNT_FEN)
     in_kind: bool = False
     purpose: str = Field(max_length=40, description="A purpose code, never free text")
     granted_on: date

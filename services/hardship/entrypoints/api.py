@@ -22,6 +22,7 @@ from services.hardship.service_layer import handlers
 from shared.auth import Principal, PrincipalDep, Role, parse_org
 from shared.errors import NotFound
 from shared.http.deps import RuntimeDep
+from shared.money import Amount
 from shared.runtime import Runtime
 from shared.uow import UnitOfWork
 
@@ -51,7 +52,7 @@ class Step(BaseModel):
 
 class ReliefRequest(BaseModel):
     member_id: str
-    amount_fen: int = Field(ge=1)
+    amount_fen: Amount
     in_kind: bool = False
     purpose: str = Field(pattern=r"^[a-z_]{3,40}$", description="A purpose code, e.g. medical")
 
