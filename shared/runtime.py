@@ -12,6 +12,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
@@ -24,11 +25,14 @@ from shared.backoff import Backoff
 from shared.clock import Clock
 from shared.db.engine import create_engine, create_sessions
 from shared.eventstore.relay import OutboxRelay
+from shared.eventstore.retention import keep_pruning
 from shared.eventstore.store import EventStore
 from shared.eventstore.tables import EventStoreTables
 from shared.kafka.consumer import BulkHandler, ConsumerRunner, Handler
 from shared.kafka.producer import make_producer, security
+from shared.kafka.topics import keep_topics, topics_of
 from shared.settings import ServiceSettings
+from shared.supervisor import Supervisor
 from shared.telemetry import configure_logging, configure_tracing, instrument_engine
 
 log = logging.getLogger(__name__)
@@ -43,6 +47,8 @@ class Subscription:
     handlers: Mapping[str, Handler]
     # Optional: the same work for consecutive messages of one type at once (see BulkHandler).
     bulk_handlers: Mapping[str, BulkHandler] = field(default_factory=dict)
+    # Types deliberately not handled; None: every other type known on these topics.
+    ignores: frozenset[str] | None = None
 
 
 @dataclass
@@ -60,31 +66,51 @@ class Runtime:
     context: Any = None  # the service's own handler context (policies, settings of its domain)
     on_start: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     services: dict[str, Any] = field(default_factory=dict)  # named parts (schedulers) for tools
-    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    supervisor: Supervisor = field(default_factory=lambda: Supervisor("jinhui"))
     _producer_ready: asyncio.Event = field(default_factory=asyncio.Event)
 
     def event_store(self, session: AsyncSession) -> EventStore:
         return EventStore(session, self.tables, source=f"/jinhui/{self.service}", clock=self.clock)
 
     async def start(self) -> None:
+        """Every long-running part runs under the supervisor: restarted after any error."""
         for hook in self.on_start:
             await hook()
-        self._tasks.append(
-            asyncio.create_task(self._connect_producer(), name=f"{self.service}-producer")
-        )
+        s = self.supervisor
+        s.start(f"{self.service}-producer", self._connect_producer, once=True)
         if not self.settings.run_background_workers:
             return
-        self._tasks.append(
-            asyncio.create_task(self._after_producer(self.relay.run), name=f"{self.service}-relay")
+        s.start(
+            f"{self.service}-topics",
+            lambda: keep_topics(
+                self.service,
+                self.settings.kafka_bootstrap_servers,
+                topics_of(self.service, [t for c in self.consumers for t in c.topics]),
+                self.settings.kafka_topic_check_interval_s,
+                lambda: self.relay.republish(self.settings.kafka_republish_window_s),
+                security(self.settings),
+            ),
         )
+        self.relay.health = s.handle(f"{self.service}-relay")
+        s.start(f"{self.service}-relay", lambda: self._after_producer(self.relay.run))
         for consumer in self.consumers:
-            self._tasks.append(
-                asyncio.create_task(self._after_producer(consumer.run), name=consumer.group_id)
-            )
-        for worker in self.extra_workers:
-            self._tasks.append(asyncio.create_task(worker(), name=f"{self.service}-worker"))  # type: ignore[arg-type]
+            consumer.health = s.handle(consumer.group_id)
+            s.start(consumer.group_id, lambda c=consumer: self._after_producer(c.run))  # type: ignore[misc]
+        s.start(
+            f"{self.service}-retention",
+            lambda: keep_pruning(
+                self.sessions,
+                self.tables,
+                timedelta(days=self.settings.retention_days),
+                self.settings.retention_check_interval_s,
+            ),
+        )
+        for n, worker in enumerate(self.extra_workers):
+            s.start(f"{self.service}-worker-{n}", worker)  # type: ignore[arg-type]
 
     async def _connect_producer(self) -> None:
+        if self._producer_ready.is_set():
+            return
         backoff = Backoff(initial_s=0.2)
         while True:
             try:
@@ -107,13 +133,14 @@ class Runtime:
         """Cancel the workers and give them `grace_s` to finish (a consumer leaving its group
         talks to the broker); then close the producer and the pool whatever happened. Work
         that did not finish is redelivered, never lost: offsets are committed only after it."""
-        for task in self._tasks:
+        tasks = self.supervisor.tasks
+        for task in tasks:
             task.cancel()
-        if self._tasks:
-            _, stuck = await asyncio.wait(self._tasks, timeout=grace_s)
+        if tasks:
+            _, stuck = await asyncio.wait(tasks, timeout=grace_s)
             for task in stuck:
                 log.warning("worker did not stop in time", extra={"worker": task.get_name()})
-        self._tasks.clear()
+        self.supervisor.forget()
         if self._producer_ready.is_set():
             with contextlib.suppress(TimeoutError, KafkaError):
                 await asyncio.wait_for(self.producer.stop(), grace_s)
@@ -129,6 +156,10 @@ class Runtime:
             checks["database"] = f"unavailable ({type(exc).__name__})"
         checks["broker"] = (
             "ok" if self._producer_ready.is_set() and await self._broker_ok() else "unavailable"
+        )
+        problems = self.supervisor.problems()
+        checks["background_tasks"] = (
+            "ok" if not problems else "; ".join(f"{k}: {v}" for k, v in sorted(problems.items()))
         )
         return checks
 
@@ -151,7 +182,11 @@ def build_runtime(
     if settings.log_json:
         configure_logging(service, settings.log_level)
     configure_tracing(service, settings.otel_exporter_otlp_endpoint)
-    engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
+    engine = create_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        pool_timeout_s=settings.db_pool_timeout_s,
+    )
     instrument_engine(engine)
     sessions = create_sessions(engine)
     producer = make_producer(
@@ -174,6 +209,7 @@ def build_runtime(
         sessions=sessions,
         producer=producer,
         relay=relay,
+        supervisor=Supervisor(service, settings.unhealthy_after_s),
     )
     runtime.consumers = [
         ConsumerRunner(
@@ -191,6 +227,7 @@ def build_runtime(
             chunk_size=settings.kafka_consumer_chunk_size,
             after_commit=relay.wake,
             connection=security(settings),
+            ignores=s.ignores,
         )
         for s in subscriptions
     ]

@@ -31,6 +31,10 @@ class ServiceSettings(BaseSettings):
     environment: Literal["dev", "test", "staging", "prod"] = "dev"
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/jinhui"
     db_pool_size: int = 10
+    # How long a caller waits for a pooled connection before the service answers 503.
+    db_pool_timeout_s: float = Field(default=1.0, gt=0, le=30)
+    # A background task failing this long turns /readyz red.
+    unhealthy_after_s: float = Field(default=30.0, gt=0)
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
     kafka_sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"] = "SCRAM-SHA-512"
@@ -39,6 +43,10 @@ class ServiceSettings(BaseSettings):
     kafka_ssl_cafile: str | None = None
     kafka_session_timeout_ms: int = 10_000
     kafka_heartbeat_interval_ms: int = 1_000
+    # How often a service checks that its topics (and their dead-letter topics) exist.
+    kafka_topic_check_interval_s: float = Field(default=15.0, gt=0)
+    # When the broker comes back empty, outbox rows published this recently are sent again.
+    kafka_republish_window_s: float = Field(default=3_600.0, ge=0)
     # Consecutive messages of a partition that may share one database transaction.
     kafka_consumer_chunk_size: int = Field(default=50, ge=1, le=500)
     jwt_secret: SecretStr = SecretStr(DEV_JWT_SECRET)
@@ -47,6 +55,10 @@ class ServiceSettings(BaseSettings):
     # Local commits wake the relay at once; the poll finds rows other replicas wrote.
     outbox_poll_interval_s: float = 0.2
     outbox_batch_size: int = 500
+    # Published outbox rows and processed-message records are kept this long: longer than any
+    # topic keeps a message (14 days; dead letters 30), so de-duplication always holds.
+    retention_days: int = Field(default=45, ge=31)
+    retention_check_interval_s: float = Field(default=3_600.0, gt=0)
     otel_exporter_otlp_endpoint: str | None = None
     log_level: str = "INFO"
     log_json: bool = True

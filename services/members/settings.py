@@ -21,7 +21,9 @@ class MembersSettings(ServiceSettings):
     id_encryption_keys: SecretStr = SecretStr(DEV_ID_ENCRYPTION_KEY)
     org_tree_file: Path = REFERENCE / "org-tree.yaml"
     birthday_scan_interval_s: float = 60.0
-    hr_parked_alert_after_s: float = 86_400.0
+    # An HR event waiting this long for its employee's hire goes to the conflict list.
+    hr_parked_expire_after_s: float = 7 * 86_400.0
+    hr_parked_check_interval_s: float = 3_600.0
 
     def secrets(self) -> dict[str, str]:
         keys = self.id_encryption_keys.get_secret_value().split(",")

@@ -15,15 +15,19 @@ from sqlalchemy.ext.asyncio import (
 from shared.settings import to_async_url
 
 
-def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+def create_engine(url: str, *, pool_size: int = 10, pool_timeout_s: float = 1.0) -> AsyncEngine:
     """No pre-ping: it doubles the round trips of every short transaction (measured in
     bench/outbox_relay.py). A connection lost to a database restart fails one unit of work; the
-    pool then discards it, consumers retry, and HTTP callers get a 500 they may retry."""
+    pool then discards it, consumers retry, and HTTP callers get a 503 they may retry. A caller
+    waits at most `pool_timeout_s` for a connection: past it, 503 with Retry-After, not a
+    thirty-second hang."""
     return create_async_engine(
         to_async_url(url),
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_recycle=1800,
+        pool_timeout=pool_timeout_s,
+        connect_args={"timeout": 5},
     )
 
 
@@ -49,7 +53,10 @@ async def ensure_database(url: str) -> bool:
         )
         if exists:
             return False
-        await conn.execute(f'CREATE DATABASE "{target.database}"')
+        try:
+            await conn.execute(f'CREATE DATABASE "{target.database}"')
+        except (asyncpg.DuplicateDatabaseError, asyncpg.UniqueViolationError):
+            return False  # another replica created it this instant
         return True
     finally:
         await conn.close()

@@ -10,7 +10,7 @@ from importlib import resources
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.db.engine import create_engine, ensure_database
@@ -24,6 +24,8 @@ def alembic_config(service: str) -> Config:
 
 
 async def upgrade(service: str, engine: AsyncEngine, revision: str = "head") -> None:
+    """Any number of replicas may start at once: each takes the database's migration lock for
+    its transaction, so one migrates and the others then find nothing left to do."""
     config = alembic_config(service)
 
     def run(connection: Connection) -> None:
@@ -31,6 +33,10 @@ async def upgrade(service: str, engine: AsyncEngine, revision: str = "head") -> 
         command.upgrade(config, revision)
 
     async with engine.begin() as conn:
+        await conn.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:name, 0))"),
+            {"name": f"jinhui-migrate:{service}"},
+        )
         await conn.run_sync(run)
 
 

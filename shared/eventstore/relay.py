@@ -16,14 +16,14 @@ import logging
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaError
 from opentelemetry import propagate, trace
 from sqlalchemy import func, select, text, update
-from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.backoff import Backoff
 from shared.eventstore.tables import EventStoreTables
+from shared.outages import is_outage
+from shared.supervisor import Health
 from shared.telemetry.metrics import OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE, OUTBOX_PUBLISHED
 
 log = logging.getLogger(__name__)
@@ -50,25 +50,28 @@ class OutboxRelay:
         self._poll_interval_s = poll_interval_s
         self._linger_s = linger_s
         self._wake = asyncio.Event()
+        self.health = Health(service, f"{service}-relay")
 
     def wake(self) -> None:
         """Publish sooner than the next poll: called after a local commit that wrote the outbox."""
         self._wake.set()
 
     async def run(self) -> None:
+        """Publish until cancelled. An outage (database or broker down, starting, stopping or
+        full) is waited out here and reported as failing; anything else is raised for the
+        supervisor, which restarts the relay."""
         backoff = Backoff()
         while True:
             try:
                 sent = await self.publish_once()
-                backoff.reset()
-            except (KafkaError, OperationalError, DBAPIError, OSError) as exc:
-                delay = backoff.next_delay()
-                log.warning(
-                    "outbox relay cannot publish yet, retrying",
-                    extra={"error": type(exc).__name__, "retry_in_s": round(delay, 2)},
-                )
-                await asyncio.sleep(delay)
+            except Exception as exc:
+                if not is_outage(exc):
+                    raise
+                self.health.failing(exc)
+                await asyncio.sleep(backoff.next_delay())
                 continue
+            backoff.reset()
+            self.health.ok()
             if sent < self._batch_size:
                 await self._wait_for_work()
 
@@ -79,6 +82,24 @@ class OutboxRelay:
             await asyncio.wait_for(self._wake.wait(), self._poll_interval_s)
             await asyncio.sleep(self._linger_s)
         self._wake.clear()
+
+    async def republish(self, window_s: float) -> int:
+        """Publish again, in order and under their original ids, the rows published in the last
+        `window_s` seconds: after the broker lost them. Consumers de-duplicate on the id, so a
+        row that had in fact been consumed has no second effect."""
+        async with self._sessions() as session, session.begin():
+            result = await session.execute(
+                update(self._t.outbox)
+                .where(
+                    self._t.outbox.c.published_at
+                    > func.now() - func.make_interval(0, 0, 0, 0, 0, 0, window_s)
+                )
+                .values(published_at=None)
+            )
+        count = result.rowcount or 0  # type: ignore[attr-defined]
+        log.warning("re-sending what the broker may have lost", extra={"rows": count})
+        self.wake()
+        return int(count)
 
     async def publish_once(self) -> int:
         """Publish one batch; returns how many rows it published (0 if another replica holds it)."""

@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from shared.http.problems import install_problem_handlers
+from shared.http.problems import install_problem_handlers, unexpected
 from shared.telemetry.metrics import HTTP_LATENCY
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
@@ -30,8 +30,14 @@ def create_service_app(
 
     @app.middleware("http")
     async def _latency(request: Request, call_next: Callable[[Request], Any]) -> Response:
+        """Also the last word on errors no handler took: answered here as problem+json (503
+        for an outage), so the exception never reaches the server, which would drop the
+        keep-alive connection."""
         started = time.perf_counter()
-        response: Response = await call_next(request)
+        try:
+            response: Response = await call_next(request)
+        except Exception as exc:
+            response = unexpected(request, exc)
         route = request.scope.get("route")
         HTTP_LATENCY.labels(
             service, request.method, getattr(route, "path", "unmatched"), str(response.status_code)

@@ -11,14 +11,23 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.errors import DomainError, validation_errors
+from shared.outages import is_outage
 
 log = logging.getLogger(__name__)
 PROBLEM_TYPE_BASE = "https://jinhui.example/problems/"
 MEDIA_TYPE = "application/problem+json"
+RETRY_AFTER_S = 1
 
 
 def problem(
-    request: Request, status: int, code: str, title: str, detail: str, **extensions: Any
+    request: Request,
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    *,
+    headers: dict[str, str] | None = None,
+    **extensions: Any,
 ) -> JSONResponse:
     body = {
         "type": PROBLEM_TYPE_BASE + code,
@@ -28,8 +37,29 @@ def problem(
         "instance": request.url.path,
         **extensions,
     }
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if status == 401:
+        headers = {**(headers or {}), "WWW-Authenticate": "Bearer"}
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
+
+
+def unexpected(request: Request, exc: Exception) -> JSONResponse:
+    """An error no handler took: 503 with Retry-After when a dependency is out (the database
+    down or its pool exhausted, the broker away), else 500. Either way problem+json, and the
+    connection stays usable."""
+    if is_outage(exc):
+        log.warning("dependency unavailable", extra={"error": type(exc).__name__})
+        return problem(
+            request,
+            503,
+            "service-unavailable",
+            "Service temporarily unavailable",
+            "数据库或消息服务暂时不可用，请稍后重试；带同一 Idempotency-Key 重试是安全的 "
+            "(a dependency is unavailable; retrying with the same Idempotency-Key is safe)",
+            headers={"Retry-After": str(RETRY_AFTER_S)},
+            retry_after_s=RETRY_AFTER_S,
+        )
+    log.exception("unhandled error", extra={"error": type(exc).__name__})
+    return problem(request, 500, "internal", "Internal error", "the request failed; see the trace")
 
 
 def install_problem_handlers(app: FastAPI) -> None:
@@ -66,10 +96,7 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error", extra={"error": type(exc).__name__})
-        return problem(
-            request, 500, "internal", "Internal error", "the request failed; see the trace"
-        )
+        return unexpected(request, exc)
 
 
-__all__ = ["install_problem_handlers", "problem", "validation_errors"]
+__all__ = ["install_problem_handlers", "problem", "unexpected", "validation_errors"]

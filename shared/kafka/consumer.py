@@ -33,7 +33,6 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPa
 from aiokafka.errors import KafkaError
 from opentelemetry import propagate, trace
 from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.backoff import Backoff
@@ -44,7 +43,9 @@ from shared.errors import ConcurrencyConflict
 from shared.events import DomainEvent
 from shared.eventstore.store import EventStore
 from shared.eventstore.tables import EventStoreTables
-from shared.kafka.topics import dlq
+from shared.kafka.topics import KEY_FIELDS, dlq, key_of, published_on
+from shared.outages import is_outage
+from shared.supervisor import Health
 from shared.telemetry.metrics import CONSUMED, CONSUMER_LAG, CONSUMER_RETRIES, DEAD_LETTERED
 
 log = logging.getLogger(__name__)
@@ -106,12 +107,6 @@ def _text_headers(record: ConsumerRecord) -> dict[str, str]:
     return {k: v.decode(errors="replace") for k, v in reversed(record.headers or ())}
 
 
-def _is_outage(exc: BaseException) -> bool:
-    if isinstance(exc, OperationalError | InterfaceError | OSError | TimeoutError):
-        return True
-    return isinstance(exc, DBAPIError) and exc.connection_invalidated
-
-
 class ConsumerRunner:
     def __init__(
         self,
@@ -132,10 +127,16 @@ class ConsumerRunner:
         chunk_size: int = 50,
         after_commit: Callable[[], None] | None = None,
         connection: dict[str, Any] | None = None,
+        ignores: frozenset[str] | None = None,
     ) -> None:
         self.group_id = group_id
-        self._topics = topics
+        self.topics = topics
         self._handlers = dict(handlers)
+        # Types deliberately not handled: by default every other type known to be published on
+        # these topics. Anything else (a typo, a type from a newer producer) is dead-lettered.
+        self._ignores = (
+            ignores if ignores is not None else published_on(topics) - set(self._handlers)
+        )
         self._bulk_handlers = dict(bulk_handlers or {})
         self._sessions = sessions
         self._record_processed = insert_on_conflict(
@@ -162,10 +163,12 @@ class ConsumerRunner:
         self._max_records = max_records
         self.assigned = asyncio.Event()
         self._connection = connection or {}
+        self.health = Health("jinhui", group_id)
+        self._failed_commits = 0
 
     def _consumer(self) -> AIOKafkaConsumer:
         return AIOKafkaConsumer(
-            *self._topics,
+            *self.topics,
             bootstrap_servers=self._bootstrap,
             group_id=self.group_id,
             client_id=self.group_id,
@@ -192,16 +195,8 @@ class ConsumerRunner:
                         await self._process_batches(consumer, batches)
                     backoff.reset()
             except KafkaError as exc:
-                delay = backoff.next_delay()
-                log.warning(
-                    "consumer lost the broker, restarting",
-                    extra={
-                        "group": self.group_id,
-                        "error": type(exc).__name__,
-                        "retry_in_s": delay,
-                    },
-                )
-                await asyncio.sleep(delay)
+                self.health.failing(exc)
+                await asyncio.sleep(backoff.next_delay())
             finally:
                 # Leaving the group asks the broker; on shutdown it must not hang the process.
                 with contextlib.suppress(TimeoutError, KafkaError):
@@ -220,12 +215,19 @@ class ConsumerRunner:
         offsets = {tp: records[-1].offset + 1 for tp, records in batches.items()}
         try:
             await consumer.commit(offsets)
+            self._failed_commits = 0
+            self.health.ok()
         except KafkaError as exc:
             # A rebalance took the partitions: the next owner re-reads from the last commit,
-            # and the processed-message records make that harmless.
+            # and the processed-message records make that harmless. Commits that keep failing
+            # (a broker that came back empty forgot the group) need a new consumer.
+            self._failed_commits += 1
             log.warning(
                 "offset commit failed", extra={"group": self.group_id, "error": type(exc).__name__}
             )
+            if self._failed_commits >= 3:
+                self._failed_commits = 0
+                raise
         for tp, records in batches.items():
             end = consumer.highwater(tp)
             if end is not None:
@@ -265,12 +267,25 @@ class ConsumerRunner:
             return None
         handler = self._handlers.get(envelope.type)
         if handler is None:
-            CONSUMED.labels(self.group_id, record.topic, "ignored").inc()
+            if envelope.type in self._ignores:  # a known type this consumer has no use for
+                CONSUMED.labels(self.group_id, record.topic, "ignored").inc()
+            else:
+                await self._dead_letter(
+                    record, "unknown-type", f"no consumer here knows the type {envelope.type!r}"
+                )
             return None
         try:
             event = envelope.event()
         except EnvelopeError as exc:
             await self._dead_letter(record, "invalid", str(exc))
+            return None
+        expected = key_of(record.topic, event)
+        if expected is not None and envelope.partition_key != expected:
+            await self._dead_letter(
+                record,
+                "key-mismatch",
+                f"the message key is not the event's {KEY_FIELDS[record.topic]}",
+            )
             return None
         message = InboundMessage(envelope, event, record.topic, record.partition, record.offset)
         return _Work(record, handler, message)
@@ -354,6 +369,7 @@ class ConsumerRunner:
             try:
                 outcome = await self._handle_once(handler, message)
                 CONSUMED.labels(self.group_id, record.topic, outcome).inc()
+                self.health.ok()
                 return
             except Rejected as exc:
                 await self._dead_letter(record, "rejected", exc.reason)
@@ -367,11 +383,8 @@ class ConsumerRunner:
                 if is_transient(exc):  # a deadlock or serialization victim: run it again
                     await asyncio.sleep(backoff.next_delay())
                     continue
-                if _is_outage(exc):
-                    log.warning(
-                        "database unavailable, will retry",
-                        extra={"group": self.group_id, "error": error},
-                    )
+                if is_outage(exc):  # not the message's fault: wait, never count it
+                    self.health.failing(exc)
                     await asyncio.sleep(backoff.next_delay())
                     continue
                 failures += 1

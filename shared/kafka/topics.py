@@ -3,11 +3,21 @@ anything produces: a broker that auto-creates them would pick its own partition 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.errors import (
+    ClusterAuthorizationFailedError,
+    TopicAlreadyExistsError,
+    TopicAuthorizationFailedError,
+)
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -37,6 +47,31 @@ TOPICS: tuple[Topic, ...] = (
 )
 
 
+# The event field each topic is keyed by, where the event has it: a message whose key is not
+# that value would be ordered with another member's (or case's) events, so it is refused.
+KEY_FIELDS = {
+    MEMBERS_EVENTS: "member_id",
+    ENTITLEMENTS_EVENTS: "member_id",
+    DISBURSEMENTS_EVENTS: "member_id",
+    HARDSHIP_EVENTS: "case_id",
+    HR_EMPLOYEES: "employee_number",
+    PAYROLL_BENEFITS: "member_id",
+}
+
+
+def key_of(topic: str, event: object) -> str | None:
+    field = KEY_FIELDS.get(topic)
+    value = getattr(event, field, None) if field else None
+    return value if isinstance(value, str) else None
+
+
+def published_on(topics: list[str]) -> frozenset[str]:
+    """The event types known (registered in this process) to be published on `topics`."""
+    from shared.events import registered_event_types
+
+    return frozenset(name for name, cls in registered_event_types().items() if cls.topic in topics)
+
+
 def dlq(topic: str) -> str:
     return f"{topic}.dlq"
 
@@ -47,9 +82,53 @@ def all_topics() -> list[Topic]:
     return [*TOPICS, *dead]
 
 
-async def ensure_topics(bootstrap_servers: str, topics: list[Topic] | None = None) -> list[str]:
+def topics_of(service: str, consumed: list[str]) -> list[Topic]:
+    """The topics a service looks after: those it owns or reads, each with its dead letters."""
+    mine = [t for t in TOPICS if t.owner == service or t.name in consumed]
+    return [*mine, *(Topic(dlq(t.name), 1, t.owner, f"Dead letters of {t.name}") for t in mine)]
+
+
+def marker_topic(service: str) -> Topic:
+    """A topic only this service creates and nothing writes to: if it is gone, the broker has
+    lost its data (a memory-only broker restarted), and whatever it held may be lost too."""
+    return Topic(f"jinhui.marker.{service}", 1, service, "Present while the broker keeps its data")
+
+
+async def keep_topics(
+    service: str,
+    bootstrap_servers: str,
+    topics: list[Topic],
+    interval_s: float,
+    on_broker_emptied: Callable[[], Awaitable[object]],
+    connection: dict[str, Any] | None = None,
+) -> None:
+    """Create the service's topics at start and again whenever they are found missing. When
+    the broker has come back empty (its marker topic is gone), `on_broker_emptied` runs after
+    the topics are back: the service re-sends what the broker may have lost."""
+    told = False
+    marker = marker_topic(service)
+    while True:
+        try:
+            created = await ensure_topics(bootstrap_servers, [*topics, marker], connection)
+        except (TopicAuthorizationFailedError, ClusterAuthorizationFailedError):
+            if not told:  # on a managed cluster the operator creates them (deploy/k8s)
+                log.warning("not allowed to create topics; the cluster's operator must")
+                told = True
+        else:
+            if created:
+                log.warning("topics were missing and have been created", extra={"topics": created})
+            if marker.name in created:
+                await on_broker_emptied()
+        await asyncio.sleep(interval_s)
+
+
+async def ensure_topics(
+    bootstrap_servers: str,
+    topics: list[Topic] | None = None,
+    connection: dict[str, Any] | None = None,
+) -> list[str]:
     """Create the topics that do not exist yet; returns the names it created."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, **(connection or {}))
     await admin.start()
     try:
         existing = set(await admin.list_topics())

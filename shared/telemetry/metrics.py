@@ -51,3 +51,18 @@ BATCH_LINES = Counter("jinhui_batch_lines_total", "Disbursement batch lines open
 BATCHES_IN_PROGRESS = Gauge(
     "jinhui_batches_in_progress", "Disbursement batches whose lines are still being opened"
 )
+TASK_UP = Gauge(
+    "jinhui_background_task_up",
+    "1 while a background task (relay, consumer, worker) works; 0 while it fails or restarts",
+    ["service", "task"],
+)
+TASK_RESTARTS = Counter(
+    "jinhui_background_task_restarts_total",
+    "Background tasks restarted by the supervisor after an error",
+    ["service", "task", "error"],
+)
+HR_CONFLICTS = Counter(
+    "jinhui_hr_conflicts_total",
+    "HR events put on the conflict list for an operator (id-number-in-use, never-hired)",
+    ["kind"],
+)

@@ -114,7 +114,11 @@ async def test_health_readiness_and_metrics(suite: Suite) -> None:
         assert (await service.client.get("/healthz")).json() == {"status": "ok"}
         ready = await service.client.get("/readyz")
         assert ready.status_code == 200, ready.text
-        assert ready.json()["checks"] == {"database": "ok", "broker": "ok"}
+        assert ready.json()["checks"] == {
+            "database": "ok",
+            "broker": "ok",
+            "background_tasks": "ok",
+        }
     metrics = (await suite.members.client.get("/metrics")).text
     assert "jinhui_http_request_duration_seconds_bucket" in metrics
     assert 'jinhui_outbox_published_total{service="members"}' in metrics

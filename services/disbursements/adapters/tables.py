@@ -69,6 +69,7 @@ member_directory = Table(
     Column("base_union", String(200), nullable=False),
     Column("birth_month", SmallInteger, nullable=False),
     Column("employee_number", String(64)),
+    Column("employee_number_source", String(200)),
     Column("status", String(20), nullable=False),
     Index(
         "ix_member_directory_union", "base_union", postgresql_ops={"base_union": "text_pattern_ops"}

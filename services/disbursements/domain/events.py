@@ -130,10 +130,18 @@ class VoucherRedeemed(DomainEvent):
 
 
 class PayrollEvent(DomainEvent):
+    """De-duplicate on the CloudEvents id (`ce_id`): a redelivered message keeps it. An issue
+    and the reversal that corrects it share `disbursement_id` but not `entry_id`."""
+
     topic = PAYROLL_BENEFITS
-    disbursement_id: str = Field(description="Payroll de-duplicates on it")
+    entry_id: str = Field(description="This payroll entry: `<disbursement_id>/issued|reversed`")
+    disbursement_id: str = Field(description="The disbursement the entry belongs to")
     member_id: str
+    base_union: str = Field(description="The member's base union (the employer's union)")
     employee_number: str | None
+    employee_number_source: str | None = Field(
+        description="The HR system whose employee number this is; none: the union's roster"
+    )
     benefit: str
     amount_fen: int
     business_date: date
@@ -148,4 +156,5 @@ class PayrollBenefitReversed(PayrollEvent):
     """A correction: the amount is taken back in `pay_period`."""
 
     event_type = "jinhui.payroll.BenefitReversed"
+    reverses_entry_id: str = Field(description="The `entry_id` of the issue it corrects")
     reason: str

@@ -11,6 +11,7 @@ gives the amount back to the member's cap.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from services.disbursements.domain.events import (
@@ -29,6 +30,14 @@ from services.disbursements.domain.events import (
 from shared.aggregate import Aggregate
 from shared.errors import Conflict
 from shared.events import DomainEvent
+
+
+@dataclass(frozen=True)
+class Employee:
+    """How payroll knows the member: the employee number and the HR system that issued it."""
+
+    number: str | None = None
+    source: str | None = None
 
 
 class Disbursement(Aggregate):
@@ -88,7 +97,7 @@ class Disbursement(Aggregate):
         )
 
     def decided(
-        self, approved: DisbursementApproved | DisbursementRejected, employee_number: str | None
+        self, approved: DisbursementApproved | DisbursementRejected, employee: Employee
     ) -> None:
         """Entitlements answered. A late approval of a cancelled disbursement is released again."""
         assert self.opened is not None
@@ -99,9 +108,9 @@ class Disbursement(Aggregate):
             return
         self._record(approved)
         if isinstance(approved, DisbursementApproved) and self.opened.issue_on_approval:
-            self.issue(employee_number)
+            self.issue(employee)
 
-    def issue(self, employee_number: str | None) -> None:
+    def issue(self, employee: Employee) -> None:
         if self.status != "approved":
             raise Conflict(
                 f"a {self.status} disbursement cannot be issued", rule="disbursement.state"
@@ -116,7 +125,7 @@ class Disbursement(Aggregate):
                 year=self.year,
             )
         )
-        self._record(PayrollBenefitIssued(**self._payroll(employee_number)))
+        self._record(PayrollBenefitIssued(**self._payroll(employee, "issued")))
 
     def cancel(self, reason: str, on: date | None = None) -> None:
         if self.status not in ("pending", "approved"):
@@ -138,7 +147,7 @@ class Disbursement(Aggregate):
             on=on,
         )
 
-    def reverse(self, reason: str, employee_number: str | None, on: date) -> None:
+    def reverse(self, reason: str, employee: Employee, on: date) -> None:
         if self.status != "issued":
             raise Conflict(
                 f"only an issued disbursement can be reversed (this one is {self.status})",
@@ -154,8 +163,9 @@ class Disbursement(Aggregate):
                 on=on,
             )
         )
-        correction = {**self._payroll(employee_number), "pay_period": f"{on:%Y-%m}"}
-        self._record(PayrollBenefitReversed(**correction, reason=reason))
+        correction = {**self._payroll(employee, "reversed"), "pay_period": f"{on:%Y-%m}"}
+        issued = f"{self.opened.disbursement_id}/issued"
+        self._record(PayrollBenefitReversed(**correction, reverses_entry_id=issued, reason=reason))
 
     def redeem(self, on: date) -> None:
         assert self.opened is not None
@@ -168,13 +178,16 @@ class Disbursement(Aggregate):
             raise Conflict("the voucher has expired", rule="voucher.expired")
         self._record(VoucherRedeemed(disbursement_id=self.opened.disbursement_id, redeemed_on=on))
 
-    def _payroll(self, employee_number: str | None) -> dict[str, object]:
+    def _payroll(self, employee: Employee, entry: str) -> dict[str, object]:
         o = self.opened
         assert o is not None
         return {
+            "entry_id": f"{o.disbursement_id}/{entry}",
             "disbursement_id": o.disbursement_id,
             "member_id": o.member_id,
-            "employee_number": employee_number,
+            "base_union": o.base_union,
+            "employee_number": employee.number,
+            "employee_number_source": employee.source,
             "benefit": o.benefit,
             "amount_fen": o.amount_fen,
             "business_date": o.business_date,

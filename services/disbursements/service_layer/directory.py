@@ -25,7 +25,14 @@ from shared.uow import Transaction
 
 _REGISTER = insert_on_conflict(
     member_directory,
-    ["member_id", "base_union", "birth_month", "employee_number", "status"],
+    [
+        "member_id",
+        "base_union",
+        "birth_month",
+        "employee_number",
+        "employee_number_source",
+        "status",
+    ],
     ["member_id"],
 )
 
@@ -40,6 +47,7 @@ async def note_registrations(tx: Transaction, events: list[MemberRegistered]) ->
                 "base_union": e.base_union,
                 "birth_month": e.birth_date.month,
                 "employee_number": e.employee_number,
+                "employee_number_source": e.employee_number_source,
                 "status": "active",
             }
             for e in events

@@ -21,7 +21,7 @@ from services.disbursements.domain.events import (
     DisbursementOpened,
     DisbursementRejected,
 )
-from services.disbursements.domain.model import Disbursement
+from services.disbursements.domain.model import Disbursement, Employee
 from services.disbursements.service_layer.recuperation import check_trip
 from services.entitlements.contracts import Benefit, GrantingLevel
 from services.entitlements.domain.events import EntitlementRejected, EntitlementReserved
@@ -174,21 +174,23 @@ async def decided_many(
     disbursements = repo.disbursement_repository(tx.events)
     loaded = await disbursements.get_many([e.disbursement_id for e in events], for_update=True)
     members = sorted({e.member_id for e in events})
-    numbers = dict(
-        (
+    d = member_directory.c
+    numbers = {
+        member_id: Employee(number, source)
+        for member_id, number, source in (
             await tx.session.execute(
-                select(member_directory.c.member_id, member_directory.c.employee_number).where(
-                    member_directory.c.member_id.in_(members)
+                select(d.member_id, d.employee_number, d.employee_number_source).where(
+                    d.member_id.in_(members)
                 )
             )
         ).all()
-    )
+    }
     appends = []
     for event in events:
         disbursement = loaded.get(event.disbursement_id)
         if disbursement is None:
             continue  # a decision for a check or another system's request
-        disbursement.decided(_outcome(event), numbers.get(event.member_id))
+        disbursement.decided(_outcome(event), numbers.get(event.member_id, Employee()))
         appends.append(disbursements.take(disbursement, {"actor": "entitlements"}))
     await disbursements.write(appends)
 
@@ -208,10 +210,14 @@ def _outcome(
     return DisbursementRejected(**common, reason=event.reason, rule=event.rule)
 
 
-async def employee_number(tx: Transaction, member_id: str) -> str | None:
-    return await tx.session.scalar(
-        select(member_directory.c.employee_number).where(member_directory.c.member_id == member_id)
-    )
+async def employee_of(tx: Transaction, member_id: str) -> Employee:
+    d = member_directory.c
+    row = (
+        await tx.session.execute(
+            select(d.employee_number, d.employee_number_source).where(d.member_id == member_id)
+        )
+    ).first()
+    return Employee(*row) if row else Employee()
 
 
 async def change(
@@ -221,7 +227,7 @@ async def change(
     disbursement = await disbursements.get(disbursement_id, for_update=True)
     if disbursement is None or not caller.can_reach(disbursement.opened.base_union):  # type: ignore[union-attr]
         raise NotFound(f"no disbursement {disbursement_id}")
-    number = await employee_number(tx, disbursement.partition_key())
+    number = await employee_of(tx, disbursement.partition_key())
     match action:
         case "issue":
             disbursement.issue(number)

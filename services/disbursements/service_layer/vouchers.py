@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from services.disbursements.adapters import repository as repo
 from services.disbursements.adapters.tables import disbursements
-from services.disbursements.service_layer.handlers import DisbursementsContext, employee_number
+from services.disbursements.service_layer.handlers import DisbursementsContext, employee_of
 from shared.clock import business_date
 from shared.runtime import Runtime
 from shared.uow import UnitOfWork
@@ -41,7 +41,7 @@ async def expire_vouchers(ctx: DisbursementsContext, runtime: Runtime, limit: in
                 voucher = await vouchers.get(disbursement_id, for_update=True)
                 if voucher is None or voucher.status != "issued" or voucher.redeemed:
                     continue
-                number = await employee_number(uow, voucher.partition_key())
+                number = await employee_of(uow, voucher.partition_key())
                 voucher.reverse("voucher expired unused", number, today)
                 await vouchers.save(voucher, metadata={"actor": "voucher-expiry"})
                 expired += 1

@@ -11,10 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.disbursements.domain.events import DisbursementRequested
 from services.entitlements.adapters.projections import live_writes
-from services.entitlements.adapters.tables import pending_requests
+from services.entitlements.adapters.tables import pending_member_events, pending_requests
 from services.entitlements.domain.ledger import MemberLedger
 from services.entitlements.domain.profile import MemberProfile
 from shared.aggregate import Repository
+from shared.events import DomainEvent, load_event
 from shared.eventstore.store import EventStore
 
 
@@ -97,3 +98,45 @@ async def waiting(session: AsyncSession, member_id: str | None = None) -> list[d
     if member_id:
         query = query.where(pending_requests.c.member_id == member_id)
     return [dict(r) for r in (await session.execute(query)).mappings()]
+
+
+async def keep_early_fact(
+    session: AsyncSession, event: DomainEvent, member_id: str, source_event_id: str, now: datetime
+) -> None:
+    await session.execute(
+        pg_insert(pending_member_events)
+        .values(
+            member_id=member_id,
+            source_event_id=source_event_id,
+            event_type=event.event_type,
+            data=event.to_data(),
+            received_at=now,
+        )
+        .on_conflict_do_nothing()
+    )
+
+
+async def take_early_facts(session: AsyncSession, member_id: str) -> list[tuple[DomainEvent, str]]:
+    """The member's facts that came before the registration, in arrival order, removed."""
+    rows = (
+        await session.execute(
+            delete(pending_member_events)
+            .where(pending_member_events.c.member_id == member_id)
+            .returning(
+                pending_member_events.c.id,
+                pending_member_events.c.event_type,
+                pending_member_events.c.data,
+                pending_member_events.c.source_event_id,
+            )
+        )
+    ).all()
+    return [(load_event(t, d), s) for _, t, d, s in sorted(rows)]
+
+
+async def any_early_facts(session: AsyncSession, member_ids: list[str]) -> bool:
+    found = await session.scalar(
+        select(pending_member_events.c.id)
+        .where(pending_member_events.c.member_id.in_(member_ids))
+        .limit(1)
+    )
+    return found is not None

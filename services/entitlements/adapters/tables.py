@@ -3,7 +3,7 @@ the requests waiting for a fact about their member."""
 
 from __future__ import annotations
 
-from sqlalchemy import Column, DateTime, Index, MetaData, String, Table
+from sqlalchemy import BigInteger, Column, DateTime, Index, MetaData, String, Table
 from sqlalchemy.dialects.postgresql import JSONB
 
 from shared.eventstore.tables import event_store_tables
@@ -24,4 +24,19 @@ pending_requests = Table(
     Column("deadline", DateTime(timezone=True), nullable=False),
     Index("ix_pending_member", "member_id"),
     Index("ix_pending_deadline", "deadline"),
+)
+
+# A member fact (a birth, a transfer, an end) that arrived before the member's registration:
+# kept, and applied in arrival order once the registration arrives. Never dropped.
+pending_member_events = Table(
+    "pending_member_events",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("member_id", String(40), nullable=False),
+    Column("source_event_id", String(200), nullable=False),
+    Column("event_type", String(100), nullable=False),
+    Column("data", JSONB, nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Index("ix_pending_member_events_member", "member_id"),
+    Index("uq_pending_member_events_source", "source_event_id", unique=True),
 )

@@ -40,13 +40,17 @@ async def note_member_event(
     profile = await profiles.get(event.member_id, for_update=True)
     if profile is None:
         if not isinstance(event, MemberRegistered):
-            log.warning(
-                "member event before the registration; ignored",
-                extra={"member_id": event.member_id, "event_type": event.event_type},
+            # Kept, not dropped: applied when the registration arrives.
+            await repo.keep_early_fact(
+                tx.session, event, event.member_id, source_event_id, ctx.clock.now()
             )
             return
         profile = profiles.new(event.member_id)
     profile.note(event, source_event_id)
+    if isinstance(event, MemberRegistered):
+        for early, source in await repo.take_early_facts(tx.session, event.member_id):
+            assert isinstance(early, MemberEvent)
+            profile.note(early, source)
     await profiles.save(profile)
     if isinstance(event, MemberRegistered):
         today = business_date(ctx.clock)
@@ -72,7 +76,8 @@ async def note_member_events(
         elif event.member_id not in known:
             break
     else:
-        if not await repo.any_parked(tx.session, members):
+        waiting = await repo.any_parked(tx.session, members)
+        if not waiting and not await repo.any_early_facts(tx.session, members):
             await _note_all(ctx, tx, profiles, events)
             return
     for event, source in events:

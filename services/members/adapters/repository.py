@@ -204,6 +204,13 @@ async def save_identity(
         }.items()
         if v is not None
     }
+    if id_hash is None:  # a phone change: the member's vault row exists already
+        await session.execute(
+            update(member_identities)
+            .where(member_identities.c.member_id == member_id)
+            .values(**given)
+        )
+        return
     await session.execute(
         pg_insert(member_identities)
         .values(member_id=member_id, **given)

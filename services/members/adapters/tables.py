@@ -119,6 +119,29 @@ hr_parked = Table(
     Index("ix_hr_parked_employee", "source", "employee_number"),
 )
 
+# HR events an operator must look at: the same ID number under a second employee number of the
+# same HR source while the first is active (never linked silently), and parked events whose hire
+# never came. No payload: it may hold ID numbers; the HR system can re-send once resolved.
+hr_conflicts = Table(
+    "hr_conflicts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String(200), nullable=False),
+    Column("employee_number", String(64), nullable=False),
+    Column("hr_event_id", String(100), nullable=False),
+    Column("event_type", String(100), nullable=False),
+    Column("kind", String(40), nullable=False),  # id-number-in-use | never-hired
+    Column("reason", String(500), nullable=False),
+    Column("base_union", String(200)),
+    Column("existing_member_id", String(40)),
+    Column("existing_employee_number", String(64)),
+    Column("raised_at", DateTime(timezone=True), nullable=False),
+    Column("resolved_at", DateTime(timezone=True)),
+    Column("resolved_by", String(200)),
+    Column("resolution", String(500)),
+    Index("uq_hr_conflicts_event", "source", "hr_event_id", unique=True),
+)
+
 scheduler_state = Table(
     "scheduler_state",
     metadata,

@@ -34,6 +34,12 @@ class RegisterMember(Command):
     spouse_member_id: str | None = Field(
         default=None, description="The spouse's member id, when the spouse is also a member"
     )
+    employee_number_source: str | None = Field(
+        default=None,
+        max_length=200,
+        description="The HR system that issued `employee_number` (its CloudEvents source); "
+        "none: the base union's own roster",
+    )
     employee_number: str | None = Field(default=None, max_length=64)
 
 

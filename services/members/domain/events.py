@@ -53,6 +53,9 @@ class MemberRegistered(MemberEvent):
     ethnic_minority: bool = False
     martyr_family: bool = False
     employee_number: str | None = None
+    employee_number_source: str | None = Field(
+        default=None, description="The HR system that issued the employee number, if any"
+    )
 
 
 class SpouseLinked(MemberEvent):

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
 
 from services.members.adapters import orgs
 from services.members.domain.org import OrgUnit
+from services.members.service_layer import hr
 from services.members.service_layer.hr import parked_events
 from shared.auth import PrincipalDep, Role, parse_org
 from shared.errors import NotFound
 from shared.http.deps import RuntimeDep
+from shared.uow import UnitOfWork
 
 router = APIRouter(tags=["org tree"])
 
@@ -21,6 +26,29 @@ class OrgUnits(BaseModel):
 
 class UnitsWritten(BaseModel):
     written: int
+
+
+class HrConflict(BaseModel):
+    id: int
+    source: str
+    employee_number: str
+    hr_event_id: str
+    event_type: str
+    kind: str = Field(description="id-number-in-use | never-hired")
+    reason: str
+    base_union: str | None
+    existing_member_id: str | None
+    existing_employee_number: str | None
+    raised_at: datetime
+    resolved_at: datetime | None
+    resolved_by: str | None
+    resolution: str | None
+
+
+class Resolution(BaseModel):
+    resolution: str = Field(
+        min_length=1, max_length=500, examples=["与 HR 核实：E-112 工号录入错误，已更正后重发"]
+    )
 
 
 class ParkedHrEvent(BaseModel):
@@ -64,3 +92,44 @@ async def list_parked(caller: PrincipalDep, runtime: RuntimeDep) -> list[ParkedH
     caller.require(Role.ADMIN, Role.HR_INTEGRATION)
     async with runtime.sessions() as session:
         return [ParkedHrEvent(**row) for row in await parked_events(session)]
+
+
+@router.get(
+    "/v1/hr/conflicts",
+    response_model=list[HrConflict],
+    tags=["hr"],
+    summary="HR events an operator must resolve: a reused ID number, a hire that never came",
+)
+async def list_conflicts(
+    caller: PrincipalDep, runtime: RuntimeDep, include_resolved: bool = False
+) -> list[HrConflict]:
+    """Nothing here was applied. Resolve it at the HR system (correct the number, send the
+    hire) and re-send the event with a new `hr_event_id`, then mark the conflict resolved."""
+    caller.require(Role.ADMIN, Role.HR_INTEGRATION)
+    async with runtime.sessions() as session:
+        rows = await hr.conflicts(session, caller.org, open_only=not include_resolved)
+    return [HrConflict(**row) for row in rows]
+
+
+@router.post(
+    "/v1/hr/conflicts/{conflict_id}/resolve",
+    response_model=list[HrConflict],
+    tags=["hr"],
+    summary="Mark an HR conflict resolved, saying how",
+)
+async def resolve_conflict(
+    conflict_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    body: Resolution,
+    caller: PrincipalDep,
+    runtime: RuntimeDep,
+) -> list[HrConflict]:
+    caller.require(Role.ADMIN, Role.HR_INTEGRATION)
+    async with UnitOfWork(runtime) as uow:
+        done = await hr.resolve_conflict(
+            runtime.context, uow, conflict_id, caller.org, caller.subject, body.resolution
+        )
+    if not done:
+        raise NotFound(f"no HR conflict {conflict_id}")
+    async with runtime.sessions() as session:
+        rows = await hr.conflicts(session, caller.org, open_only=True)
+    return [HrConflict(**row) for row in rows]

@@ -129,6 +129,7 @@ def new_member(
             ethnic_minority=cmd.ethnic_minority,
             martyr_family=cmd.martyr_family,
             employee_number=cmd.employee_number,
+            employee_number_source=cmd.employee_number_source,
         )
     )
     identity = {

@@ -8,14 +8,15 @@ event that breaks a rule raises a DomainError, which the consumer dead-letters w
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.members.adapters import repository as repo
-from services.members.adapters.tables import hr_employees, hr_events_seen, hr_parked
+from services.members.adapters.tables import hr_conflicts, hr_employees, hr_events_seen, hr_parked
 from services.members.domain.commands import (
     CorrectMemberDetails,
     EndMembership,
@@ -41,6 +42,7 @@ from shared.auth import parse_org
 from shared.clock import business_date
 from shared.errors import ConcurrencyConflict, DomainError
 from shared.events import load_event
+from shared.telemetry.metrics import HR_CONFLICTS
 from shared.uow import Transaction
 
 
@@ -57,6 +59,8 @@ async def apply_hr_event(ctx: MembersContext, tx: Transaction, source: str, even
     actor = f"hr:{source}"
     if isinstance(event, EmployeeHired):
         member_id = await _hire(ctx, tx, source, event, actor)
+        if member_id is None:
+            return "conflict"
         await _unpark(ctx, tx, source, event.employee_number, member_id, actor)
         return "applied"
     member_id = await _member_for(tx, source, event.employee_number)
@@ -84,6 +88,107 @@ async def _member_for(tx: Transaction, source: str, employee_number: str) -> str
     )
 
 
+async def _employee_number_of(tx: Transaction, source: str, member_id: str) -> str | None:
+    return await tx.session.scalar(
+        select(hr_employees.c.employee_number)
+        .where(hr_employees.c.source == source, hr_employees.c.member_id == member_id)
+        .limit(1)
+    )
+
+
+async def raise_conflict(
+    ctx: MembersContext,
+    tx: Transaction,
+    *,
+    source: str,
+    event: HrEvent,
+    kind: str,
+    reason: str,
+    base_union: str | None = None,
+    existing_member_id: str | None = None,
+    existing_employee_number: str | None = None,
+) -> None:
+    await tx.session.execute(
+        pg_insert(hr_conflicts)
+        .values(
+            source=source,
+            employee_number=event.employee_number,
+            hr_event_id=event.hr_event_id,
+            event_type=event.event_type,
+            kind=kind,
+            reason=reason,
+            base_union=base_union,
+            existing_member_id=existing_member_id,
+            existing_employee_number=existing_employee_number,
+            raised_at=ctx.clock.now(),
+        )
+        .on_conflict_do_nothing()
+    )
+    HR_CONFLICTS.labels(kind).inc()
+
+
+async def expire_parked(ctx: MembersContext, tx: Transaction, older_than: timedelta) -> int:
+    """Parked events whose hire never came go to the conflict list, for an HR operator."""
+    cutoff = ctx.clock.now() - older_than
+    rows = (
+        await tx.session.execute(
+            delete(hr_parked)
+            .where(hr_parked.c.parked_at <= cutoff)
+            .returning(
+                hr_parked.c.source,
+                hr_parked.c.employee_number,
+                hr_parked.c.hr_event_id,
+                hr_parked.c.event_type,
+            )
+        )
+    ).all()
+    for source, employee_number, hr_event_id, event_type in rows:
+        await tx.session.execute(
+            pg_insert(hr_conflicts)
+            .values(
+                source=source,
+                employee_number=employee_number,
+                hr_event_id=hr_event_id,
+                event_type=event_type,
+                kind="never-hired",
+                reason=f"等待入职事件超过 {older_than.days} 天仍未收到"
+                "（no hire for this employee arrived in time）",
+                raised_at=ctx.clock.now(),
+            )
+            .on_conflict_do_nothing()
+        )
+        HR_CONFLICTS.labels("never-hired").inc()
+    return len(rows)
+
+
+async def conflicts(session: AsyncSession, org: str, *, open_only: bool) -> list[dict[str, Any]]:
+    """Conflicts within `org` (those that name no union only for callers at the root)."""
+    c = hr_conflicts
+    within = or_(c.c.base_union == org, c.c.base_union.startswith(org + "/"))
+    if "/" not in org:
+        within = or_(within, c.c.base_union.is_(None))
+    query = select(c).where(within).order_by(c.c.id)
+    if open_only:
+        query = query.where(c.c.resolved_at.is_(None))
+    return [dict(r) for r in (await session.execute(query)).mappings()]
+
+
+async def resolve_conflict(
+    ctx: MembersContext, tx: Transaction, conflict_id: int, org: str, by: str, resolution: str
+) -> bool:
+    c = hr_conflicts
+    within = or_(c.c.base_union == org, c.c.base_union.startswith(org + "/"))
+    if "/" not in org:
+        within = or_(within, c.c.base_union.is_(None))
+    done = await tx.session.execute(
+        update(c)
+        .where(c.c.id == conflict_id, within)
+        .values(resolved_at=ctx.clock.now(), resolved_by=by, resolution=resolution)
+        .returning(c.c.id)
+    )
+    return done.first() is not None
+
+
 async def _link(tx: Transaction, source: str, employee_number: str, member_id: str) -> None:
     await tx.session.execute(
         pg_insert(hr_employees)
@@ -102,15 +207,35 @@ async def _current(tx: Transaction, member_id: str) -> Member:
 
 async def _hire(
     ctx: MembersContext, tx: Transaction, source: str, event: EmployeeHired, actor: str
-) -> str:
+) -> str | None:
     """A new member; or, for a known ID number or employee, the same member (re-joined if
-    their membership had ended)."""
+    their membership had ended). None when the ID number belongs to an active member under
+    another employee number of this same HR source: two employees are never merged silently,
+    the hire goes to the conflict list. (Under another source — a second employer — the same
+    person is the same member: membership follows the person, not the job.)"""
     member_id = await _member_for(tx, source, event.employee_number)
     if member_id is None:
         number = parse_id_number(event.id_number, today=business_date(ctx.clock))
         fingerprint = ctx.vault.fingerprint(number.value)
         await handlers.lock_fingerprints(tx, [fingerprint])
         member_id = await repo.member_by_fingerprint(tx.session, fingerprint)
+        if member_id is not None:
+            holder = await _employee_number_of(tx, source, member_id)
+            member = await _current(tx, member_id)
+            if holder is not None and holder != event.employee_number and member.status == "active":
+                await raise_conflict(
+                    ctx,
+                    tx,
+                    source=source,
+                    event=event,
+                    kind="id-number-in-use",
+                    reason=f"该身份证号已属于同一 HR 来源的在职员工 {holder}，未合并"
+                    "（the ID number belongs to another active employee of this source）",
+                    base_union=parse_org(event.base_union),
+                    existing_member_id=member_id,
+                    existing_employee_number=holder,
+                )
+                return None
     if member_id is None:
         member_id = await handlers.register_member(
             ctx,
@@ -126,6 +251,7 @@ async def _hire(
                 ethnic_minority=event.ethnic_minority,
                 martyr_family=event.martyr_family,
                 employee_number=event.employee_number,
+                employee_number_source=source,
             ),
             actor,
             future_join_allowed=True,

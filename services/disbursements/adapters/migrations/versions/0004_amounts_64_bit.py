@@ -1,4 +1,5 @@
-"""Every amount in fen is 64-bit; a rejection keeps the code of the rule that refused it.
+"""Every amount in fen is 64-bit; a rejection keeps the code of the rule that refused it; the
+directory knows which HR system issued a member's employee number.
 
 Revision ID: 0004
 """
@@ -24,9 +25,13 @@ def upgrade() -> None:
         for column in columns:
             op.alter_column(table, column, type_=sa.BigInteger())
     op.execute("ALTER TABLE disbursements ADD COLUMN IF NOT EXISTS rule VARCHAR(60)")
+    op.execute(
+        "ALTER TABLE member_directory ADD COLUMN IF NOT EXISTS employee_number_source VARCHAR(200)"
+    )
 
 
 def downgrade() -> None:
+    op.drop_column("member_directory", "employee_number_source")
     op.drop_column("disbursements", "rule")
     for table, columns in WIDENED.items():
         for column in columns:

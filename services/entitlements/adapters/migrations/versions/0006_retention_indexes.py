@@ -1,0 +1,19 @@
+"""Indexes for pruning published outbox rows and old processed-message records.
+
+Revision ID: 0006
+"""
+
+from shared.db.event_store_migration import create_retention_indexes, drop_retention_indexes
+
+revision = "0006"
+down_revision = "0005"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    create_retention_indexes()
+
+
+def downgrade() -> None:
+    drop_retention_indexes()

@@ -1,0 +1,77 @@
+"""Faults while a batch runs: kill -9 of each service, PostgreSQL stopped and started, the broker
+frozen, the broker restarted empty. After each, every line is decided exactly once, the ledgers
+equal what was issued, payroll has one issue per issued line, nothing is pending, every outbox is
+drained, and readiness told the truth while the fault lasted."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+from shared.localstack import SERVICES
+from tests.faults.conftest import Cluster, assert_settled
+
+
+async def _watch_readiness(cluster: Cluster, service: str, seconds: float) -> set[int | None]:
+    seen: set[int | None] = set()
+    end = asyncio.get_running_loop().time() + seconds
+    while asyncio.get_running_loop().time() < end:
+        seen.add(await cluster.readiness(service))
+        await asyncio.sleep(0.3)
+    return seen
+
+
+async def test_kill_9_of_each_service_during_a_batch(cluster: Cluster) -> None:
+    batch_id = await cluster.batch(f"kill-{uuid.uuid4().hex[:6]}")
+    for service in ("disbursements", "entitlements", "members", "hardship"):
+        await asyncio.sleep(0.4)
+        cluster.kill_9(service)
+        assert await cluster.readiness(service) is None  # gone, and says nothing
+        await asyncio.sleep(0.5)
+        cluster.start(service)
+        await cluster.ready(service)
+    statuses = await assert_settled(cluster, batch_id)
+    assert statuses["issued"] > 0
+
+
+async def test_postgres_stopped_and_started_during_a_batch(cluster: Cluster) -> None:
+    postgres = cluster.stack.postgres
+    assert postgres is not None
+    batch_id = await cluster.batch(f"pg-{uuid.uuid4().hex[:6]}")
+    await asyncio.sleep(0.5)
+    postgres.halt()
+    try:
+        during = await _watch_readiness(cluster, "entitlements", 5)
+        assert 503 in during and 200 not in during  # readiness said so while it lasted
+    finally:
+        postgres.resume()
+    for service in SERVICES:
+        await cluster.ready(service)
+    await assert_settled(cluster, batch_id)
+
+
+async def test_broker_frozen_during_a_batch(cluster: Cluster) -> None:
+    broker = cluster.stack.broker
+    assert broker is not None
+    batch_id = await cluster.batch(f"pause-{uuid.uuid4().hex[:6]}")
+    await asyncio.sleep(0.5)
+    broker.pause()
+    try:
+        during = await _watch_readiness(cluster, "disbursements", 6)
+        assert 503 in during
+    finally:
+        broker.unpause()
+    for service in SERVICES:
+        await cluster.ready(service)
+    await assert_settled(cluster, batch_id)
+
+
+async def test_broker_restarted_empty_during_a_batch(cluster: Cluster) -> None:
+    broker = cluster.stack.broker
+    assert broker is not None
+    batch_id = await cluster.batch(f"empty-{uuid.uuid4().hex[:6]}")
+    await asyncio.sleep(0.5)
+    broker.restart_empty()
+    for service in SERVICES:
+        await cluster.ready(service)
+    await assert_settled(cluster, batch_id, timeout_s=240)

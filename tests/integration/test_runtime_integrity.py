@@ -1,0 +1,435 @@
+"""Nothing lost, nothing merged, nothing stuck: what happens to each message, to HR input that
+breaks integrity, and to the parts that keep a service running when its dependencies fail."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import asyncpg
+import pytest
+from aiokafka import AIOKafkaProducer
+from sqlalchemy import func, insert, select, text
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+from services.members.domain.events import ChildBirthRegistered
+from services.members.domain.hr import EmployeeDetailsChanged, EmployeeHired, EmployeeLeft
+from services.members.domain.identity import compose_id_number
+from services.members.service_layer.hr import expire_parked
+from shared.auth import Role
+from shared.db.engine import create_engine, with_database
+from shared.db.migrate import migrate_database
+from shared.envelope import Envelope
+from shared.events import DomainEvent
+from shared.eventstore.relay import OutboxRelay
+from shared.eventstore.retention import prune
+from shared.kafka.topics import HR_EMPLOYEES, MEMBERS_EVENTS, PAYROLL_BENEFITS, dlq
+from shared.localstack import Stack
+from shared.outages import is_outage
+from shared.supervisor import Supervisor
+from shared.uow import UnitOfWork
+from tests.integration.conftest import HR, OFFICER, Infra, Suite, register
+from tests.integration.test_disbursements import ask, member_known, settled
+from tests.support import bearer, eventually, header, read_topic
+
+HR_SOURCE = "hr://integrity-test"
+PROVINCE_HR = bearer(Role.HR_INTEGRATION, org="shanxi")
+UNION = "shanxi/taiyuan/xiaodian/bu-0001"
+
+
+@pytest.fixture
+async def producer(suite: Suite) -> AsyncIterator[AIOKafkaProducer]:
+    p = AIOKafkaProducer(bootstrap_servers=suite.members.runtime.settings.kafka_bootstrap_servers)
+    await p.start()
+    yield p
+    await p.stop()
+
+
+async def send(
+    producer: AIOKafkaProducer,
+    topic: str,
+    event: DomainEvent,
+    *,
+    key: str | None = None,
+    ce_id: str | None = None,
+    type_: str | None = None,
+    version: int | None = None,
+) -> str:
+    envelope = Envelope.wrap(
+        event,
+        source=HR_SOURCE,
+        time=datetime.now(UTC),
+        partition_key=key,
+        event_id=ce_id or str(uuid.uuid4()),
+    )
+    k, value, headers = envelope.to_kafka()
+    if type_ or version:
+        headers = [(n, type_.encode() if n == "ce_type" and type_ else v) for n, v in headers]
+        headers = [
+            (n, str(version).encode() if n == "ce_schemaversion" and version else v)
+            for n, v in headers
+        ]
+    await producer.send_and_wait(topic, value, key=k, headers=headers)
+    return envelope.id
+
+
+async def dead_letters(suite: Suite, topic: str, ids: set[str]) -> dict[str, Any]:
+    records = await read_topic(
+        suite.members.runtime.settings.kafka_bootstrap_servers,
+        dlq(topic),
+        until=lambda rs: ids <= {header(r, "ce_id") for r in rs},
+    )
+    return {header(r, "ce_id"): r for r in records if header(r, "ce_id") in ids}
+
+
+def hire(number: str, id_number: str, event_id: str | None = None, **kw: Any) -> EmployeeHired:
+    return EmployeeHired(
+        hr_event_id=event_id or f"h-{uuid.uuid4().hex[:12]}",
+        employee_number=number,
+        base_union=UNION,
+        name="员工",
+        id_number=id_number,
+        hire_date=date(2026, 1, 5),
+        **kw,
+    )
+
+
+# --- every message is applied, skipped on purpose, parked or dead-lettered ----------------------
+
+
+async def test_unknown_types_new_versions_wrong_keys_and_long_ids_are_dead_lettered(
+    suite: Suite, producer: AIOKafkaProducer
+) -> None:
+    number = f"E-{uuid.uuid4().hex[:8]}"
+    event = hire(number, compose_id_number("140105", date(1990, 1, 1), 901))
+    typo = await send(producer, HR_EMPLOYEES, event, key=number, type_="jinhui.hr.EmployeeHird")
+    future = await send(producer, HR_EMPLOYEES, event, key=number, version=99)
+    wrong_key = await send(producer, HR_EMPLOYEES, event, key="E-SOMEONE-ELSE")
+    long_id = await send(producer, HR_EMPLOYEES, event, key=number, ce_id="x" * 201)
+    found = await dead_letters(suite, HR_EMPLOYEES, {typo, future, wrong_key, long_id})
+    assert header(found[typo], "dlq_reason") == "unknown-type"
+    assert header(found[future], "dlq_reason") == "invalid"
+    assert "schema version 99" in (header(found[future], "dlq_detail") or "")
+    assert header(found[wrong_key], "dlq_reason") == "key-mismatch"
+    assert header(found[long_id], "dlq_reason") == "undecodable"
+    parked = (await suite.members.client.get("/v1/hr/parked", headers=HR)).json()
+    assert number not in {p["employee_number"] for p in parked}  # none of them was applied
+
+
+async def test_a_member_fact_before_the_registration_is_kept_then_applied(suite: Suite) -> None:
+    from services.entitlements.service_layer.handlers import note_member_event
+    from services.entitlements.service_layer.reads import read_profile
+    from services.members.domain.events import MemberRegistered
+
+    runtime = suite.entitlements.runtime
+    member_id = f"m-{uuid.uuid4().hex[:20]}"
+    birth = ChildBirthRegistered(
+        member_id=member_id,
+        child_id=f"c-{uuid.uuid4().hex[:8]}",
+        birth_date=date(2026, 2, 1),
+        birth_order=1,
+        within_policy=True,
+    )
+    registered = MemberRegistered(
+        member_id=member_id,
+        base_union=UNION,
+        name="先到",
+        birth_date=date(1992, 2, 2),
+        join_date=date(2020, 1, 1),
+    )
+    for event, source in ((birth, "early-1"), (registered, "early-2")):
+        async with UnitOfWork(runtime) as uow:
+            await note_member_event(runtime.context, uow, event, f"{source}-{member_id}")
+    async with runtime.sessions() as session:
+        profile = await read_profile(runtime.event_store(session), member_id)
+    assert profile is not None and birth.child_id in profile.children
+
+
+# --- HR input integrity -------------------------------------------------------------------------
+
+
+async def test_a_phone_change_applies_from_hr_and_the_api(
+    suite: Suite, producer: AIOKafkaProducer
+) -> None:
+    number = f"E-{uuid.uuid4().hex[:8]}"
+    await send(
+        producer,
+        HR_EMPLOYEES,
+        hire(number, compose_id_number("140105", date(1988, 8, 8), 902)),
+        key=number,
+    )
+
+    async def member() -> dict[str, Any] | None:
+        found = await suite.members.client.get(
+            "/v1/members", params={"employee_number": number}, headers=HR
+        )
+        items = found.json()["items"]
+        return items[0] if items else None
+
+    member_id = (await eventually(member))["member_id"]
+    change = EmployeeDetailsChanged(
+        hr_event_id=f"p-{number}", employee_number=number, effective_date=date(2026, 3, 1),
+        phone="13912345678",
+    )  # fmt: skip
+    await send(producer, HR_EMPLOYEES, change, key=number)
+
+    async def phone_masked() -> str | None:
+        view = await suite.members.client.get(f"/v1/members/{member_id}", headers=OFFICER)
+        value = view.json().get("phone")
+        return value if value and value.endswith("5678") else None
+
+    await eventually(phone_masked)
+    patched = await suite.members.client.patch(
+        f"/v1/members/{member_id}", json={"phone": "13700001111"}, headers=HR
+    )
+    assert patched.status_code == 200, patched.text
+
+
+async def test_one_id_number_for_two_employees_of_one_source_is_never_merged(
+    suite: Suite, producer: AIOKafkaProducer
+) -> None:
+    id_number = compose_id_number("140105", date(1985, 5, 5), 903)
+    first, second = f"E-{uuid.uuid4().hex[:6]}", f"E-{uuid.uuid4().hex[:6]}"
+    await send(producer, HR_EMPLOYEES, hire(first, id_number), key=first)
+    reused = hire(second, id_number)
+    await send(producer, HR_EMPLOYEES, reused, key=second)
+    left = EmployeeLeft(
+        hr_event_id=f"l-{second}", employee_number=second, left_on=date(2026, 3, 1), reason="left"
+    )
+    await send(producer, HR_EMPLOYEES, left, key=second)
+
+    async def conflict() -> dict[str, Any] | None:
+        listed = await suite.members.client.get("/v1/hr/conflicts", headers=HR)
+        assert listed.status_code == 200, listed.text
+        return next((c for c in listed.json() if c["employee_number"] == second), None)
+
+    found = await eventually(conflict)
+    assert (found["kind"], found["existing_employee_number"]) == ("id-number-in-use", first)
+    assert id_number not in str(found)
+    members = await suite.members.client.get(
+        "/v1/members", params={"employee_number": first}, headers=HR
+    )
+    assert members.json()["items"][0]["status"] == "active"  # E-second's leaving changed nothing
+    metrics = (await suite.members.client.get("/metrics")).text
+    assert 'jinhui_hr_conflicts_total{kind="id-number-in-use"}' in metrics
+
+    # The leaving of an employee never hired waits, then goes to the list too.
+    async def parked() -> bool:
+        listed = (await suite.members.client.get("/v1/hr/parked", headers=HR)).json()
+        return any(p["employee_number"] == second for p in listed)
+
+    await eventually(parked)
+    runtime = suite.members.runtime
+    async with UnitOfWork(runtime) as uow:
+        assert await expire_parked(runtime.context, uow, timedelta(0)) >= 1
+    listed = await suite.members.client.get("/v1/hr/conflicts", headers=PROVINCE_HR)
+    never = [c for c in listed.json() if c["employee_number"] == second]
+    assert [c["kind"] for c in never] == ["id-number-in-use", "never-hired"]
+    unions_hr = await suite.members.client.get("/v1/hr/conflicts", headers=HR)
+    assert never[1]["id"] not in {c["id"] for c in unions_hr.json()}  # it names no union
+    resolved = await suite.members.client.post(
+        f"/v1/hr/conflicts/{never[1]['id']}/resolve",
+        json={"resolution": "HR 已更正工号"},
+        headers=PROVINCE_HR,
+    )
+    assert resolved.status_code == 200
+    assert never[1]["id"] not in {c["id"] for c in resolved.json()}
+
+
+# --- payroll contract ---------------------------------------------------------------------------
+
+
+async def test_payroll_entries_say_what_they_are_and_a_reversal_names_its_issue(
+    suite: Suite,
+) -> None:
+    member_id = await member_known(suite, employee_number="E-PAY-1")
+    issued = await settled(suite, (await ask(suite, member_id, "holiday_gift", 1000))[
+        "disbursement_id"
+    ])  # fmt: skip
+    assert issued["status"] == "issued"
+    reversed_ = await suite.disbursements.client.post(
+        f"/v1/disbursements/{issued['disbursement_id']}/reverse",
+        json={"reason": "发错了"},
+        headers=OFFICER,
+    )
+    assert reversed_.status_code == 200
+    did = issued["disbursement_id"]
+
+    def both(records: list[Any]) -> bool:
+        return sum(did.encode() in r.value for r in records) >= 2
+
+    records = await read_topic(
+        suite.members.runtime.settings.kafka_bootstrap_servers, PAYROLL_BENEFITS, until=both
+    )
+    import json
+
+    mine = [(header(r, "ce_id"), json.loads(r.value)) for r in records if did.encode() in r.value]
+    (issue_id, issue), (reversal_id, reversal) = mine[:2]
+    assert issue_id != reversal_id
+    assert issue["entry_id"] == f"{did}/issued" and reversal["entry_id"] == f"{did}/reversed"
+    assert reversal["reverses_entry_id"] == issue["entry_id"]
+    assert issue["employee_number"] == "E-PAY-1" and issue["base_union"] == UNION
+    assert "employee_number_source" in issue
+
+
+# --- the runtime heals itself -------------------------------------------------------------------
+
+
+def test_outages_are_told_apart_from_bugs() -> None:
+    assert is_outage(asyncpg.exceptions.CannotConnectNowError("the database system is starting"))
+    assert is_outage(PoolTimeout("QueuePool limit reached"))
+    assert is_outage(ConnectionRefusedError())
+    assert not is_outage(ValueError("a bug"))
+    assert not is_outage(KeyError("a bug"))
+
+
+async def test_the_relay_waits_out_a_database_outage_and_readiness_tells(infra: Infra) -> None:
+    failures = [asyncpg.exceptions.CannotConnectNowError("starting"), PoolTimeout("pool")] * 2
+
+    class Flaky:
+        """A session factory that fails like a stopped database, then works."""
+
+        def __call__(self) -> Any:
+            if failures:
+                raise failures.pop(0)
+            return infra.sessions()
+
+    supervisor = Supervisor("test", unhealthy_after_s=0.05)
+    relay = OutboxRelay(
+        service="test-outage",
+        sessions=Flaky(),  # type: ignore[arg-type]
+        tables=infra.tables,
+        producer=_NoProducer(),  # type: ignore[arg-type]
+        poll_interval_s=0.01,
+    )
+    relay.health = supervisor.handle("relay")
+    task = supervisor.start("relay", relay.run)
+    await asyncio.sleep(0.3)
+    assert not task.done()  # the outage never ended the relay
+    await eventually(lambda: asyncio.sleep(0, result=not failures))
+    await eventually(lambda: asyncio.sleep(0, result=relay.health.failing_since is None))
+    assert supervisor.problems() == {}
+    task.cancel()
+
+
+async def test_a_crashing_task_is_restarted_and_readiness_turns_red() -> None:
+    runs = []
+
+    async def buggy() -> None:
+        runs.append(1)
+        raise ValueError("a bug")
+
+    supervisor = Supervisor("test", unhealthy_after_s=0.3)
+    task = supervisor.start("buggy", buggy)
+    await asyncio.sleep(0.8)
+    assert len(runs) >= 2  # restarted after each failure
+    assert "buggy" in supervisor.problems()
+    task.cancel()
+
+
+class _NoProducer:
+    async def send(self, *args: object, **kwargs: object) -> asyncio.Future[None]:
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        done.set_result(None)
+        return done
+
+
+async def test_an_exhausted_pool_answers_503_with_retry_after_at_once(suite: Suite) -> None:
+    member_id = await register(suite)
+    await eventually(lambda: suite.ledger(member_id))
+    engine = suite.entitlements.runtime.engine
+    size = engine.pool.size() + engine.pool._max_overflow  # type: ignore[attr-defined]
+    held = [await engine.connect() for _ in range(size)]
+    try:
+        started = asyncio.get_running_loop().time()
+        response = await suite.entitlements.client.get(
+            f"/v1/members/{member_id}/ledgers/2026", headers=OFFICER
+        )
+        waited = asyncio.get_running_loop().time() - started
+        assert response.status_code == 503, response.text
+        assert response.headers["retry-after"] == "1"
+        assert response.headers["content-type"].startswith("application/problem+json")
+        assert waited < 5
+    finally:
+        for connection in held:
+            await connection.close()
+    again = await suite.entitlements.client.get(
+        f"/v1/members/{member_id}/ledgers/2026", headers=OFFICER
+    )
+    assert again.status_code == 200
+
+
+async def test_replicas_migrating_one_fresh_database_at_once_all_succeed(stack: Stack) -> None:
+    url = with_database(stack.server_url, f"jinhui_test_race_{uuid.uuid4().hex[:6]}")
+    await asyncio.gather(*(migrate_database("members", url) for _ in range(3)))
+    engine = create_engine(url)
+    async with engine.connect() as conn:
+        assert await conn.scalar(text("SELECT version_num FROM alembic_version")) == "0004"
+    await engine.dispose()
+
+
+async def test_retention_prunes_old_published_rows_and_records_only(infra: Infra) -> None:
+    t = infra.tables
+    old = datetime.now(UTC) - timedelta(days=50)
+    ids = [uuid.uuid4() for _ in range(3)]
+    async with infra.sessions() as session, session.begin():
+        row = {"topic": "x", "key": "k", "headers": {}, "payload": {}}
+        await session.execute(
+            insert(t.outbox),
+            [
+                {**row, "event_id": ids[0], "published_at": old},
+                {**row, "event_id": ids[1], "published_at": datetime.now(UTC)},
+                {**row, "event_id": ids[2], "published_at": None, "created_at": old},
+            ],
+        )
+        await session.execute(
+            insert(t.processed_messages),
+            [
+                {"consumer": "retention", "message_id": f"old-{uuid.uuid4()}", "topic": "x",
+                 "partition": 0, "offset": 1, "processed_at": old},
+                {"consumer": "retention", "message_id": f"new-{uuid.uuid4()}", "topic": "x",
+                 "partition": 0, "offset": 2, "processed_at": datetime.now(UTC)},
+            ],
+        )  # fmt: skip
+    deleted = await prune(infra.sessions, t, timedelta(days=45))
+    assert deleted == {t.outbox.name: 1, t.processed_messages.name: 1}
+    async with infra.sessions() as session:
+        left = await session.scalar(select(func.count()).where(t.outbox.c.event_id.in_(ids)))
+        kept = await session.scalar(
+            select(func.count())
+            .select_from(t.processed_messages)
+            .where(t.processed_messages.c.consumer == "retention")
+        )
+    assert (left, kept) == (2, 1)  # the unpublished row stays, however old
+
+
+async def test_after_the_broker_lost_its_data_recent_rows_are_sent_again(suite: Suite) -> None:
+    member_id = await register(suite)
+    runtime = suite.members.runtime
+    async with runtime.sessions() as session:
+        event_id = await session.scalar(
+            select(runtime.tables.outbox.c.event_id)
+            .where(runtime.tables.outbox.c.key == member_id)
+            .order_by(runtime.tables.outbox.c.id)
+            .limit(1)
+        )
+    await eventually(lambda: _published(runtime, member_id))
+    assert await runtime.relay.republish(60) >= 1
+    await eventually(lambda: _published(runtime, member_id))
+
+    def twice(records: list[Any]) -> bool:
+        return sum(header(r, "ce_id") == str(event_id) for r in records) >= 2
+
+    await read_topic(runtime.settings.kafka_bootstrap_servers, MEMBERS_EVENTS, until=twice)
+
+
+async def _published(runtime: Any, member_id: str) -> bool:
+    outbox = runtime.tables.outbox
+    async with runtime.sessions() as session:
+        waiting = await session.scalar(
+            select(func.count()).where(outbox.c.key == member_id, outbox.c.published_at.is_(None))
+        )
+    return waiting == 0
