@@ -153,6 +153,18 @@ def token(
     )
 
 
+@app.command("dlq-open")
+def dlq_open(
+    sealed: Annotated[typer.FileBinaryRead, typer.Argument(help="The dead letter's value")],
+) -> None:
+    """Print a sealed dead letter (`dlq_value: sealed`, on hr.employees.v1.dlq) in clear, with
+    the members service's keys (ID_ENCRYPTION_KEYS): for an authorised operator only."""
+    from services.members.adapters.vault import vault_from_settings
+    from services.members.settings import MembersSettings
+
+    typer.echo(vault_from_settings(MembersSettings()).open(sealed.read().strip()))
+
+
 @app.command()
 def migrate(
     service: Annotated[str, typer.Argument(help="members, entitlements, disbursements, hardship")],

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Protocol
+from typing import Annotated, Protocol
 from zoneinfo import ZoneInfo
+
+from pydantic import Field
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -50,3 +52,12 @@ def end_of_business_day(day: date) -> datetime:
     """The last instant of a Shanghai date, as UTC: what an `as_of` read means."""
     nxt = datetime(day.year, day.month, day.day, tzinfo=SHANGHAI) + timedelta(days=1)
     return (nxt - timedelta(microseconds=1)).astimezone(UTC)
+
+
+# Dates people type: a union's records start after 1900 and no plan reaches past 2100. Outside
+# that a date is a typo (3515 for 2015), refused at the edge.
+EARLIEST_DATE, LATEST_DATE = date(1900, 1, 1), date(2100, 12, 31)
+PlausibleDate = Annotated[
+    date,
+    Field(ge=EARLIEST_DATE, le=LATEST_DATE, description="A date from 1900-01-01 to 2100-12-31"),
+]

@@ -49,6 +49,8 @@ class Subscription:
     bulk_handlers: Mapping[str, BulkHandler] = field(default_factory=dict)
     # Types deliberately not handled; None: every other type known on these topics.
     ignores: frozenset[str] | None = None
+    # Encrypts dead letters' values, for topics whose messages may hold personal data.
+    dlq_seal: Callable[[bytes], bytes] | None = None
 
 
 @dataclass
@@ -87,7 +89,7 @@ class Runtime:
                 self.settings.kafka_bootstrap_servers,
                 topics_of(self.service, [t for c in self.consumers for t in c.topics]),
                 self.settings.kafka_topic_check_interval_s,
-                lambda: self.relay.republish(self.settings.kafka_republish_window_s),
+                self._after_broker_emptied,
                 security(self.settings),
             ),
         )
@@ -107,6 +109,12 @@ class Runtime:
         )
         for n, worker in enumerate(self.extra_workers):
             s.start(f"{self.service}-worker-{n}", worker)  # type: ignore[arg-type]
+
+    async def _after_broker_emptied(self) -> None:
+        """The broker lost its data: send recent rows again and read every topic again."""
+        for consumer in self.consumers:
+            consumer.rewind()
+        await self.relay.republish(self.settings.kafka_republish_window_s)
 
     async def _connect_producer(self) -> None:
         if self._producer_ready.is_set():
@@ -228,6 +236,7 @@ def build_runtime(
             after_commit=relay.wake,
             connection=security(settings),
             ignores=s.ignores,
+            dlq_seal=s.dlq_seal,
         )
         for s in subscriptions
     ]

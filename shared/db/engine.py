@@ -28,6 +28,7 @@ def create_engine(url: str, *, pool_size: int = 10, pool_timeout_s: float = 1.0)
         pool_recycle=1800,
         pool_timeout=pool_timeout_s,
         connect_args={"timeout": 5},
+        hide_parameters=True,  # statement parameters may be ID numbers, names, incomes
     )
 
 

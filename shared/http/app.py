@@ -4,7 +4,7 @@ route latency and OpenTelemetry instrumentation, around the service's own router
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
@@ -13,20 +13,35 @@ from fastapi.responses import JSONResponse
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from shared.http.problems import install_problem_handlers, unexpected
+from shared.http.guard import RequestGuard
+from shared.http.problems import (
+    MEDIA_TYPE,
+    PROBLEM_RESPONSES,
+    install_problem_handlers,
+    unexpected,
+)
 from shared.telemetry.metrics import HTTP_LATENCY
+from shared.telemetry.privacy import drop_query_values
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
 
 def create_service_app(
-    *, service: str, title: str, description: str, lifespan: Lifespan, routers: list[APIRouter]
+    *,
+    service: str,
+    title: str,
+    description: str,
+    lifespan: Lifespan,
+    routers: list[APIRouter],
+    larger_bodies: Sequence[tuple[str, int]] = (),
 ) -> FastAPI:
+    """`larger_bodies`: (path pattern, byte limit) for the few routes that take more than
+    the 1 MiB every other body may hold."""
     app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
     install_problem_handlers(app)
     for router in routers:
-        app.include_router(router)
-    app.include_router(_operations_router())
+        app.include_router(router, responses=PROBLEM_RESPONSES)
+    app.include_router(_operations_router(), responses={503: PROBLEM_RESPONSES[503]})
 
     @app.middleware("http")
     async def _latency(request: Request, call_next: Callable[[Request], Any]) -> Response:
@@ -44,8 +59,34 @@ def create_service_app(
         ).observe(time.perf_counter() - started)
         return response
 
-    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
+    FastAPIInstrumentor.instrument_app(
+        app, excluded_urls="healthz,readyz,metrics", server_request_hook=drop_query_values
+    )
+    app.add_middleware(RequestGuard, larger_bodies=larger_bodies)
+    _errors_as_problems_in_openapi(app)
     return app
+
+
+def _errors_as_problems_in_openapi(app: FastAPI) -> None:
+    """Every error answer is documented as what it is: application/problem+json only."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = generate()
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                for status, response in operation.get("responses", {}).items():
+                    content = response.get("content", {})
+                    if status[0] in "45" and MEDIA_TYPE in content:
+                        json_schema = content.pop("application/json", None)
+                        if json_schema and not content[MEDIA_TYPE]:
+                            content[MEDIA_TYPE] = json_schema
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _operations_router() -> APIRouter:

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.errors import DomainError, validation_errors
@@ -17,6 +18,39 @@ log = logging.getLogger(__name__)
 PROBLEM_TYPE_BASE = "https://jinhui.example/problems/"
 MEDIA_TYPE = "application/problem+json"
 RETRY_AFTER_S = 1
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details, as every error of every service is answered."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = Field(examples=[PROBLEM_TYPE_BASE + "invalid-input"])
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    field: str | None = Field(default=None, description="The field or parameter at fault")
+    rule: str | None = Field(default=None, description="The rule that refused, as a stable code")
+    clause: str | None = Field(default=None, description="The notice's clause, where one applies")
+
+
+_WHEN = {
+    400: "The request cannot be read",
+    401: "No valid bearer token",
+    403: "The caller's role may not do this",
+    404: "Not found, or outside the caller's part of the org tree (existence is not disclosed)",
+    409: "Conflicts with the current state",
+    413: "The body is larger than the documented limit",
+    422: "Invalid input: the field and rule are named; the value is never echoed",
+    500: "An unexpected error (problem+json; the connection stays usable)",
+    503: "A dependency is unavailable: retry after `Retry-After` seconds (safe with the same "
+    "Idempotency-Key)",
+}
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"description": text, "model": Problem, "content": {MEDIA_TYPE: {}}}
+    for status, text in _WHEN.items()
+}
 
 
 def problem(
@@ -85,6 +119,8 @@ def install_problem_handlers(app: FastAPI) -> None:
             "invalid-input",
             "The request is not valid",
             "; ".join(f"{e['field']}: {e['message']}" for e in errors),
+            field=errors[0]["field"] if errors else "(root)",
+            rule="input.invalid",
             errors=errors,
         )
 
@@ -99,4 +135,11 @@ def install_problem_handlers(app: FastAPI) -> None:
         return unexpected(request, exc)
 
 
-__all__ = ["install_problem_handlers", "problem", "unexpected", "validation_errors"]
+__all__ = [
+    "PROBLEM_RESPONSES",
+    "Problem",
+    "install_problem_handlers",
+    "problem",
+    "unexpected",
+    "validation_errors",
+]

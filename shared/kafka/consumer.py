@@ -128,8 +128,12 @@ class ConsumerRunner:
         after_commit: Callable[[], None] | None = None,
         connection: dict[str, Any] | None = None,
         ignores: frozenset[str] | None = None,
+        dlq_seal: Callable[[bytes], bytes] | None = None,
     ) -> None:
         self.group_id = group_id
+        # Encrypts a dead letter's value where it may hold personal data (HR events carry ID
+        # numbers): an operator opens it with `jinhui dlq open`.
+        self._dlq_seal = dlq_seal
         self.topics = topics
         self._handlers = dict(handlers)
         # Types deliberately not handled: by default every other type known to be published on
@@ -165,6 +169,13 @@ class ConsumerRunner:
         self._connection = connection or {}
         self.health = Health("jinhui", group_id)
         self._failed_commits = 0
+        self._rewind = asyncio.Event()
+
+    def rewind(self) -> None:
+        """Read every assigned partition again from its beginning: the broker lost its data,
+        so positions and committed offsets from before point into logs that are gone. What
+        was processed before is recognised by its id and has no second effect."""
+        self._rewind.set()
 
     def _consumer(self) -> AIOKafkaConsumer:
         return AIOKafkaConsumer(
@@ -191,6 +202,10 @@ class ConsumerRunner:
                     batches = await consumer.getmany(timeout_ms=500, max_records=self._max_records)
                     if consumer.assignment():
                         self.assigned.set()
+                        if self._rewind.is_set():
+                            self._rewind.clear()
+                            await consumer.seek_to_beginning(*consumer.assignment())
+                            continue
                     if batches:
                         await self._process_batches(consumer, batches)
                     backoff.reset()
@@ -428,12 +443,16 @@ class ConsumerRunner:
             ("dlq_consumer_group", self.group_id.encode()),
             ("dlq_failed_at", datetime.now(UTC).isoformat().encode()),
         ]
+        value = record.value
+        if self._dlq_seal is not None and value is not None:
+            value = self._dlq_seal(value)
+            headers.append(("dlq_value", b"sealed"))
         backoff = Backoff()
         while True:
             try:
                 await (
                     await self._dlq.send(
-                        dlq(record.topic), key=record.key, value=record.value, headers=headers
+                        dlq(record.topic), key=record.key, value=value, headers=headers
                     )
                 )
                 break

@@ -18,6 +18,8 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from pythonjsonlogger.json import JsonFormatter
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from shared.telemetry.privacy import QueryValuesDropped, ScrubbingExporter, ScrubbingFilter
+
 
 def configure_tracing(
     service_name: str, otlp_endpoint: str | None = None, *extra: SpanProcessor
@@ -30,12 +32,12 @@ def configure_tracing(
         if otlp_endpoint:
             from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
-            provider.add_span_processor(
-                BatchSpanProcessor(
-                    OTLPSpanExporter(endpoint=f"{otlp_endpoint.rstrip('/')}/v1/traces")
-                )
-            )
+            exporter = OTLPSpanExporter(endpoint=f"{otlp_endpoint.rstrip('/')}/v1/traces")
+            provider.add_span_processor(BatchSpanProcessor(ScrubbingExporter(exporter)))
         trace.set_tracer_provider(provider)
+    if not getattr(provider, "_jinhui_query_values_dropped", False):
+        provider.add_span_processor(QueryValuesDropped())
+        provider._jinhui_query_values_dropped = True  # type: ignore[attr-defined]
     for processor in extra:
         provider.add_span_processor(processor)
     instrumentor = AIOKafkaInstrumentor()
@@ -71,6 +73,7 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     """One JSON object per line on stderr, with the trace and span of the work it speaks of."""
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(_TraceIds(service))
+    handler.addFilter(ScrubbingFilter())
     handler.setFormatter(
         JsonFormatter(
             "%(asctime)s %(levelname)s %(name)s %(message)s",

@@ -8,8 +8,11 @@ from __future__ import annotations
 import asyncio
 import uuid
 
+from shared.auth import Role
 from shared.localstack import SERVICES
-from tests.faults.conftest import Cluster, assert_settled
+from tests.faults.conftest import Cluster, assert_settled, bearer, unfinished
+
+OFFICER = bearer(Role.FINANCE_OFFICER)
 
 
 async def _watch_readiness(cluster: Cluster, service: str, seconds: float) -> set[int | None]:
@@ -24,7 +27,9 @@ async def _watch_readiness(cluster: Cluster, service: str, seconds: float) -> se
 async def test_kill_9_of_each_service_during_a_batch(cluster: Cluster) -> None:
     batch_id = await cluster.batch(f"kill-{uuid.uuid4().hex[:6]}")
     for service in ("disbursements", "entitlements", "members", "hardship"):
-        await asyncio.sleep(0.4)
+        await asyncio.sleep(0.2)
+        if service == "entitlements":
+            assert await unfinished(cluster, batch_id) > 0  # the kills hit a running batch
         cluster.kill_9(service)
         assert await cluster.readiness(service) is None  # gone, and says nothing
         await asyncio.sleep(0.5)
@@ -38,11 +43,18 @@ async def test_postgres_stopped_and_started_during_a_batch(cluster: Cluster) -> 
     postgres = cluster.stack.postgres
     assert postgres is not None
     batch_id = await cluster.batch(f"pg-{uuid.uuid4().hex[:6]}")
-    await asyncio.sleep(0.5)
+    await asyncio.sleep(0.2)
+    assert await unfinished(cluster, batch_id) > 0
     postgres.halt()
     try:
         during = await _watch_readiness(cluster, "entitlements", 5)
         assert 503 in during and 200 not in during  # readiness said so while it lasted
+        client = cluster.clients["disbursements"]
+        asked = await client.get(f"/v1/disbursement-batches/{batch_id}", headers=OFFICER)
+        assert asked.status_code == 503 and asked.headers["retry-after"] == "1"
+        assert asked.headers["content-type"].startswith("application/problem+json")
+        again = await client.get("/healthz")  # the same keep-alive connection still serves
+        assert again.status_code == 200
     finally:
         postgres.resume()
     for service in SERVICES:
@@ -54,7 +66,8 @@ async def test_broker_frozen_during_a_batch(cluster: Cluster) -> None:
     broker = cluster.stack.broker
     assert broker is not None
     batch_id = await cluster.batch(f"pause-{uuid.uuid4().hex[:6]}")
-    await asyncio.sleep(0.5)
+    await asyncio.sleep(0.2)
+    assert await unfinished(cluster, batch_id) > 0
     broker.pause()
     try:
         during = await _watch_readiness(cluster, "disbursements", 6)
@@ -70,7 +83,8 @@ async def test_broker_restarted_empty_during_a_batch(cluster: Cluster) -> None:
     broker = cluster.stack.broker
     assert broker is not None
     batch_id = await cluster.batch(f"empty-{uuid.uuid4().hex[:6]}")
-    await asyncio.sleep(0.5)
+    await asyncio.sleep(0.2)
+    assert await unfinished(cluster, batch_id) > 0
     broker.restart_empty()
     for service in SERVICES:
         await cluster.ready(service)

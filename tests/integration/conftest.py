@@ -146,3 +146,12 @@ async def suite(stack: Stack) -> AsyncIterator[Suite]:
         )
         assert finances.status_code == 200, finances.text
         yield Suite(members, entitlements, disbursements, clock)
+
+
+@pytest.fixture
+async def hardship(stack: Stack) -> AsyncIterator[tuple[RunningService, FixedClock]]:
+    """The hardship service on the real stack, on its own clock (1 March 2026)."""
+    clock = FixedClock()
+    clock.set_business_date(date(2026, 3, 1))
+    async with running_service("hardship", stack, clock) as svc:
+        yield svc, clock

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
 from datetime import date
 from typing import Any
 
@@ -13,26 +12,21 @@ from services.hardship.service_layer.emergencies import close_unconverted
 from services.members.domain.identity import compose_id_number
 from shared.auth import Role
 from shared.clock import FixedClock
-from shared.inprocess import RunningService, running_service
+from shared.inprocess import RunningService
 from shared.kafka.topics import HARDSHIP_EVENTS
-from shared.localstack import Stack
 from tests.integration.conftest import UNION, Suite, register
 from tests.support import bearer, eventually, read_topic
 
 COUNTY = "shanxi/taiyuan/xiaodian"
-CASEWORKER = bearer(Role.CASEWORKER, org=COUNTY, subject="caseworker-li")
-OTHER_COUNTY = bearer(Role.CASEWORKER, org="shanxi/taiyuan/yingze", subject="caseworker-wang")
-REVIEWER = bearer(Role.REVIEWER, org=COUNTY, subject="reviewer-zhao")
-AUDITOR = bearer(Role.AUDITOR, org="shanxi", subject="auditor-sun")
+WHY = {"X-Access-Reason": "case review"}  # reading a file always says why (audited)
+CASEWORKER = {**bearer(Role.CASEWORKER, org=COUNTY, subject="caseworker-li"), **WHY}
+OTHER_COUNTY = {
+    **bearer(Role.CASEWORKER, org="shanxi/taiyuan/yingze", subject="caseworker-wang"),
+    **WHY,
+}
+REVIEWER = {**bearer(Role.REVIEWER, org=COUNTY, subject="reviewer-zhao"), **WHY}
+AUDITOR = {**bearer(Role.AUDITOR, org="shanxi", subject="auditor-sun"), **WHY}
 SECRET_NAME = "贾秘密"
-
-
-@pytest.fixture
-async def hardship(stack: Stack) -> AsyncIterator[tuple[RunningService, FixedClock]]:
-    clock = FixedClock()
-    clock.set_business_date(date(2026, 3, 1))
-    async with running_service("hardship", stack, clock) as svc:
-        yield svc, clock
 
 
 def household(

@@ -115,7 +115,7 @@ async def test_unknown_types_new_versions_wrong_keys_and_long_ids_are_dead_lette
     assert "schema version 99" in (header(found[future], "dlq_detail") or "")
     assert header(found[wrong_key], "dlq_reason") == "key-mismatch"
     assert header(found[long_id], "dlq_reason") == "undecodable"
-    parked = (await suite.members.client.get("/v1/hr/parked", headers=HR)).json()
+    parked = (await suite.members.client.get("/v1/hr/parked", headers=PROVINCE_HR)).json()
     assert number not in {p["employee_number"] for p in parked}  # none of them was applied
 
 
@@ -218,7 +218,7 @@ async def test_one_id_number_for_two_employees_of_one_source_is_never_merged(
 
     # The leaving of an employee never hired waits, then goes to the list too.
     async def parked() -> bool:
-        listed = (await suite.members.client.get("/v1/hr/parked", headers=HR)).json()
+        listed = (await suite.members.client.get("/v1/hr/parked", headers=PROVINCE_HR)).json()
         return any(p["employee_number"] == second for p in listed)
 
     await eventually(parked)

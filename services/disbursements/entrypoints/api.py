@@ -18,15 +18,19 @@ from services.disbursements.service_layer import handlers, recuperation
 from services.disbursements.service_layer.batches import BatchRequest, batch_report, create_batch
 from services.entitlements.contracts import Benefit
 from shared.auth import Principal, PrincipalDep, Role, parse_org
-from shared.clock import business_date
+from shared.clock import PlausibleDate, business_date
 from shared.errors import NotFound
 from shared.http.deps import RuntimeDep
-from shared.money import Amount
+from shared.http.params import OrgQuery, YearPath, YearQuery
+from shared.money import MAX_AMOUNT_FEN, Amount
 from shared.runtime import Runtime
 from shared.uow import UnitOfWork
 
 router = APIRouter(prefix="/v1", tags=["disbursements"])
 WRITERS = (Role.FINANCE_OFFICER, Role.ADMIN)
+# Who reads payments: finance, its auditors, and the hardship desk for the relief it grants.
+READERS = (Role.FINANCE_OFFICER, Role.ADMIN, Role.AUDITOR, Role.CASEWORKER, Role.REVIEWER)
+HARDSHIP_ROLES = (Role.CASEWORKER, Role.REVIEWER, Role.AUDITOR, Role.ADMIN)
 IdempotencyKey = Annotated[
     str, Header(alias="Idempotency-Key", min_length=8, max_length=200, description="Retry-safe")
 ]
@@ -36,7 +40,7 @@ class DisbursementRequest(BaseModel):
     member_id: str = Field(max_length=40, examples=["m-0123456789abcdef"])
     benefit: Benefit
     amount_fen: Amount
-    business_date: date = Field(
+    business_date: PlausibleDate = Field(
         description="The benefit's business date (Asia/Shanghai): not in the future, and in a "
         "year whose books are still open"
     )
@@ -74,12 +78,15 @@ class Reason(BaseModel):
     reason: str = Field(min_length=1, max_length=300)
 
 
-def _view(row: dict[str, Any]) -> DisbursementView:
+def _view(row: dict[str, Any], caller: Principal) -> DisbursementView:
     fields = {k: row[k] for k in DisbursementView.model_fields if k in row}
+    if row["benefit"] == Benefit.HARDSHIP_RELIEF and not caller.has(*HARDSHIP_ROLES):
+        fields["details"] = {}  # which hardship file paid it is the hardship desk's to know
     return DisbursementView(**fields, status_url=f"/v1/disbursements/{row['disbursement_id']}")
 
 
 async def _read(runtime: Runtime, caller: Principal, disbursement_id: str) -> dict[str, Any]:
+    caller.require(*READERS)
     async with runtime.sessions() as session:
         row = await repo.read(session, disbursement_id)
     if row is None or not caller.can_reach(row["base_union"]):
@@ -113,7 +120,7 @@ async def request_disbursement(
             await repo.disbursement_repository(uow.events).save(
                 opened, metadata={"actor": caller.subject}
             )
-    return _view(await _read(runtime, caller, disbursement_id))
+    return _view(await _read(runtime, caller, disbursement_id), caller)
 
 
 @router.get(
@@ -131,7 +138,7 @@ async def get_disbursement(
     while True:
         row = await _read(runtime, caller, disbursement_id)
         if row["status"] != "pending" or asyncio.get_running_loop().time() >= deadline:
-            return _view(row)
+            return _view(row, caller)
         await asyncio.sleep(0.1)
 
 
@@ -143,7 +150,7 @@ async def _change(
         await handlers.change(
             uow, caller, disbursement_id, action, reason, business_date(runtime.clock)
         )
-    return _view(await _read(runtime, caller, disbursement_id))
+    return _view(await _read(runtime, caller, disbursement_id), caller)
 
 
 @router.post("/disbursements/{disbursement_id}/issue", response_model=DisbursementView)
@@ -221,6 +228,7 @@ async def get_batch(batch_id: str, caller: PrincipalDep, runtime: RuntimeDep) ->
 
 
 async def _batch(runtime: Runtime, caller: Principal, batch_id: str) -> BatchView:
+    caller.require(*READERS)
     found = await batch_report(runtime, batch_id)
     if found is None or not caller.can_reach(found[0]["union_path"]):
         raise NotFound(f"no batch {batch_id}")
@@ -300,10 +308,11 @@ class SpendingRow(BaseModel):
 async def spending(
     caller: PrincipalDep,
     runtime: RuntimeDep,
-    year: int,
-    union: str | None = None,
+    year: YearQuery,
+    union: OrgQuery = None,
     format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
 ) -> Any:
+    caller.require(*READERS)
     org = parse_org(union) if union else caller.org
     if not caller.can_reach(org):
         raise NotFound(f"no union {org}")
@@ -346,8 +355,10 @@ class RecuperationPlan(BaseModel):
     window_from: date
     window_to: date
     participants: list[str] = Field(min_length=1, max_length=10_000)
-    union_subsidy_per_person_fen: int = Field(ge=0)
-    employer_fund_per_person_fen: int = Field(ge=0, description="From the employer's welfare fund")
+    union_subsidy_per_person_fen: int = Field(ge=0, le=MAX_AMOUNT_FEN)
+    employer_fund_per_person_fen: int = Field(
+        ge=0, le=MAX_AMOUNT_FEN, description="From the employer's welfare fund"
+    )
 
 
 class PlanView(RecuperationPlan):
@@ -364,7 +375,7 @@ class PlanView(RecuperationPlan):
     summary="A base union's annual recuperation plan",
 )
 async def put_plan(
-    org: str, year: int, body: RecuperationPlan, caller: PrincipalDep, runtime: RuntimeDep
+    org: str, year: YearPath, body: RecuperationPlan, caller: PrincipalDep, runtime: RuntimeDep
 ) -> PlanView:
     caller.require(*WRITERS)
     union = parse_org(org)
@@ -382,7 +393,7 @@ async def put_plan(
     tags=["recuperation"],
     summary="The plan, and who has gone",
 )
-async def get_plan(org: str, year: int, caller: PrincipalDep, runtime: RuntimeDep) -> PlanView:
+async def get_plan(org: str, year: YearPath, caller: PrincipalDep, runtime: RuntimeDep) -> PlanView:
     union = parse_org(org)
     if not caller.can_reach(union):
         raise NotFound(f"no plan for {union}")

@@ -9,7 +9,6 @@ import contextlib
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import date
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -25,7 +24,7 @@ from services.disbursements.service_layer.handlers import (
 )
 from services.entitlements.contracts import Benefit
 from shared.auth import Principal, Role
-from shared.clock import business_date
+from shared.clock import PlausibleDate, business_date
 from shared.errors import InvalidInput
 from shared.money import Amount
 from shared.runtime import Runtime
@@ -45,7 +44,7 @@ class BatchRequest(BaseModel):
     union: str = Field(description="Every member at or below this org")
     benefit: Benefit
     amount_fen: Amount
-    business_date: date = Field(description="Not in the future (Asia/Shanghai)")
+    business_date: PlausibleDate = Field(description="Not in the future (Asia/Shanghai)")
     selection: Selection = Selection()
 
 

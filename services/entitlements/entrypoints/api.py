@@ -13,13 +13,15 @@ from services.entitlements.contracts import Benefit, GrantingLevel
 from services.entitlements.domain.decision import Ask, TripFacts
 from services.entitlements.service_layer.decisions import check
 from services.entitlements.service_layer.reads import ledger_as_read, ledger_entries, read_profile
-from shared.auth import Principal, PrincipalDep
-from shared.clock import business_date
+from shared.auth import Principal, PrincipalDep, Role
+from shared.clock import PlausibleDate, business_date
 from shared.errors import NotFound
 from shared.http.deps import RuntimeDep
 from shared.money import Amount
 
 router = APIRouter(prefix="/v1", tags=["ledgers"])
+# A member's benefits are for those who pay, audit or help: not for HR integrations.
+LEDGER_READERS = (Role.FINANCE_OFFICER, Role.ADMIN, Role.AUDITOR, Role.CASEWORKER, Role.REVIEWER)
 
 
 class BenefitLine(BaseModel):
@@ -86,6 +88,7 @@ Year = Annotated[int, FastApiPath(ge=2000, le=2100)]
 async def get_ledger(
     member_id: str, year: Year, caller: PrincipalDep, runtime: RuntimeDep, as_of: AsOf = None
 ) -> LedgerView:
+    caller.require(*LEDGER_READERS)
     ctx = runtime.context
     async with runtime.sessions() as session:
         await ctx.policies.refresh(runtime.event_store(session))
@@ -134,6 +137,7 @@ async def get_ledger(
 async def get_entries(
     member_id: str, year: Year, caller: PrincipalDep, runtime: RuntimeDep, as_of: AsOf = None
 ) -> list[LedgerEntry]:
+    caller.require(*LEDGER_READERS)
     async with runtime.sessions() as session:
         store = runtime.event_store(session)
         profile = await read_profile(store, member_id)
@@ -167,7 +171,7 @@ class CheckRequest(BaseModel):
     member_id: str = Field(max_length=40, examples=["m-0123456789abcdef"])
     benefit: Benefit
     amount_fen: Amount
-    business_date: date = Field(description="The benefit's business date (Asia/Shanghai)")
+    business_date: PlausibleDate = Field(description="The benefit's business date (Asia/Shanghai)")
     child_id: str | None = Field(default=None, max_length=40)
     trip: TripShape | None = Field(default=None, description="For an outing")
 
@@ -200,6 +204,7 @@ def granting_level(caller: Principal, base_union: str) -> GrantingLevel:
     summary="Would this disbursement be allowed? The same decision, reserving nothing",
 )
 async def post_check(body: CheckRequest, caller: PrincipalDep, runtime: RuntimeDep) -> CheckAnswer:
+    caller.require(*LEDGER_READERS)
     ctx = runtime.context
     async with runtime.sessions() as session:
         store = runtime.event_store(session)

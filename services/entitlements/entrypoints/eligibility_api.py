@@ -12,6 +12,7 @@ from shared.auth import Principal, PrincipalDep, parse_org
 from shared.clock import business_date
 from shared.errors import InvalidInput, NotFound
 from shared.http.deps import RuntimeDep
+from shared.http.params import OptionalYear
 
 router = APIRouter(prefix="/v1/eligibility", tags=["eligibility"])
 Union = Annotated[str | None, Query(description="Narrow to this org (default: the caller's)")]
@@ -46,7 +47,7 @@ async def nef_insurance(
     caller: PrincipalDep,
     runtime: RuntimeDep,
     union: Union = None,
-    year: int | None = None,
+    year: OptionalYear = None,
     limit: Limit = 1000,
 ) -> list[dict[str, Any]]:
     async with runtime.sessions() as session:
@@ -62,7 +63,7 @@ async def recuperation(
     caller: PrincipalDep,
     runtime: RuntimeDep,
     union: Union = None,
-    year: int | None = None,
+    year: OptionalYear = None,
     limit: Limit = 1000,
 ) -> dict[str, Any]:
     year = year or business_date(runtime.clock).year

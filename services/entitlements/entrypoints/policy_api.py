@@ -13,7 +13,7 @@ from services.entitlements.domain.policy import PolicyVersion
 from services.entitlements.domain.union_ledger import Spending, UnionLedger
 from services.entitlements.service_layer import handlers, policies, reads
 from shared.auth import PrincipalDep, Role, parse_org
-from shared.clock import business_date
+from shared.clock import PlausibleDate, business_date
 from shared.errors import Forbidden, InvalidInput, NotFound
 from shared.http.deps import RuntimeDep
 from shared.money import Amount, UnionFigure
@@ -30,7 +30,7 @@ class PolicySummary(BaseModel):
 
 
 class StandardRequest(BaseModel):
-    effective_from: date
+    effective_from: PlausibleDate
     amount_fen: Amount | None = Field(default=None, description="Voucher amount per member")
     expiry_days: int | None = Field(default=None, ge=1, le=3660)
     standard_fen: Amount | None = Field(default=None, description="Training subsidy per course")
@@ -153,7 +153,7 @@ class AssistancePurchase(BaseModel):
         min_length=1, max_length=80, pattern=r"^[A-Za-z0-9._:-]+$", description="Retry-safe id"
     )
     amount_fen: Amount
-    business_date: date
+    business_date: PlausibleDate
     purpose: str = Field(min_length=1, max_length=200, examples=["采购脱贫地区农产品用于职工食堂"])
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.hardship.adapters.tables import audit_log, cases, households
+from services.hardship.adapters.tables import audit_log, cases, duplicate_files, households
 from services.hardship.domain.case import Case
 from services.hardship.domain.case_events import CaseEvent, CaseOpened, ReliefApproved
 from shared.aggregate import Repository
@@ -76,10 +76,11 @@ async def household(session: AsyncSession, case_id: str) -> dict[str, Any] | Non
 
 async def open_case_for(
     session: AsyncSession, member_ids: list[str], id_hashes: list[str]
-) -> str | None:
-    """A case not closed that shares a member or an ID number with a new intake."""
+) -> tuple[str, str] | None:
+    """A case not closed that shares a member or an ID number with a new intake: its id and
+    its union."""
     query = (
-        select(cases.c.case_id)
+        select(cases.c.case_id, cases.c.union_path)
         .outerjoin(households, households.c.case_id == cases.c.case_id)
         .where(cases.c.status != "closed")
     )
@@ -90,7 +91,33 @@ async def open_case_for(
         conditions.append(households.c.id_hashes.overlap(id_hashes))
     if not conditions:
         return None
-    return await session.scalar(query.where(or_(*conditions)).limit(1))
+    row = (await session.execute(query.where(or_(*conditions)).limit(1))).first()
+    return (row[0], row[1]) if row else None
+
+
+async def flag_duplicate(session: AsyncSession, case_id: str, other: str, at: datetime) -> None:
+    await session.execute(
+        pg_insert(duplicate_files)
+        .values(case_id=case_id, other_case_id=other, flagged_at=at)
+        .on_conflict_do_nothing()
+    )
+
+
+async def duplicates(session: AsyncSession) -> list[dict[str, Any]]:
+    d, mine, theirs = duplicate_files, cases.alias("mine"), cases.alias("theirs")
+    rows = await session.execute(
+        select(
+            d.c.case_id,
+            mine.c.union_path.label("union"),
+            d.c.other_case_id,
+            theirs.c.union_path.label("other_union"),
+            d.c.flagged_at,
+        )
+        .join(mine, mine.c.case_id == d.c.case_id)
+        .join(theirs, theirs.c.case_id == d.c.other_case_id)
+        .order_by(d.c.flagged_at)
+    )
+    return [dict(r) for r in rows.mappings()]
 
 
 async def audit(

@@ -66,3 +66,13 @@ audit_log = Table(
     Column("why", String(300)),
     Index("ix_audit_case", "case_id", "at"),
 )
+
+# The same household on file in two unions that cannot see each other's files: each union
+# keeps its own file, and a province-level reviewer resolves the duplicate.
+duplicate_files = Table(
+    "duplicate_files",
+    metadata,
+    Column("case_id", String(40), primary_key=True),
+    Column("other_case_id", String(40), primary_key=True),
+    Column("flagged_at", DateTime(timezone=True), nullable=False),
+)

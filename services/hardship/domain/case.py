@@ -313,7 +313,9 @@ class Case(Aggregate):
             )
         if member_id not in self.state.member_ids:
             raise InvalidInput("the member is not in this household", field="member_id")
-        needs_second = amount_fen > criteria.second_approval_above_fen
+        needs_second = self._recent_total(on, criteria) + amount_fen > (
+            criteria.second_approval_above_fen
+        )
         self._record(
             ReliefRequested(
                 case_id=self.case_id,
@@ -330,6 +332,12 @@ class Case(Aggregate):
         if not needs_second:
             self._grant(relief_id, on, actor)
         return self.reliefs[relief_id]
+
+    def _recent_total(self, on: date, criteria: Criteria) -> int:
+        """Relief requested on this case within the criteria's period before `on` (granted or
+        awaiting approval): four eyes cannot be split into small requests."""
+        since = on - timedelta(days=criteria.second_approval_period_days - 1)
+        return sum(r.amount_fen for r in self.reliefs.values() if r.requested_on >= since)
 
     def approve_relief(self, relief_id: str, on: date, approver: str) -> Relief:
         relief = self.reliefs.get(relief_id)

@@ -8,7 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from services.hardship.domain.events import HardshipLevel
 
@@ -26,6 +26,9 @@ class Criteria(BaseModel):
     follow_up_after_days: int
     emergency_convert_within_days: int
     second_approval_above_fen: int
+    # Relief requested on one case within this many days counts together against the threshold:
+    # five grants of 2,000 yuan in a week need a second person as one of 10,000 would.
+    second_approval_period_days: int = Field(default=30, ge=1, le=366)
     minimum_living_standard_fen: dict[str, int]
 
     def standard_for(self, city: str) -> int:

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
+from urllib.parse import unquote
 
 from fastapi import APIRouter, Header, Query, Response
 from pydantic import BaseModel, Field
@@ -17,10 +18,10 @@ from sqlalchemy import and_, or_, select
 from services.hardship.adapters.tables import audit_log, cases
 from services.hardship.domain.case import Case
 from services.hardship.domain.events import HardshipLevel
-from services.hardship.domain.household import Household, masked
+from services.hardship.domain.household import Household, ids_masked, masked
 from services.hardship.service_layer import handlers
 from shared.auth import Principal, PrincipalDep, Role, parse_org
-from shared.errors import NotFound
+from shared.errors import Forbidden, NotFound
 from shared.http.deps import RuntimeDep
 from shared.money import Amount
 from shared.runtime import Runtime
@@ -30,7 +31,23 @@ router = APIRouter(prefix="/v1/hardship", tags=["hardship"])
 CASEWORK = (Role.CASEWORKER,)
 READERS = (Role.CASEWORKER, Role.REVIEWER, Role.AUDITOR, Role.ADMIN)
 CLEAR = (Role.CASEWORKER, Role.REVIEWER)
-Why = Annotated[str, Header(alias="X-Access-Reason", max_length=300)]
+Why = Annotated[
+    str,
+    Header(
+        alias="X-Access-Reason",
+        min_length=2,
+        max_length=300,
+        description="Why the file is read (audited). Chinese is sent percent-encoded UTF-8, "
+        "e.g. %E5%B9%B4%E5%BA%A6%E5%A4%8D%E6%A0%B8 for 年度复核",
+    ),
+]
+View = Annotated[
+    Literal["masked", "clear"],
+    Query(
+        description="`clear` shows ID numbers in full (caseworkers and reviewers; audited as a "
+        "clear read with the reason); by default they are masked"
+    ),
+]
 
 
 class IntakeRequest(BaseModel):
@@ -110,16 +127,31 @@ def _view(case: Case, household: dict[str, Any] | None) -> CaseView:
     )
 
 
-async def _read(runtime: Runtime, caller: Principal, case_id: str, why: str) -> CaseView:
-    caller.require(*READERS)
+async def _read(
+    runtime: Runtime, caller: Principal, case_id: str, why: str, view: str = "masked"
+) -> CaseView:
+    """Every read is audited, a refused one too (in its own transaction, so the refusal
+    stands)."""
     ctx = runtime.context
-    async with UnitOfWork(runtime) as uow:
-        case = await handlers.load_case(uow, caller, case_id)
-        found = await handlers.read_household(ctx, uow, case_id)
-        details = found.clear() if found else None
-        if details is not None and not caller.has(*CLEAR):
-            details = masked(details)
-        await handlers.audit(ctx, uow, caller, "read", case_id, why)
+    why = unquote(why)
+    try:
+        caller.require(*READERS)
+        if view == "clear":
+            caller.require(*CLEAR)
+        async with UnitOfWork(runtime) as uow:
+            case = await handlers.load_case(uow, caller, case_id)
+            found = await handlers.read_household(ctx, uow, case_id)
+            details = found.clear() if found else None
+            if details is not None and not caller.has(*CLEAR):
+                details = masked(details)
+            elif details is not None and view != "clear":
+                details = ids_masked(details)
+            action = "read-clear" if view == "clear" else "read"
+            await handlers.audit(ctx, uow, caller, action, case_id, why)
+    except (NotFound, Forbidden):
+        async with UnitOfWork(runtime) as uow:
+            await handlers.audit(ctx, uow, caller, "read-denied", case_id, why)
+        raise
     return _view(case, details)
 
 
@@ -138,9 +170,30 @@ async def intake(body: IntakeRequest, caller: PrincipalDep, runtime: RuntimeDep)
 
 @router.get("/cases/{case_id}", response_model=CaseView, summary="A household file (audited)")
 async def get_case(
-    case_id: str, caller: PrincipalDep, runtime: RuntimeDep, why: Why = "case review"
+    case_id: str, caller: PrincipalDep, runtime: RuntimeDep, why: Why, view: View = "masked"
 ) -> CaseView:
-    return await _read(runtime, caller, case_id, why)
+    return await _read(runtime, caller, case_id, why, view)
+
+
+class DuplicateFile(BaseModel):
+    case_id: str
+    union: str
+    other_case_id: str
+    other_union: str
+    flagged_at: datetime
+
+
+@router.get(
+    "/duplicates",
+    response_model=list[DuplicateFile],
+    summary="One household on file in two unions that cannot see each other (province reviewers)",
+)
+async def list_duplicates(caller: PrincipalDep, runtime: RuntimeDep) -> list[DuplicateFile]:
+    caller.require(Role.REVIEWER, Role.ADMIN)
+    if "/" in caller.org:
+        raise Forbidden("only the provincial federation sees duplicates", rule="auth.org")
+    async with runtime.sessions() as session:
+        return [DuplicateFile(**row) for row in await handlers.duplicates(session)]
 
 
 async def _step(

@@ -91,7 +91,9 @@ async def intake(
     emergency: bool = False,
 ) -> tuple[str, bool]:
     """A new file, or — when a member or an ID number of the household is already in an open
-    file — that file, with this intake joined to it."""
+    file the caller may see — that file, with this intake joined to it. A file in a union the
+    caller cannot see is neither named nor revealed: the caller's union gets its own file and
+    the pair is flagged for a province-level reviewer."""
     member_ids = sorted({p.member_id for p in household.people if p.member_id})
     hashes = _hashes(ctx, household)
     keys = [f"m:{m}" for m in member_ids] + [f"h:{h}" for h in hashes]
@@ -102,14 +104,17 @@ async def intake(
         ),
         {"k": sorted(keys)},
     )
-    existing = await repo.open_case_for(tx.session, member_ids, hashes)
-    if existing is not None:
+    found = await repo.open_case_for(tx.session, member_ids, hashes)
+    if found is not None and caller.can_reach(found[1]):
+        existing = found[0]
         case = await load_case(tx, caller, existing)
         case.join(member_ids=member_ids, source=source, on=ctx.today(), actor=caller.subject)
         await save(tx, case, caller)
         await audit(ctx, tx, caller, "intake-joined", existing, source)
         return existing, True
     case_id = f"c-{uuid.uuid4().hex[:20]}"
+    if found is not None:
+        await repo.flag_duplicate(tx.session, case_id, found[0], ctx.clock.now())
     case = repo.CaseRepository(tx.events).new(case_id)
     case.open(
         union=union,
@@ -263,3 +268,7 @@ async def bring_reviews_forward(
             await save(tx, case, system)
             brought += 1
     return brought
+
+
+async def duplicates(session: Any) -> list[dict[str, Any]]:
+    return await repo.duplicates(session)

@@ -5,12 +5,11 @@ ID numbers and phones are `SecretStr`: they never show in a repr, a log line or 
 
 from __future__ import annotations
 
-from datetime import date
-
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from services.members.domain.events import EmploymentForm, EndReason
 from services.members.domain.identity import Sex
+from shared.clock import PlausibleDate
 
 
 class Command(BaseModel):
@@ -22,11 +21,11 @@ class RegisterMember(Command):
     name: str = Field(min_length=1, max_length=100)
     id_number: SecretStr = Field(description="Resident ID number, 18 characters (GB 11643)")
     phone: SecretStr | None = Field(default=None, description="Mobile number")
-    birth_date: date | None = Field(
+    birth_date: PlausibleDate | None = Field(
         default=None, description="Optional; must match the ID number when given"
     )
     sex: Sex | None = Field(default=None, description="Optional; must match the ID number")
-    join_date: date
+    join_date: PlausibleDate
     employment_form: EmploymentForm = EmploymentForm.STANDARD
     migrant_worker: bool = Field(default=False, description="农民工")
     ethnic_minority: bool = False
@@ -48,7 +47,7 @@ class LinkSpouse(Command):
 
 
 class RecordChildBirth(Command):
-    birth_date: date
+    birth_date: PlausibleDate
     birth_order: int = Field(ge=1, description="1, 2, 3…; 3 and above count as third or later")
     within_policy: bool = Field(description="Born within the family-planning policy")
     other_parent_member_id: str | None = None
@@ -60,17 +59,17 @@ class RecordChildBirth(Command):
 
 class RegisterNewEmploymentForm(Command):
     employment_form: EmploymentForm
-    registered_on: date
+    registered_on: PlausibleDate
     platform: str | None = Field(default=None, max_length=100)
 
 
 class EndNewEmploymentForm(Command):
-    ended_on: date
+    ended_on: PlausibleDate
 
 
 class TransferMember(Command):
     to_union: str
-    effective_date: date
+    effective_date: PlausibleDate
 
 
 class CorrectMemberDetails(Command):
@@ -85,9 +84,9 @@ class CorrectMemberDetails(Command):
 
 class EndMembership(Command):
     reason: EndReason
-    effective_date: date
+    effective_date: PlausibleDate
 
 
 class RejoinMember(Command):
     base_union: str | None = Field(default=None, description="Defaults to the last base union")
-    join_date: date
+    join_date: PlausibleDate

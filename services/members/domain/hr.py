@@ -8,11 +8,10 @@ republishes them.
 
 from __future__ import annotations
 
-from datetime import date
-
 from pydantic import Field
 
 from services.members.domain.events import EmploymentForm, EndReason
+from shared.clock import PlausibleDate
 from shared.events import DomainEvent
 from shared.kafka.topics import HR_EMPLOYEES
 
@@ -29,7 +28,7 @@ class EmployeeHired(HrEvent):
     name: str = Field(min_length=1, max_length=100)
     id_number: str = Field(repr=False, description="Resident ID number (GB 11643)")
     phone: str | None = Field(default=None, repr=False)
-    hire_date: date
+    hire_date: PlausibleDate
     employment_form: EmploymentForm = EmploymentForm.STANDARD
     migrant_worker: bool = False
     ethnic_minority: bool = False
@@ -40,7 +39,7 @@ class EmployeeDetailsChanged(HrEvent):
     """Only the fields given change; a new base union is a transfer."""
 
     event_type = "jinhui.hr.EmployeeDetailsChanged"
-    effective_date: date
+    effective_date: PlausibleDate
     name: str | None = Field(default=None, min_length=1, max_length=100)
     id_number: str | None = Field(default=None, repr=False)
     phone: str | None = Field(default=None, repr=False)
@@ -54,7 +53,7 @@ class EmployeeDetailsChanged(HrEvent):
 
 class ChildBirthReported(HrEvent):
     event_type = "jinhui.hr.ChildBirthReported"
-    birth_date: date
+    birth_date: PlausibleDate
     birth_order: int = Field(ge=1)
     within_policy: bool
     other_parent_id_number: str | None = Field(
@@ -67,7 +66,7 @@ class ChildBirthReported(HrEvent):
 
 class EmployeeLeft(HrEvent):
     event_type = "jinhui.hr.EmployeeLeft"
-    left_on: date
+    left_on: PlausibleDate
     reason: EndReason = EndReason.LEFT
 
 

@@ -34,7 +34,7 @@ from services.members.service_layer.handlers import MembersContext
 from services.members.service_layer.roster import import_roster
 from shared.auth import Principal, PrincipalDep, Role, parse_org
 from shared.clock import business_date
-from shared.errors import InvalidInput
+from shared.errors import InvalidInput, NotFound
 from shared.http.deps import RuntimeDep
 from shared.runtime import Runtime
 from shared.uow import UnitOfWork
@@ -134,7 +134,7 @@ async def register(
 async def search(
     caller: PrincipalDep,
     runtime: RuntimeDep,
-    base_union: str | None = None,
+    base_union: Annotated[str | None, Query(max_length=200)] = None,
     name: Annotated[str | None, Query(max_length=100)] = None,
     employment_form: EmploymentForm | None = None,
     birthday_month: Annotated[int | None, Query(ge=1, le=12)] = None,
@@ -143,7 +143,10 @@ async def search(
     after: Annotated[str | None, Query(description="next_after of the previous page")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> MemberPage:
-    """Always within the caller's subtree; `base_union` narrows it further (any level)."""
+    """Always within the caller's subtree; `base_union` narrows it further (any level). A union
+    outside the subtree answers 404, like every other call outside it."""
+    if base_union and not caller.can_reach(parse_org(base_union)):
+        raise NotFound(f"no union {base_union}", field="base_union")
     query = search_query(
         within=caller.org,
         base_union=parse_org(base_union) if base_union else None,

@@ -11,6 +11,10 @@ from shared.clock import Clock
 from shared.http import create_service_app
 from shared.runtime import runtime_lifespan
 
+# A roster's CSV export: 20 MiB is some 150,000 rows; larger rosters are sent in chunks
+# (`jinhui members import` does).
+ROSTER_MAX_BYTES = 20 * 1024 * 1024
+
 
 def create_app(settings: MembersSettings | None = None, clock: Clock | None = None) -> FastAPI:
     return create_service_app(
@@ -19,6 +23,7 @@ def create_app(settings: MembersSettings | None = None, clock: Clock | None = No
         description="The union's member registry: registration, life events and HR integration.",
         lifespan=runtime_lifespan(lambda: bootstrap(settings, clock)),
         routers=[api.router, orgs_api.router],
+        larger_bodies=[("/v1/members/imports", ROSTER_MAX_BYTES)],
     )
 
 

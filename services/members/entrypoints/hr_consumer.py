@@ -30,4 +30,5 @@ def hr_events(ctx: MembersContext) -> Subscription:
         group_id=GROUP,
         topics=[HR_EMPLOYEES],
         handlers={cls.event_type: on_hr_event for cls in HR_EVENTS},
+        dlq_seal=lambda value: ctx.vault.seal(value.decode(errors="replace")),
     )

@@ -89,7 +89,11 @@ async def put_units(body: OrgUnits, caller: PrincipalDep, runtime: RuntimeDep) -
     summary="HR events waiting for the hire of their employee",
 )
 async def list_parked(caller: PrincipalDep, runtime: RuntimeDep) -> list[ParkedHrEvent]:
+    """The union of an employee not hired yet is not known: only callers at the province see
+    them (a union's HR integration sees its own once the hire arrives)."""
     caller.require(Role.ADMIN, Role.HR_INTEGRATION)
+    if "/" in caller.org:
+        return []
     async with runtime.sessions() as session:
         return [ParkedHrEvent(**row) for row in await parked_events(session)]
 
