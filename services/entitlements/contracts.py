@@ -31,3 +31,11 @@ class GrantingLevel(StrEnum):
 
     BASE_UNION = "base_union"
     COUNTY_AND_ABOVE = "county_and_above"
+
+
+def granting_level(granting_org: str, base_union: str) -> GrantingLevel:
+    """Whether the union that grants is the member's own base union (or a unit within it), or
+    a union above it."""
+    if granting_org == base_union or granting_org.startswith(base_union + "/"):
+        return GrantingLevel.BASE_UNION
+    return GrantingLevel.COUNTY_AND_ABOVE

@@ -23,7 +23,7 @@ from services.disbursements.domain.events import (
 )
 from services.disbursements.domain.model import Disbursement, Employee
 from services.disbursements.service_layer.recuperation import check_trip
-from services.entitlements.contracts import Benefit, GrantingLevel
+from services.entitlements.contracts import Benefit, granting_level
 from services.entitlements.domain.events import EntitlementRejected, EntitlementReserved
 from services.hardship.domain.events import ReliefGranted
 from shared.auth import Principal
@@ -142,14 +142,6 @@ async def open_disbursement(
         )
     )
     return disbursement
-
-
-def granting_level(org: str, base_union: str) -> GrantingLevel:
-    """Whether the union that grants is the member's own base union (or a unit within it), or
-    a union above it."""
-    if org == base_union or org.startswith(base_union + "/"):
-        return GrantingLevel.BASE_UNION
-    return GrantingLevel.COUNTY_AND_ABOVE
 
 
 async def reachable_member(tx: Transaction, caller: Principal, member_id: str) -> dict[str, Any]:

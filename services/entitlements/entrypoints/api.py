@@ -9,11 +9,11 @@ from fastapi import APIRouter, Query
 from fastapi import Path as FastApiPath
 from pydantic import BaseModel, Field
 
-from services.entitlements.contracts import Benefit, GrantingLevel
+from services.entitlements.contracts import Benefit, granting_level
 from services.entitlements.domain.decision import Ask, TripFacts
 from services.entitlements.service_layer.decisions import check
 from services.entitlements.service_layer.reads import ledger_as_read, ledger_entries, read_profile
-from shared.auth import Principal, PrincipalDep, Role
+from shared.auth import PrincipalDep, Role
 from shared.clock import PlausibleDate, business_date
 from shared.errors import NotFound
 from shared.http.deps import RuntimeDep
@@ -190,13 +190,6 @@ class CheckAnswer(BaseModel):
     union_remaining_fen: int | None
 
 
-def granting_level(caller: Principal, base_union: str) -> GrantingLevel:
-    """The caller's union grants: the member's own base union, or one above it."""
-    if caller.org == base_union or caller.org.startswith(base_union + "/"):
-        return GrantingLevel.BASE_UNION
-    return GrantingLevel.COUNTY_AND_ABOVE
-
-
 @router.post(
     "/checks",
     response_model=CheckAnswer,
@@ -220,7 +213,7 @@ async def post_check(body: CheckRequest, caller: PrincipalDep, runtime: RuntimeD
             business_date=body.business_date,
             requested_on=business_date(ctx.clock),
             child_id=body.child_id,
-            granting_level=granting_level(caller, profile.base_union),
+            granting_level=granting_level(caller.org, profile.base_union),
             trip=TripFacts(trip.days, trip.nights, tuple(trip.cost_categories)) if trip else None,
         )
         decision = await check(ctx, store, profile, ask)
