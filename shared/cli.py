@@ -253,6 +253,63 @@ def replay(
     asyncio.run(run())
 
 
+@app.command("what-if")
+def what_if_command(
+    draft: Annotated[Path, typer.Option(help="The draft policy (YAML, like policies/*.yaml)")],
+    year: Annotated[int, typer.Option(help="The past year to decide again")],
+    union: Annotated[str | None, typer.Option(help="Only this subtree")] = None,
+    out: Annotated[Path | None, typer.Option(help="CSV of every changed decision")] = None,
+    database_url: Annotated[str | None, typer.Option(help="Entitlements' database")] = None,
+) -> None:
+    """Decide a past year again under a draft policy, saving nothing; print what changes."""
+    import yaml
+    from rich.progress import Progress, SpinnerColumn, TimeElapsedColumn
+
+    from services.entitlements.adapters.tables import event_tables
+    from services.entitlements.domain.policy import PolicyVersion
+    from services.entitlements.entrypoints.foresight_api import differences_csv
+    from services.entitlements.service_layer.what_if import what_if
+    from shared.clock import SystemClock
+    from shared.db.engine import create_engine, create_sessions
+    from shared.eventstore.store import EventStore
+    from shared.money import yuan_text
+
+    policy = PolicyVersion.model_validate(yaml.safe_load(draft.read_text(encoding="utf-8")))
+
+    async def run() -> None:
+        engine = create_engine(_database_url("entitlements", database_url))
+        try:
+            with Progress(SpinnerColumn(), "{task.description}", TimeElapsedColumn()) as bar:
+                task = bar.add_task("deciding again", total=None)
+                async with create_sessions(engine)() as session:
+                    store = EventStore(
+                        session, event_tables, source="/jinhui/what-if", clock=SystemClock()
+                    )
+                    result = await what_if(
+                        store,
+                        policy,
+                        year,
+                        union=union,
+                        progress=lambda n: bar.update(task, description=f"{n:,} requests"),
+                    )
+        finally:
+            await engine.dispose()
+        console.print(
+            f"{result.requests:,} requests of {year} under {policy.version}: "
+            f"{len(result.differences):,} decided otherwise"
+        )
+        for (org, benefit), t in sorted(result.totals.items()):
+            if t.fen_before != t.fen_after:
+                console.print(
+                    f"  {org} {benefit}: {yuan_text(t.fen_before)} → {yuan_text(t.fen_after)}"
+                )
+        if out:
+            out.write_bytes(differences_csv(result).body)
+            console.print(f"every change: {out}")
+
+    asyncio.run(run())
+
+
 @app.command()
 def demo(
     members: Annotated[int, typer.Option(help="Members of the base union")] = 1000,

@@ -3,9 +3,11 @@ tried on a year that happened; hardship is seen coming."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import uuid
+from pathlib import Path
 from typing import Any
 
 from shared.auth import Role
@@ -14,6 +16,7 @@ from tests.integration.test_disbursements import ask, member_known, settled
 from tests.integration.test_reservations import DAY
 from tests.support import bearer, eventually
 
+ROOT = Path(__file__).resolve().parents[2]
 YINGZE = "shanxi/taiyuan/yingze/bu-0004"
 HR = bearer(Role.HR_INTEGRATION, org=YINGZE)
 FINANCE = bearer(Role.FINANCE_OFFICER, org=YINGZE)
@@ -102,3 +105,80 @@ async def test_a_dry_run_says_when_a_union_level_limit_will_be_passed(suite: Sui
     real = await _run_batch(suite, "culture_sports", 40000)
     approved = sum(1 for outcome, _ in real.values() if outcome == "approved")
     assert approved == before["approved"]  # who gets the last of it follows arrival order
+
+
+async def _what_if(suite: Suite, draft: dict[str, Any]) -> dict[str, Any]:
+    response = await suite.entitlements.client.post(
+        "/v1/policies/what-if",
+        json={"draft": draft, "year": 2026, "union": YINGZE},
+        headers=bearer(Role.ADMIN, org="shanxi"),
+    )
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+async def test_a_draft_policy_is_tried_on_the_year_and_nothing_is_written(suite: Suite) -> None:
+    current = (
+        await suite.entitlements.client.get("/v1/policies/shanxi-2025-26", headers=FINANCE)
+    ).json()
+
+    async def settled_union() -> Any:
+        found = await suite.entitlements.client.get(
+            f"/v1/unions/{YINGZE}/ledgers/2026", headers=FINANCE
+        )
+        return found if all(line["reserved_fen"] == 0 for line in found.json()["lines"]) else None
+
+    before = await eventually(settled_union)
+    same = await _what_if(suite, {**current, "version": "draft-same"})
+    assert same["requests"] > 5 and same["changed"] == 0  # the live decisions, exactly
+
+    stricter = {**current, "version": "draft-holiday-1000"}
+    stricter["member_benefits"] = {
+        **current["member_benefits"],
+        "holiday_gift": {**current["member_benefits"]["holiday_gift"], "cap_fen": 100000},
+    }
+    tried = await _what_if(suite, stricter)
+    changed = [d for d in tried["differences"] if d["benefit"] == "holiday_gift"]
+    refused_now = [d for d in changed if d["allowed_before"] and not d["allowed_after"]]
+    assert refused_now and {d["rule_after"] for d in refused_now} == {"cap.exceeded"}
+    assert {d["clause_after"] for d in refused_now} == {"7.holiday"}
+    holiday = [t for t in tried["totals"] if t["benefit"] == "holiday_gift"]
+    assert sum(t["fen_after"] for t in holiday) < sum(t["fen_before"] for t in holiday)
+    after = await suite.entitlements.client.get(
+        f"/v1/unions/{YINGZE}/ledgers/2026", headers=FINANCE
+    )
+    assert after.json() == before.json()  # nothing written
+    refused = await suite.entitlements.client.post(
+        "/v1/policies/what-if",
+        json={"draft": stricter, "year": 2026},
+        headers=FINANCE,
+    )
+    assert refused.status_code == 403
+
+
+async def test_the_what_if_command_shows_progress_and_writes_every_change(
+    suite: Suite, tmp_path: Path
+) -> None:
+    import yaml
+    from typer.testing import CliRunner
+
+    from shared.cli import app
+
+    policy = yaml.safe_load(
+        (ROOT / "services/entitlements/policies/shanxi-2025-26.yaml").read_text(encoding="utf-8")
+    )
+    policy["version"] = "draft-cli"
+    policy["member_benefits"]["holiday_gift"]["cap_fen"] = 100000
+    draft = tmp_path / "draft.yaml"
+    draft.write_text(yaml.safe_dump(policy, allow_unicode=True), encoding="utf-8")
+    out = tmp_path / "changes.csv"
+    url = suite.entitlements.runtime.settings.database_url
+    result = await asyncio.to_thread(
+        CliRunner().invoke,
+        app,
+        ["what-if", "--draft", str(draft), "--year", "2026", "--union", YINGZE,
+         "--out", str(out), "--database-url", url],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "decided otherwise" in result.output
+    assert out.read_text(encoding="utf-8").lstrip("\ufeff").startswith("会员号 member_id")

@@ -51,14 +51,31 @@ class EntitlementEvent(DomainEvent):
     )
 
 
-class EntitlementReserved(EntitlementEvent):
+class AskedFor(BaseModel):
+    """What the request said beyond member, benefit, amount and date: enough to decide it
+    again (a draft policy's what-if)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    requested_on: date
+    granting_level: str | None = None
+    trip_days: int | None = None
+    trip_nights: int | None = None
+    trip_cost_categories: tuple[str, ...] = ()
+
+
+class Decided(EntitlementEvent):
+    asked: AskedFor | None = None
+
+
+class EntitlementReserved(Decided):
     event_type = "jinhui.entitlements.EntitlementReserved"
     remaining_fen: int | None
     remaining_count: int | None
     union_remaining_fen: int | None = None
 
 
-class EntitlementRejected(EntitlementEvent):
+class EntitlementRejected(Decided):
     event_type = "jinhui.entitlements.EntitlementRejected"
     reason: str = Field(description="Why, in Chinese, with amounts in yuan")
     rule: str = Field(default="-", description="The rule that refused, as a stable code")

@@ -11,6 +11,7 @@ from datetime import date
 from services.entitlements.contracts import Benefit
 from services.entitlements.domain.decision import Ask, Decision
 from services.entitlements.domain.events import (
+    AskedFor,
     EntitlementEvent,
     EntitlementRejected,
     EntitlementReserved,
@@ -176,6 +177,7 @@ class MemberLedger(Aggregate):
             "remaining_fen": decision.remaining_fen,
             "remaining_count": decision.remaining_count,
             "union_remaining_fen": decision.union_remaining_fen,
+            "asked": asked_for(ask),
         }
         if decision.allowed:
             self._record(EntitlementReserved(**common))
@@ -221,3 +223,14 @@ def _carry(event: EntitlementEvent, on: date | None) -> dict[str, object]:
     if on is not None:
         carried["business_date"] = on
     return carried
+
+
+def asked_for(ask: Ask) -> AskedFor:
+    trip = ask.trip
+    return AskedFor(
+        requested_on=ask.requested_on,
+        granting_level=ask.granting_level.value if ask.granting_level else None,
+        trip_days=trip.days if trip else None,
+        trip_nights=trip.nights if trip else None,
+        trip_cost_categories=trip.cost_categories if trip else (),
+    )

@@ -6,16 +6,21 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
 from services.entitlements.contracts import Benefit
+from services.entitlements.domain.policy import PolicyVersion
 from services.entitlements.service_layer.forecasts import BatchPlan, forecast_batch
+from services.entitlements.service_layer.what_if import WhatIf, what_if
 from shared.auth import PrincipalDep, Role, parse_org
 from shared.clock import PlausibleDate
+from shared.errors import Forbidden
 from shared.http.deps import RuntimeDep
+from shared.http.params import YEAR_MAX, YEAR_MIN
 from shared.money import Amount, yuan_text
 
 router = APIRouter(prefix="/v1", tags=["foresight"])
@@ -132,4 +137,91 @@ def _csv(lines: list[Any]) -> Response:
     for member_id, union, d in lines:
         writer.writerow([member_id, union, "批准 approved" if d.allowed else "拒绝 rejected",
                          d.clause, d.rule, d.reason or "", d.remaining_fen])  # fmt: skip
+    return Response("\ufeff" + out.getvalue(), media_type="text/csv; charset=utf-8")
+
+
+class WhatIfRequest(BaseModel):
+    draft: PolicyVersion = Field(description="A draft version: tried, never published")
+    year: int = Field(ge=YEAR_MIN, le=YEAR_MAX)
+    union: str | None = Field(default=None, max_length=200, description="Only this subtree")
+
+
+class DifferenceRow(BaseModel):
+    member_id: str
+    union: str
+    benefit: str
+    disbursement_id: str
+    business_date: date
+    amount_fen: int
+    allowed_before: bool
+    clause_before: str
+    allowed_after: bool
+    clause_after: str
+    rule_after: str
+    reason_after: str | None
+
+
+class TotalsRow(BaseModel):
+    union: str
+    benefit: str
+    requests: int
+    allowed_before: int
+    allowed_after: int
+    fen_before: int
+    fen_after: int
+
+
+class WhatIfAnswer(BaseModel):
+    draft: str
+    year: int
+    requests: int
+    changed: int
+    totals: list[TotalsRow]
+    differences: list[DifferenceRow] = Field(description="The first 1,000; all of them as CSV")
+
+
+@router.post(
+    "/policies/what-if",
+    response_model=WhatIfAnswer,
+    summary="What a draft policy would have done to a past year (province admins; saves nothing)",
+    responses={200: {"content": {"text/csv": {}}}},
+)
+async def policy_what_if(
+    body: WhatIfRequest,
+    caller: PrincipalDep,
+    runtime: RuntimeDep,
+    format: Annotated[Literal["json", "csv"], Query()] = "json",
+) -> Any:
+    """Every request of `year` decided again under the draft, in the order it was decided,
+    on ledgers rebuilt in memory; the answer is what changes, per member and benefit, with
+    totals per union and benefit. The same as `jinhui what-if`, which shows progress."""
+    caller.require(Role.ADMIN)
+    if "/" in caller.org:
+        raise Forbidden("only the provincial federation tries policy drafts", rule="auth.org")
+    union = parse_org(body.union) if body.union else None
+    async with runtime.sessions() as session:
+        result = await what_if(runtime.event_store(session), body.draft, body.year, union=union)
+    if format == "csv":
+        return differences_csv(result)
+    return WhatIfAnswer(
+        draft=result.draft,
+        year=result.year,
+        requests=result.requests,
+        changed=len(result.differences),
+        totals=[TotalsRow(union=u, benefit=b, **vars(t)) for (u, b), t in result.totals.items()],
+        differences=[DifferenceRow(**vars(d)) for d in result.differences[:1000]],
+    )
+
+
+def differences_csv(result: WhatIf) -> Response:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["会员号 member_id", "基层工会 union", "待遇 benefit", "业务日期 business_date",
+                     "金额 amount_fen", "原结果 before", "原条款 clause_before", "新结果 after",
+                     "新条款 clause_after", "规则 rule", "原因 reason"])  # fmt: skip
+    for d in result.differences:
+        writer.writerow([d.member_id, d.union, d.benefit, d.business_date, d.amount_fen,
+                         "批准" if d.allowed_before else "拒绝", d.clause_before,
+                         "批准" if d.allowed_after else "拒绝", d.clause_after, d.rule_after,
+                         d.reason_after or ""])  # fmt: skip
     return Response("\ufeff" + out.getvalue(), media_type="text/csv; charset=utf-8")
