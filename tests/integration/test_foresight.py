@@ -182,3 +182,65 @@ async def test_the_what_if_command_shows_progress_and_writes_every_change(
     assert result.exit_code == 0, result.output
     assert "decided otherwise" in result.output
     assert out.read_text(encoding="utf-8").lstrip("\ufeff").startswith("会员号 member_id")
+
+
+async def test_a_member_who_loses_the_job_is_watched_by_the_right_union_only(
+    suite: Suite, hardship: tuple[Any, Any]
+) -> None:
+    svc, _ = hardship
+    xiaodian = {
+        **bearer(Role.CASEWORKER, org="shanxi/taiyuan/xiaodian"),
+        "X-Access-Reason": "watch",
+    }
+    yingze = {**bearer(Role.CASEWORKER, org="shanxi/taiyuan/yingze"), "X-Access-Reason": "watch"}
+    member_id = await member_known(suite)  # in xiaodian/bu-0001
+    retired = await member_known(suite)
+    for who, reason in ((member_id, "left"), (retired, "retired")):
+        ended = await suite.members.client.post(
+            f"/v1/members/{who}/end",
+            json={"reason": reason, "effective_date": DAY.isoformat()},
+            headers=bearer(Role.HR_INTEGRATION, org="shanxi/taiyuan/xiaodian/bu-0001"),
+        )
+        assert ended.status_code == 200, ended.text
+
+    async def watched() -> dict[str, Any] | None:
+        listed = await svc.client.get("/v1/hardship/watch-list", headers=xiaodian)
+        assert listed.status_code == 200, listed.text
+        return next((e for e in listed.json() if e["member_id"] == member_id), None)
+
+    entry = await eventually(watched, timeout_s=30)
+    assert (entry["rule"], entry["title"]) == ("membership_ended", "离职或失业")
+    assert entry["look_again_on"] > entry["raised_on"] and entry["union_path"].endswith("bu-0001")
+    listed = (await svc.client.get("/v1/hardship/watch-list", headers=xiaodian)).json()
+    assert retired not in {e["member_id"] for e in listed}  # retiring is no sign of hardship
+    other = await svc.client.get("/v1/hardship/watch-list", headers=yingze)
+    assert member_id not in other.text
+    cleared = await svc.client.post(
+        f"/v1/hardship/watch-list/{entry['id']}/clear",
+        json={"reason": "已回访，已再就业"},
+        headers=xiaodian,
+    )
+    assert cleared.status_code == 200 and entry["id"] not in {e["id"] for e in cleared.json()}
+
+
+async def test_a_household_out_of_hardship_is_watched_for_a_relapse(
+    suite: Suite, hardship: tuple[Any, Any]
+) -> None:
+    from tests.integration.test_hardship import CASEWORKER, household
+
+    svc, _ = hardship
+    member_id = await member_known(suite)
+    opened = await svc.client.post(
+        "/v1/hardship/cases",
+        json={"union": "shanxi/taiyuan/xiaodian", "source": "survey",
+              "household": household(member_id, 50000)},
+        headers=CASEWORKER,
+    )  # fmt: skip
+    case_id = opened.json()["case_id"]
+    for step in ("assess", "register", "exit"):
+        done = await svc.client.post(f"/v1/hardship/cases/{case_id}/{step}", headers=CASEWORKER)
+        assert done.status_code == 200, done.text
+    listed = (await svc.client.get("/v1/hardship/watch-list", headers=CASEWORKER)).json()
+    relapse = [e for e in listed if e["member_id"] == member_id]
+    assert [e["rule"] for e in relapse] == ["relapse_after_exit"]
+    assert relapse[0]["look_again_on"] == "2026-08-28"  # 180 days after the exit

@@ -194,6 +194,14 @@ async def test_one_id_number_for_two_employees_of_one_source_is_never_merged(
     id_number = compose_id_number("140105", date(1985, 5, 5), 903)
     first, second = f"E-{uuid.uuid4().hex[:6]}", f"E-{uuid.uuid4().hex[:6]}"
     await send(producer, HR_EMPLOYEES, hire(first, id_number), key=first)
+
+    async def hired() -> bool:  # the two keys travel on different partitions: first things first
+        found = await suite.members.client.get(
+            "/v1/members", params={"employee_number": first}, headers=HR
+        )
+        return bool(found.json()["items"])
+
+    await eventually(hired)
     reused = hire(second, id_number)
     await send(producer, HR_EMPLOYEES, reused, key=second)
     left = EmployeeLeft(

@@ -76,3 +76,32 @@ duplicate_files = Table(
     Column("other_case_id", String(40), primary_key=True),
     Column("flagged_at", DateTime(timezone=True), nullable=False),
 )
+
+# Which base union a member belongs to (from members.events.v1): scopes the watch list.
+member_unions = Table(
+    "member_unions",
+    metadata,
+    Column("member_id", String(40), primary_key=True),
+    Column("base_union", String(200), nullable=False),
+)
+
+# Members not on the register whose life events suggest risk: for caseworkers to look at.
+watch_list = Table(
+    "watch_list",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("member_id", String(40), nullable=False),
+    Column("union_path", String(200)),
+    Column("rule", String(60), nullable=False),
+    Column("title", String(100), nullable=False),
+    Column("why", String(300), nullable=False),
+    Column("raised_on", Date, nullable=False),
+    Column("look_again_on", Date, nullable=False),
+    Column("source_event_id", String(200), nullable=False),
+    Column("rules_version", String(60), nullable=False),
+    Column("cleared_on", Date),
+    Column("cleared_by", String(200)),
+    Column("clear_reason", String(300)),
+    Index("uq_watch_list_source", "source_event_id", "rule", unique=True),
+    Index("ix_watch_list_union", "union_path"),
+)

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from urllib.parse import unquote
 
 from fastapi import APIRouter, Header, Query, Response
+from fastapi import Path as FastApiPath
 from pydantic import BaseModel, Field
 from sqlalchemy import and_, or_, select
 
@@ -19,7 +20,7 @@ from services.hardship.adapters.tables import audit_log, cases
 from services.hardship.domain.case import Case
 from services.hardship.domain.events import HardshipLevel
 from services.hardship.domain.household import Household, ids_masked, masked
-from services.hardship.service_layer import handlers
+from services.hardship.service_layer import early_warning, handlers
 from shared.auth import Principal, PrincipalDep, Role, parse_org
 from shared.errors import Forbidden, NotFound
 from shared.http.deps import RuntimeDep
@@ -364,3 +365,65 @@ async def audit_trail(case_id: str, caller: PrincipalDep, runtime: RuntimeDep) -
             select(audit_log).where(audit_log.c.case_id == case_id).order_by(audit_log.c.id)
         )
         return [dict(r) for r in rows.mappings()]
+
+
+class WatchEntry(BaseModel):
+    id: int
+    member_id: str
+    union_path: str | None
+    rule: str
+    title: str = Field(description="The rule's name (Chinese)")
+    why: str = Field(description="Why the event suggests risk, and its source")
+    raised_on: date
+    look_again_on: date = Field(description="By when a caseworker should look")
+    rules_version: str
+    cleared_on: date | None
+    cleared_by: str | None
+    clear_reason: str | None
+
+
+class Clearance(BaseModel):
+    reason: str = Field(min_length=1, max_length=300, examples=["已电话回访，已再就业"])
+
+
+@router.get(
+    "/watch-list",
+    response_model=list[WatchEntry],
+    summary="Members not on the register whose life events suggest risk (audited)",
+)
+async def watch_list(
+    caller: PrincipalDep, runtime: RuntimeDep, why: Why, include_cleared: bool = False
+) -> list[WatchEntry]:
+    """Within the caller's part of the org tree, soonest follow-up first: job loss, a move to
+    new-employment-form work, a birth in a household with an earlier file, repeated emergency
+    relief, and households just out of hardship (relapse watch). The rules and their sources:
+    `services/hardship/reference/early-warning.yaml`."""
+    caller.require(*READERS)
+    async with UnitOfWork(runtime) as uow:
+        rows = await early_warning.watched(uow.session, caller.org, include_cleared=include_cleared)
+        await handlers.audit(runtime.context, uow, caller, "read-watch-list", None, unquote(why))
+    return [WatchEntry(**row) for row in rows]
+
+
+@router.post(
+    "/watch-list/{entry_id}/clear",
+    response_model=list[WatchEntry],
+    summary="A caseworker looked: clear the entry, saying what was found",
+)
+async def clear_watch(
+    entry_id: Annotated[int, FastApiPath(ge=1, le=2**31 - 1)],
+    body: Clearance,
+    caller: PrincipalDep,
+    runtime: RuntimeDep,
+) -> list[WatchEntry]:
+    caller.require(*CASEWORK)
+    ctx = runtime.context
+    async with UnitOfWork(runtime) as uow:
+        done = await early_warning.clear(
+            uow, entry_id, caller.org, caller.subject, body.reason, ctx.today()
+        )
+        if not done:
+            raise NotFound(f"no open watch-list entry {entry_id}")
+        await handlers.audit(ctx, uow, caller, "watch-cleared", None, body.reason)
+        rows = await early_warning.watched(uow.session, caller.org, include_cleared=False)
+    return [WatchEntry(**row) for row in rows]

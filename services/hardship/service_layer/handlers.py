@@ -17,6 +17,7 @@ from services.hardship.domain.case import Case
 from services.hardship.domain.criteria import CriteriaBook
 from services.hardship.domain.events import HardshipLevel
 from services.hardship.domain.household import Household
+from services.hardship.service_layer import early_warning
 from shared.auth import Principal
 from shared.clock import Clock, business_date
 from shared.errors import InvalidInput, NotFound
@@ -158,6 +159,7 @@ async def act(
 ) -> Case:
     """One state transition of a case, audited with its reason."""
     case = await load_case(tx, caller, case_id)
+    was = case.state.status
     criteria = ctx.criteria.in_force(ctx.today())
     today, actor = ctx.today(), caller.subject
     steps: dict[str, Callable[[], Any]] = {
@@ -186,6 +188,9 @@ async def act(
         steps[action]()
     await save(tx, case, caller)
     await audit(ctx, tx, caller, action, case_id, why)
+    if case.state.status == "exited" and was != "exited":
+        source = f"{case_id}@{case.version}"
+        await early_warning.on_exit(tx, case.state.member_ids, case.state.union, today, source)
     return case
 
 
@@ -241,6 +246,7 @@ async def emergency(
         in_kind=in_kind,
         purpose=purpose,
     )
+    await early_warning.on_emergency(tx, member_id, ctx.today(), f"{case_id}:emergency")
     return case_id, relief_id
 
 
