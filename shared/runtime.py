@@ -100,7 +100,8 @@ class Runtime:
             s.start(consumer.group_id, lambda c=consumer: self._after_producer(c.run))  # type: ignore[misc]
         s.start(
             f"{self.service}-retention",
-            lambda: keep_pruning(
+            traced=False,
+            work=lambda: keep_pruning(
                 self.sessions,
                 self.tables,
                 timedelta(days=self.settings.retention_days),
@@ -108,7 +109,7 @@ class Runtime:
             ),
         )
         for n, worker in enumerate(self.extra_workers):
-            s.start(f"{self.service}-worker-{n}", worker)  # type: ignore[arg-type]
+            s.start(f"{self.service}-worker-{n}", worker, traced=False)  # type: ignore[arg-type]
 
     async def _after_broker_emptied(self) -> None:
         """The broker lost its data: send recent rows again and read every topic again."""

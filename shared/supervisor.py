@@ -14,6 +14,8 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from opentelemetry.instrumentation.utils import suppress_instrumentation
+
 from shared.backoff import Backoff
 from shared.outages import is_outage
 from shared.telemetry.metrics import TASK_RESTARTS, TASK_UP
@@ -80,10 +82,19 @@ class Supervisor:
         return health
 
     def start(
-        self, name: str, work: Callable[[], Awaitable[object]], *, once: bool = False
+        self,
+        name: str,
+        work: Callable[[], Awaitable[object]],
+        *,
+        once: bool = False,
+        traced: bool = True,
     ) -> asyncio.Task[None]:
         """Run `work` for ever, restarting it whenever it ends or fails; with `once`, until it
-        has ended without an error (connecting at start-up)."""
+        has ended without an error (connecting at start-up). A task that is not `traced` (a
+        poller, a sweeper) makes no spans of its own statements: a trace is a request or a
+        message, not a timer's look at an empty table."""
+        if not traced:
+            work = _quietly(work)
         task = asyncio.create_task(self._supervise(name, work, once), name=name)
         self._tasks.append(task)
         return task
@@ -142,3 +153,11 @@ class Supervisor:
             if task.done() and not task.cancelled() and task.exception() is not None:
                 found[task.get_name()] = "stopped"
         return found
+
+
+def _quietly(work: Callable[[], Awaitable[object]]) -> Callable[[], Awaitable[object]]:
+    async def run() -> object:
+        with suppress_instrumentation():
+            return await work()
+
+    return run

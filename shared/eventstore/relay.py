@@ -17,6 +17,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from opentelemetry import propagate, trace
+from opentelemetry.instrumentation.utils import suppress_instrumentation
 from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -104,24 +105,25 @@ class OutboxRelay:
     async def publish_once(self) -> int:
         """Publish one batch; returns how many rows it published (0 if another replica holds it)."""
         async with self._sessions() as session, session.begin():
-            leader = await session.scalar(
-                text("SELECT pg_try_advisory_xact_lock(hashtextextended(:name, 0))"),
-                {"name": f"outbox-relay:{self._service}"},
-            )
-            if not leader:
-                return 0
-            rows = (
-                (
-                    await session.execute(
-                        select(self._t.outbox)
-                        .where(self._t.outbox.c.published_at.is_(None))
-                        .order_by(self._t.outbox.c.id)
-                        .limit(self._batch_size)
-                    )
+            with suppress_instrumentation():  # the poll itself is no one's trace
+                leader = await session.scalar(
+                    text("SELECT pg_try_advisory_xact_lock(hashtextextended(:name, 0))"),
+                    {"name": f"outbox-relay:{self._service}"},
                 )
-                .mappings()
-                .all()
-            )
+                if not leader:
+                    return 0
+                rows = (
+                    (
+                        await session.execute(
+                            select(self._t.outbox)
+                            .where(self._t.outbox.c.published_at.is_(None))
+                            .order_by(self._t.outbox.c.id)
+                            .limit(self._batch_size)
+                        )
+                    )
+                    .mappings()
+                    .all()
+                )
             if not rows:
                 OUTBOX_BACKLOG.labels(self._service).set(0)
                 OUTBOX_OLDEST_AGE.labels(self._service).set(0)

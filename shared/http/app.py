@@ -4,15 +4,17 @@ route latency and OpenTelemetry instrumentation, around the service's own router
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from shared.http.access import Access, enforce
 from shared.http.guard import RequestGuard
 from shared.http.problems import (
     MEDIA_TYPE,
@@ -33,14 +35,24 @@ def create_service_app(
     description: str,
     lifespan: Lifespan,
     routers: list[APIRouter],
+    access: Mapping[str, Access],
     larger_bodies: Sequence[tuple[str, int]] = (),
 ) -> FastAPI:
     """`larger_bodies`: (path pattern, byte limit) for the few routes that take more than
     the 1 MiB every other body may hold."""
-    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
+    # The API pages (Swagger UI at /docs, ReDoc at /redoc) with their assets served by the
+    # service itself (`fastapi-offline`): they open on an office network with no way out.
+    app = FastAPIOffline(
+        title=title,
+        description=description,
+        version="1.0.0",
+        lifespan=lifespan,
+        static_url="/docs-assets",
+    )
     install_problem_handlers(app)
+    guard = [Depends(enforce(access))]
     for router in routers:
-        app.include_router(router, responses=PROBLEM_RESPONSES)
+        app.include_router(router, responses=PROBLEM_RESPONSES, dependencies=guard)
     app.include_router(_operations_router(), responses={503: PROBLEM_RESPONSES[503]})
 
     @app.middleware("http")
@@ -60,7 +72,9 @@ def create_service_app(
         return response
 
     FastAPIInstrumentor.instrument_app(
-        app, excluded_urls="healthz,readyz,metrics", server_request_hook=drop_query_values
+        app,
+        excluded_urls="healthz,readyz,metrics,docs",
+        server_request_hook=drop_query_values,
     )
     app.add_middleware(RequestGuard, larger_bodies=larger_bodies)
     _errors_as_problems_in_openapi(app)

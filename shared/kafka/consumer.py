@@ -169,13 +169,8 @@ class ConsumerRunner:
         self._connection = connection or {}
         self.health = Health("jinhui", group_id)
         self._failed_commits = 0
-        self._rewind = asyncio.Event()
-
-    def rewind(self) -> None:
-        """Read every assigned partition again from its beginning: the broker lost its data,
-        so positions and committed offsets from before point into logs that are gone. What
-        was processed before is recognised by its id and has no second effect."""
-        self._rewind.set()
+        self._restart = asyncio.Event()
+        self._rewind_due = self._positions_due = False
 
     def _consumer(self) -> AIOKafkaConsumer:
         return AIOKafkaConsumer(
@@ -198,17 +193,7 @@ class ConsumerRunner:
             consumer = self._consumer()
             try:
                 await consumer.start()
-                while True:
-                    batches = await consumer.getmany(timeout_ms=500, max_records=self._max_records)
-                    if consumer.assignment():
-                        self.assigned.set()
-                        if self._rewind.is_set():
-                            self._rewind.clear()
-                            await consumer.seek_to_beginning(*consumer.assignment())
-                            continue
-                    if batches:
-                        await self._process_batches(consumer, batches)
-                    backoff.reset()
+                await self._consume(consumer, backoff)
             except KafkaError as exc:
                 self.health.failing(exc)
                 await asyncio.sleep(backoff.next_delay())
@@ -216,6 +201,45 @@ class ConsumerRunner:
                 # Leaving the group asks the broker; on shutdown it must not hang the process.
                 with contextlib.suppress(TimeoutError, KafkaError):
                     await asyncio.wait_for(consumer.stop(), 5)
+
+    async def _consume(self, consumer: AIOKafkaConsumer, backoff: Backoff) -> None:
+        """Until a rewind asks for a fresh consumer (one that reads the broker's metadata, and
+        its partitions, anew)."""
+        while not self._restart.is_set():
+            batches = await consumer.getmany(timeout_ms=500, max_records=self._max_records)
+            assigned = consumer.assignment()
+            if not assigned:
+                continue
+            self.assigned.set()
+            if self._rewind_due:
+                await consumer.seek_to_beginning(*assigned)
+                self._rewind_due, self._positions_due = False, True
+                continue  # what was fetched came from positions that no longer mean anything
+            if self._positions_due:
+                await self._commit_positions(consumer, assigned)
+            if batches:
+                await self._process_batches(consumer, batches)
+            backoff.reset()
+        self._restart.clear()
+
+    def rewind(self) -> None:
+        """Read every partition again from its beginning, with a fresh consumer: the broker
+        lost its data, so positions, partition counts and committed offsets from before point
+        into logs that are gone. What was processed before is recognised by its id and has no
+        second effect."""
+        self._rewind_due = True
+        self._restart.set()
+
+    async def _commit_positions(
+        self, consumer: AIOKafkaConsumer, assigned: set[TopicPartition]
+    ) -> None:
+        """Offsets committed at stale positions would be read after the next rebalance and
+        skip what the broker holds now: overwrite them with where this consumer stands."""
+        try:
+            await consumer.commit({tp: await consumer.position(tp) for tp in assigned})
+        except KafkaError:
+            return  # due again at the next poll
+        self._positions_due = False
 
     async def _process_batches(
         self, consumer: AIOKafkaConsumer, batches: dict[TopicPartition, list[ConsumerRecord]]

@@ -9,6 +9,7 @@ from datetime import date
 from typing import Any
 from urllib.parse import quote
 
+import pytest
 from aiokafka import AIOKafkaProducer
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
@@ -285,3 +286,93 @@ async def test_hr_dead_letters_keep_id_numbers_sealed(suite: Suite) -> None:
     assert id_number.encode() not in record.value
     opened = suite.members.runtime.context.vault.open(record.value)
     assert id_number in opened
+
+
+async def test_seeded_personal_data_reaches_no_log_span_or_dead_letter(
+    suite: Suite,
+    hardship: tuple[RunningService, Any],
+    spans: InMemorySpanExporter,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Known values, sent down every error path an outsider can reach; then every log line (as
+    the services' JSON handler writes it), every span (as exported) and every dead letter is
+    searched for them."""
+    import io
+    import json as jsonlib
+
+    from pythonjsonlogger.json import JsonFormatter
+
+    from shared.telemetry.privacy import scrubbed_span
+
+    caplog.set_level(logging.DEBUG)
+    spans.clear()
+    name, phone, income = "欧阳秘密", "13987654321", 1234567
+    id_number = compose_id_number("140105", date(1977, 7, 17), 954)
+    other_id = compose_id_number("140105", date(1976, 6, 16), 955)  # an HR event's, refused
+    body = suite.new_member(name=name, phone=phone, id_number=id_number, birth_date="1977-07-17")
+    first = await suite.members.client.post("/v1/members", json=body, headers=HR)
+    assert first.status_code == 201
+    again = await suite.members.client.post("/v1/members", json=body, headers=HR)
+    assert again.status_code == 409 and id_number not in again.text and name not in again.text
+    bad = await suite.members.client.post(
+        "/v1/members", json={**body, "phone": phone + "9", "join_date": "3000-01-01"}, headers=HR
+    )
+    assert bad.status_code == 422 and phone not in bad.text
+    await suite.members.client.get("/v1/members", params={"name": name}, headers=HR)
+    svc, _ = hardship
+    people = household(first.json()["member_id"], income, id_number=id_number)
+    people["people"][0]["name"] = name
+    intake = await svc.client.post(
+        "/v1/hardship/cases",
+        json={"union": "shanxi/taiyuan/xiaodian", "source": "survey", "household": people},
+        headers=CASEWORKER,
+    )
+    assert intake.status_code == 201
+    wrong = await svc.client.post(
+        "/v1/hardship/cases",
+        json={"union": "shanxi/taiyuan/xiaodian", "source": "nowhere", "household": people},
+        headers=CASEWORKER,
+    )
+    assert wrong.status_code == 422 and name not in wrong.text and id_number not in wrong.text
+    producer = AIOKafkaProducer(
+        bootstrap_servers=suite.members.runtime.settings.kafka_bootstrap_servers
+    )
+    await producer.start()
+    try:
+        number = f"E-{uuid.uuid4().hex[:6]}"
+        hire = EmployeeHired(
+            hr_event_id=f"pii-{number}", employee_number=number, base_union="shanxi/none/bu-x",
+            name=name, id_number=other_id, phone=phone, hire_date=date(2026, 1, 1),
+        )  # fmt: skip
+        ce_id = await send(producer, HR_EMPLOYEES, hire, key=number)
+    finally:
+        await producer.stop()
+    dead = await read_topic(
+        suite.members.runtime.settings.kafka_bootstrap_servers,
+        dlq(HR_EMPLOYEES),
+        until=lambda rs: any(header(r, "ce_id") == ce_id for r in rs),
+    )
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(ScrubbingFilter())
+    handler.setFormatter(JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    for record in caplog.records:
+        if record.name.startswith("aiokafka") and record.levelno < logging.WARNING:
+            continue  # the services log the Kafka client at WARNING and above only
+        handler.handle(record)
+    exported = [scrubbed_span(s) for s in spans.get_finished_spans()]
+    traced = jsonlib.dumps(
+        [
+            [dict(s.attributes or {}), s.status.description,
+             [dict(e.attributes or {}) for e in s.events]]
+            for s in exported
+        ],
+        ensure_ascii=False,
+        default=str,
+    )  # fmt: skip
+    letters = b" ".join(r.value + b" ".join(v for _, v in r.headers) for r in dead)
+    for secret in (name, phone, id_number, other_id, str(income)):
+        assert secret not in stream.getvalue(), f"{secret} in a log line"
+        assert secret not in traced, f"{secret} in a span"
+        assert secret.encode() not in letters, f"{secret} in a dead letter"

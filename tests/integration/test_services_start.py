@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from shared.inprocess import running_service
@@ -20,3 +22,12 @@ async def test_service_is_ready_and_documented(stack: Stack, name: str) -> None:
         openapi = (await service.client.get("/openapi.json")).json()
         assert openapi["info"]["title"] == f"Jinhui {name}"
         assert "/healthz" in openapi["paths"]
+        for url in ("/docs", "/redoc"):
+            page = await service.client.get(url)
+            assert page.status_code == 200
+            hosts = set(re.findall(r"(?:src|href)=['\"](?:https?:)?//([^/'\"]+)", page.text))
+            assert hosts == set()  # the page needs nothing from outside: it opens offline
+            assets = re.findall(r"/docs-assets/[\w.-]+", page.text)
+            assert assets
+            for asset in assets:
+                assert (await service.client.get(asset)).status_code == 200, asset

@@ -394,6 +394,7 @@ async def put_plan(
     summary="The plan, and who has gone",
 )
 async def get_plan(org: str, year: YearPath, caller: PrincipalDep, runtime: RuntimeDep) -> PlanView:
+    caller.require(*READERS)
     union = parse_org(org)
     if not caller.can_reach(union):
         raise NotFound(f"no plan for {union}")

@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from services.disbursements.bootstrap import bootstrap
 from services.disbursements.entrypoints import api
+from services.disbursements.entrypoints.access import ACCESS
 from services.disbursements.settings import DisbursementsSettings
 from shared.clock import Clock
 from shared.http import create_service_app
@@ -24,6 +25,7 @@ def create_app(
         ),
         lifespan=runtime_lifespan(lambda: bootstrap(settings, clock)),
         routers=[api.router],
+        access=ACCESS,
     )
 
 

@@ -11,12 +11,14 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from opentelemetry import trace
 from pydantic import BaseModel, Field
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from services.disbursements.adapters import repository as repo
 from services.disbursements.adapters.tables import batches, disbursements, member_directory
+from services.disbursements.domain.benefits import DETAILS
 from services.disbursements.service_layer.handlers import (
     DisbursementsContext,
     NewDisbursement,
@@ -32,6 +34,7 @@ from shared.telemetry.metrics import BATCH_LINES, BATCHES_IN_PROGRESS
 from shared.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
+tracer = trace.get_tracer("jinhui.batches")
 
 
 class Selection(BaseModel):
@@ -51,6 +54,13 @@ class BatchRequest(BaseModel):
 async def create_batch(runtime: Runtime, caller: Principal, body: BatchRequest, union: str) -> str:
     if body.selection.kind == "birthday_month" and body.selection.month is None:
         raise InvalidInput("a birthday_month selection names the month", field="selection.month")
+    if body.benefit in DETAILS and body.benefit is not Benefit.VOUCHER:
+        raise InvalidInput(
+            f"{body.benefit} needs each member's own details (a trip, a child, a plan): "
+            "request it one disbursement at a time",
+            field="benefit",
+            rule="batch.benefit-needs-details",
+        )
     if body.business_date > business_date(runtime.clock):
         raise InvalidInput(
             "业务日期晚于今天（Asia/Shanghai），不能预先发放",
@@ -185,6 +195,19 @@ class BatchWorker:
         self, batch: dict[str, Any], caller: Principal, members: list[dict[str, Any]]
     ) -> None:
         ids = {m["member_id"]: f"{batch['batch_id']}-{m['member_id']}" for m in members}
+        with tracer.start_as_current_span(  # each chunk of lines is a trace of its own
+            "batch lines", attributes={"jinhui.batch_id": batch["batch_id"]}
+        ):
+            await self._open_lines(batch, caller, members, ids)
+        BATCH_LINES.labels(batch["benefit"]).inc(len(ids))
+
+    async def _open_lines(
+        self,
+        batch: dict[str, Any],
+        caller: Principal,
+        members: list[dict[str, Any]],
+        ids: dict[str, str],
+    ) -> None:
         async with UnitOfWork(self.runtime) as uow:
             existing = set(
                 await uow.session.scalars(
@@ -219,7 +242,6 @@ class BatchWorker:
             await repo.disbursement_repository(uow.events).save_many(
                 opened, metadata={"actor": batch["caller"], "batch_id": batch["batch_id"]}
             )
-        BATCH_LINES.labels(batch["benefit"]).inc(len(opened))
 
 
 async def batch_report(runtime: Runtime, batch_id: str) -> tuple[dict[str, Any], list[Any]] | None:

@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from services.entitlements.bootstrap import bootstrap
 from services.entitlements.entrypoints import api, eligibility_api, foresight_api, policy_api
+from services.entitlements.entrypoints.access import ACCESS
 from services.entitlements.settings import EntitlementsSettings
 from shared.clock import Clock
 from shared.http import create_service_app
@@ -19,6 +20,7 @@ def create_app(settings: EntitlementsSettings | None = None, clock: Clock | None
         description="The ten measures as versioned policy, and per-member, per-year ledgers.",
         lifespan=runtime_lifespan(lambda: bootstrap(settings, clock)),
         routers=[api.router, policy_api.router, eligibility_api.router, foresight_api.router],
+        access=ACCESS,
     )
 
 

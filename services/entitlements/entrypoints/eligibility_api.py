@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from services.entitlements.adapters import eligibility
-from shared.auth import Principal, PrincipalDep, parse_org
+from shared.auth import Principal, PrincipalDep, Role, parse_org
 from shared.clock import business_date
 from shared.errors import InvalidInput, NotFound
 from shared.http.deps import RuntimeDep
@@ -20,6 +20,9 @@ Limit = Annotated[int, Query(ge=1, le=10_000)]
 
 
 def _org(caller: Principal, union: str | None) -> str:
+    """Who may be offered what says who is in hardship or migrant work: for those who pay and
+    those who help, not for HR integrations."""
+    caller.require(Role.FINANCE_OFFICER, Role.ADMIN, Role.AUDITOR, Role.CASEWORKER, Role.REVIEWER)
     org = parse_org(union) if union else caller.org
     if not caller.can_reach(org):
         raise NotFound(f"no union {org}")

@@ -209,6 +209,7 @@ async def get_union_ledger(
     runtime: RuntimeDep,
     as_of: date | None = None,
 ) -> UnionLedgerView:
+    caller.require(Role.FINANCE_OFFICER, Role.ADMIN, Role.AUDITOR)
     union = parse_org(org)
     if not caller.can_reach(union):
         raise NotFound(f"no union ledger for {union} in {year}")

@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from services.hardship.bootstrap import bootstrap
 from services.hardship.entrypoints import api
+from services.hardship.entrypoints.access import ACCESS
 from services.hardship.settings import HardshipSettings
 from shared.clock import Clock
 from shared.http import create_service_app
@@ -19,6 +20,7 @@ def create_app(settings: HardshipSettings | None = None, clock: Clock | None = N
         description="The dynamically adjusted register of workers in hardship, for caseworkers.",
         lifespan=runtime_lifespan(lambda: bootstrap(settings, clock)),
         routers=[api.router],
+        access=ACCESS,
     )
 
 

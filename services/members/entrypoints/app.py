@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from services.members.bootstrap import bootstrap
 from services.members.entrypoints import api, orgs_api
+from services.members.entrypoints.access import ACCESS
 from services.members.settings import MembersSettings
 from shared.clock import Clock
 from shared.http import create_service_app
@@ -23,6 +24,7 @@ def create_app(settings: MembersSettings | None = None, clock: Clock | None = No
         description="The union's member registry: registration, life events and HR integration.",
         lifespan=runtime_lifespan(lambda: bootstrap(settings, clock)),
         routers=[api.router, orgs_api.router],
+        access=ACCESS,
         larger_bodies=[("/v1/members/imports", ROSTER_MAX_BYTES)],
     )
 
