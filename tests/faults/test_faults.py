@@ -24,6 +24,20 @@ async def _watch_readiness(cluster: Cluster, service: str, seconds: float) -> se
     return seen
 
 
+async def _batch_under_way(cluster: Cluster, tag: str) -> str:
+    """A batch, and the fault must find it still running."""
+    batch_id = await cluster.batch(f"{tag}-{uuid.uuid4().hex[:6]}")
+    await asyncio.sleep(0.2)
+    assert await unfinished(cluster, batch_id) > 0
+    return batch_id
+
+
+async def _recovered(cluster: Cluster, batch_id: str, timeout_s: float = 150) -> None:
+    for service in SERVICES:
+        await cluster.ready(service)
+    await assert_settled(cluster, batch_id, timeout_s=timeout_s)
+
+
 async def test_kill_9_of_each_service_during_a_batch(cluster: Cluster) -> None:
     batch_id = await cluster.batch(f"kill-{uuid.uuid4().hex[:6]}")
     for service in ("disbursements", "entitlements", "members", "hardship"):
@@ -42,9 +56,7 @@ async def test_kill_9_of_each_service_during_a_batch(cluster: Cluster) -> None:
 async def test_postgres_stopped_and_started_during_a_batch(cluster: Cluster) -> None:
     postgres = cluster.stack.postgres
     assert postgres is not None
-    batch_id = await cluster.batch(f"pg-{uuid.uuid4().hex[:6]}")
-    await asyncio.sleep(0.2)
-    assert await unfinished(cluster, batch_id) > 0
+    batch_id = await _batch_under_way(cluster, "pg")
     postgres.halt()
     try:
         during = await _watch_readiness(cluster, "entitlements", 5)
@@ -57,35 +69,25 @@ async def test_postgres_stopped_and_started_during_a_batch(cluster: Cluster) -> 
         assert again.status_code == 200
     finally:
         postgres.resume()
-    for service in SERVICES:
-        await cluster.ready(service)
-    await assert_settled(cluster, batch_id)
+    await _recovered(cluster, batch_id)
 
 
 async def test_broker_frozen_during_a_batch(cluster: Cluster) -> None:
     broker = cluster.stack.broker
     assert broker is not None
-    batch_id = await cluster.batch(f"pause-{uuid.uuid4().hex[:6]}")
-    await asyncio.sleep(0.2)
-    assert await unfinished(cluster, batch_id) > 0
+    batch_id = await _batch_under_way(cluster, "pause")
     broker.pause()
     try:
         during = await _watch_readiness(cluster, "disbursements", 6)
         assert 503 in during
     finally:
         broker.unpause()
-    for service in SERVICES:
-        await cluster.ready(service)
-    await assert_settled(cluster, batch_id)
+    await _recovered(cluster, batch_id)
 
 
 async def test_broker_restarted_empty_during_a_batch(cluster: Cluster) -> None:
     broker = cluster.stack.broker
     assert broker is not None
-    batch_id = await cluster.batch(f"empty-{uuid.uuid4().hex[:6]}")
-    await asyncio.sleep(0.2)
-    assert await unfinished(cluster, batch_id) > 0
+    batch_id = await _batch_under_way(cluster, "empty")
     broker.restart_empty()
-    for service in SERVICES:
-        await cluster.ready(service)
-    await assert_settled(cluster, batch_id, timeout_s=240)
+    await _recovered(cluster, batch_id, timeout_s=240)

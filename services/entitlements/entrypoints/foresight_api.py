@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
@@ -15,7 +14,7 @@ from pydantic import BaseModel, Field
 from services.entitlements.contracts import Benefit
 from services.entitlements.domain.policy import PolicyVersion
 from services.entitlements.service_layer.forecasts import BatchPlan, forecast_batch
-from services.entitlements.service_layer.what_if import WhatIf, what_if
+from services.entitlements.service_layer.what_if import Difference, WhatIf, what_if
 from shared.auth import PrincipalDep, Role, parse_org
 from shared.clock import PlausibleDate
 from shared.errors import Forbidden
@@ -146,21 +145,6 @@ class WhatIfRequest(BaseModel):
     union: str | None = Field(default=None, max_length=200, description="Only this subtree")
 
 
-class DifferenceRow(BaseModel):
-    member_id: str
-    union: str
-    benefit: str
-    disbursement_id: str
-    business_date: date
-    amount_fen: int
-    allowed_before: bool
-    clause_before: str
-    allowed_after: bool
-    clause_after: str
-    rule_after: str
-    reason_after: str | None
-
-
 class TotalsRow(BaseModel):
     union: str
     benefit: str
@@ -177,7 +161,7 @@ class WhatIfAnswer(BaseModel):
     requests: int
     changed: int
     totals: list[TotalsRow]
-    differences: list[DifferenceRow] = Field(description="The first 1,000; all of them as CSV")
+    differences: list[Difference] = Field(description="The first 1,000; all of them as CSV")
 
 
 @router.post(
@@ -209,7 +193,7 @@ async def policy_what_if(
         requests=result.requests,
         changed=len(result.differences),
         totals=[TotalsRow(union=u, benefit=b, **vars(t)) for (u, b), t in result.totals.items()],
-        differences=[DifferenceRow(**vars(d)) for d in result.differences[:1000]],
+        differences=result.differences[:1000],
     )
 
 
