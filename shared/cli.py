@@ -253,6 +253,39 @@ def replay(
     asyncio.run(run())
 
 
+@app.command("outbox-republish")
+def outbox_republish(
+    service: Annotated[str, typer.Argument(help="members, entitlements, disbursements, hardship")],
+    since_days: Annotated[float, typer.Option("--since-days", help="Published this recently")],
+    topic: Annotated[str | None, typer.Option(help="Only this topic")] = None,
+    database_url: Annotated[str | None, typer.Option(help="The service's database")] = None,
+) -> None:
+    """Publish again what a service published recently (e.g. `disbursements --topic
+    payroll.benefits.v1 --since-days 30` for a payroll system that was away longer than the
+    topic keeps messages). Its running relay sends the rows, under their original ids."""
+    from datetime import timedelta
+    from importlib import import_module
+
+    from shared.db.engine import create_engine, create_sessions
+    from shared.eventstore.relay import mark_for_republishing
+
+    if service not in SERVICES:
+        raise typer.BadParameter(f"unknown service {service}")
+    tables = import_module(f"services.{service}.adapters.tables").event_tables
+
+    async def run() -> int:
+        engine = create_engine(_database_url(service, database_url))
+        try:
+            return await mark_for_republishing(
+                create_sessions(engine), tables, timedelta(days=since_days), topic
+            )
+        finally:
+            await engine.dispose()
+
+    count = asyncio.run(run())
+    console.print(f"{count} rows will be published again by {service}'s relay")
+
+
 @app.command("what-if")
 def what_if_command(
     draft: Annotated[Path, typer.Option(help="The draft policy (YAML, like policies/*.yaml)")],

@@ -112,10 +112,16 @@ class Runtime:
             s.start(f"{self.service}-worker-{n}", worker, traced=False)  # type: ignore[arg-type]
 
     async def _after_broker_emptied(self) -> None:
-        """The broker lost its data: send recent rows again and read every topic again."""
-        for consumer in self.consumers:
-            consumer.rewind()
-        await self.relay.republish(self.settings.kafka_republish_window_s)
+        """The broker lost its data: send recent rows again and read every topic again — and
+        once more when the group has settled, for what moved while consumers rejoined (a commit
+        at a stale position can land on the new broker; the second reading finds what it
+        skipped, and de-duplication makes it harmless)."""
+        for attempt in range(2):
+            if attempt:
+                await asyncio.sleep(self.settings.kafka_rewind_settle_s)
+            for consumer in self.consumers:
+                consumer.rewind()
+            await self.relay.republish(self.settings.kafka_republish_window_s)
 
     async def _connect_producer(self) -> None:
         if self._producer_ready.is_set():

@@ -47,6 +47,8 @@ class ServiceSettings(BaseSettings):
     kafka_topic_check_interval_s: float = Field(default=15.0, gt=0)
     # When the broker comes back empty, outbox rows published this recently are sent again.
     kafka_republish_window_s: float = Field(default=3_600.0, ge=0)
+    # After an empty broker, how long to let consumer groups settle before reading once more.
+    kafka_rewind_settle_s: float = Field(default=15.0, ge=0)
     # Consecutive messages of a partition that may share one database transaction.
     kafka_consumer_chunk_size: int = Field(default=50, ge=1, le=500)
     jwt_secret: SecretStr = SecretStr(DEV_JWT_SECRET)

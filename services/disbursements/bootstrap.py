@@ -11,6 +11,7 @@ from services.disbursements.entrypoints.consumers import (
 )
 from services.disbursements.service_layer.batches import BatchWorker
 from services.disbursements.service_layer.handlers import DisbursementsContext
+from services.disbursements.service_layer.stuck import keep_resending
 from services.disbursements.service_layer.vouchers import run_expiry
 from services.disbursements.settings import DisbursementsSettings
 from shared.clock import Clock, SystemClock
@@ -38,5 +39,8 @@ def bootstrap(settings: DisbursementsSettings | None = None, clock: Clock | None
     runtime.extra_workers.append(worker.run)
     runtime.extra_workers.append(
         lambda: run_expiry(ctx, runtime, settings.voucher_expiry_interval_s)
+    )
+    runtime.extra_workers.append(
+        lambda: keep_resending(runtime, settings.resend_unanswered_after_s)
     )
     return runtime

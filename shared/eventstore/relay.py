@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from datetime import timedelta
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
@@ -168,3 +169,21 @@ class OutboxRelay:
         ).one()
         OUTBOX_BACKLOG.labels(self._service).set(count)
         OUTBOX_OLDEST_AGE.labels(self._service).set(float(oldest or 0))
+
+
+async def mark_for_republishing(
+    sessions: async_sessionmaker[AsyncSession],
+    tables: EventStoreTables,
+    since: timedelta,
+    topic: str | None = None,
+) -> int:
+    """Rows published within `since` (of one topic, or all) go out again, in order, under their
+    original ids: for a consumer that was away longer than the topic kept them (payroll after a
+    long outage). Consumers de-duplicate on the id, so those that had them lose nothing."""
+    outbox = tables.outbox.c
+    query = update(tables.outbox).where(outbox.published_at > func.now() - since)
+    if topic is not None:
+        query = query.where(outbox.topic == topic)
+    async with sessions() as session, session.begin():
+        result = await session.execute(query.values(published_at=None))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -171,6 +171,9 @@ class ConsumerRunner:
         self._failed_commits = 0
         self._restart = asyncio.Event()
         self._rewind_due = self._positions_due = False
+        self._stalled_since: dict[TopicPartition, float] = {}
+        self._group = {"group": group_id}
+        self._ends_checked_at = 0.0
 
     def _consumer(self) -> AIOKafkaConsumer:
         return AIOKafkaConsumer(
@@ -192,9 +195,9 @@ class ConsumerRunner:
         while True:
             consumer = self._consumer()
             try:
-                await consumer.start()
+                await asyncio.wait_for(consumer.start(), _STEP_S)
                 await self._consume(consumer, backoff)
-            except KafkaError as exc:
+            except (KafkaError, TimeoutError) as exc:
                 self.health.failing(exc)
                 await asyncio.sleep(backoff.next_delay())
             finally:
@@ -219,8 +222,53 @@ class ConsumerRunner:
                 await self._commit_positions(consumer, assigned)
             if batches:
                 await self._process_batches(consumer, batches)
+            await self._beyond_the_end(consumer, assigned)
+            self._watch_for_stalls(consumer, assigned, batches)
             backoff.reset()
         self._restart.clear()
+
+    async def _beyond_the_end(
+        self, consumer: AIOKafkaConsumer, assigned: set[TopicPartition]
+    ) -> None:
+        """A position past a partition's end can only come from a log that is gone (a broker
+        that came back empty, an offset committed against the old one): waiting there would
+        skip what arrives below it. Read that partition again from its beginning. The broker
+        is asked for the ends (a fetch from past the end may never answer with one), every
+        few seconds."""
+        now = asyncio.get_running_loop().time()
+        if now < self._ends_checked_at + _ENDS_EVERY_S:
+            return
+        self._ends_checked_at = now
+        current = list(consumer.assignment() & assigned)
+        ends = await asyncio.wait_for(consumer.end_offsets(current), _STEP_S) if current else {}
+        stale = [tp for tp, end in ends.items() if await _position(consumer, tp) > end]
+        if stale:
+            log.warning(
+                "positions past the end of the log; reading again from the beginning",
+                extra={"group": self.group_id, "partitions": len(stale)},
+            )
+            await consumer.seek_to_beginning(*stale)
+            self._positions_due = True
+
+    def _watch_for_stalls(
+        self,
+        consumer: AIOKafkaConsumer,
+        assigned: set[TopicPartition],
+        batches: dict[TopicPartition, list[ConsumerRecord]],
+    ) -> None:
+        """A partition known to hold more than its position that yields nothing for a long
+        time has a fetcher that stopped (seen after a broker came back empty): a new consumer
+        takes over from the committed offsets."""
+        now = asyncio.get_running_loop().time()
+        for tp in assigned:
+            if tp not in batches and _lags(consumer, tp):
+                self._stalled_since.setdefault(tp, now)
+            else:
+                self._stalled_since.pop(tp, None)
+        if any(now - since > _STALL_S for since in self._stalled_since.values()):
+            log.warning("fetching stalled; a new consumer takes over", extra=self._group)
+            self._stalled_since.clear()
+            self._restart.set()
 
     def rewind(self) -> None:
         """Read every partition again from its beginning, with a fresh consumer: the broker
@@ -236,7 +284,7 @@ class ConsumerRunner:
         """Offsets committed at stale positions would be read after the next rebalance and
         skip what the broker holds now: overwrite them with where this consumer stands."""
         try:
-            await consumer.commit({tp: await consumer.position(tp) for tp in assigned})
+            await consumer.commit({tp: await _position(consumer, tp) for tp in assigned})
         except KafkaError:
             return  # due again at the next poll
         self._positions_due = False
@@ -268,7 +316,7 @@ class ConsumerRunner:
                 self._failed_commits = 0
                 raise
         for tp, records in batches.items():
-            end = consumer.highwater(tp)
+            end = _highwater(consumer, tp)
             if end is not None:
                 CONSUMER_LAG.labels(self.group_id, tp.topic, tp.partition).set(
                     max(0, end - records[-1].offset - 1)
@@ -498,3 +546,30 @@ class ConsumerRunner:
                 "detail": detail,
             },
         )
+
+
+# A broker that answers but never settles a partition's position (seen after it came back
+# empty) would hold the consumer forever: past this, the consumer is replaced.
+_STEP_S = 30.0
+
+
+async def _position(consumer: AIOKafkaConsumer, tp: TopicPartition) -> int:
+    return await asyncio.wait_for(consumer.position(tp), _STEP_S)
+
+
+_STALL_S = 60.0
+_ENDS_EVERY_S = 10.0
+
+
+def _highwater(consumer: AIOKafkaConsumer, tp: TopicPartition) -> int | None:
+    """None for a partition a rebalance has just taken away."""
+    return consumer.highwater(tp) if tp in consumer.assignment() else None
+
+
+def _lags(consumer: AIOKafkaConsumer, tp: TopicPartition) -> bool:
+    """Without waiting: a partition whose position or end is not known is not judged."""
+    end, subscription = _highwater(consumer, tp), consumer._subscription.subscription
+    if end is None or subscription is None or subscription.assignment is None:
+        return False
+    state = subscription.assignment.state_value(tp)
+    return state is not None and state.has_valid_position and state.position < end

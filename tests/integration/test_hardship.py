@@ -219,6 +219,13 @@ async def test_relief_four_eyes_and_emergencies(
         return response.status_code == 200 and response.json()["status"] == "issued"
 
     await eventually(paid)
+    relief_url = f"/v1/disbursements/relief-{relief['relief_id']}"
+    finance = await suite.disbursements.client.get(
+        relief_url, headers=bearer(Role.FINANCE_OFFICER, org=UNION)
+    )
+    assert finance.json()["details"] == {}  # which file paid it is the hardship desk's to know
+    desk = await suite.disbursements.client.get(relief_url, headers=CASEWORKER)
+    assert desk.json()["details"]["case_id"] == case_id
 
     other = await register(suite)
     emergency = await svc.client.post(

@@ -26,7 +26,13 @@ from shared.envelope import Envelope
 from shared.events import DomainEvent
 from shared.eventstore.relay import OutboxRelay
 from shared.eventstore.retention import prune
-from shared.kafka.topics import HR_EMPLOYEES, MEMBERS_EVENTS, PAYROLL_BENEFITS, dlq
+from shared.kafka.topics import (
+    DISBURSEMENTS_EVENTS,
+    HR_EMPLOYEES,
+    MEMBERS_EVENTS,
+    PAYROLL_BENEFITS,
+    dlq,
+)
 from shared.localstack import Stack
 from shared.outages import is_outage
 from shared.supervisor import Supervisor
@@ -441,3 +447,92 @@ async def _published(runtime: Any, member_id: str) -> bool:
             select(func.count()).where(outbox.c.key == member_id, outbox.c.published_at.is_(None))
         )
     return waiting == 0
+
+
+async def test_payroll_can_be_given_a_month_again(suite: Suite) -> None:
+    """`jinhui outbox-republish` for a payroll system that was away longer than the topic
+    keeps its messages: the same entries, under the same ids."""
+    from typer.testing import CliRunner
+
+    from shared.cli import app
+
+    member_id = await member_known(suite)
+    issued = await settled(suite, (await ask(suite, member_id, "holiday_gift", 500))[
+        "disbursement_id"
+    ])  # fmt: skip
+    did = issued["disbursement_id"].encode()
+    url = suite.disbursements.runtime.settings.database_url
+    result = await asyncio.to_thread(
+        CliRunner().invoke,
+        app,
+        ["outbox-republish", "disbursements", "--topic", PAYROLL_BENEFITS, "--since-days", "1",
+         "--database-url", url],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "rows will be published again" in result.output
+
+    def twice(records: list[Any]) -> bool:
+        mine = [header(r, "ce_id") for r in records if did in r.value]
+        return len(mine) >= 2 and len(set(mine)) == 1
+
+    await read_topic(
+        suite.members.runtime.settings.kafka_bootstrap_servers, PAYROLL_BENEFITS, until=twice
+    )
+
+
+async def test_a_request_left_unanswered_is_asked_again_once_per_interval(suite: Suite) -> None:
+    """A disbursement still pending after its request went out (the request or its answer was
+    lost) has the request published again under the same id, at most once per interval."""
+    from services.disbursements.service_layer.stuck import resend_stuck
+
+    member_id = await member_known(suite)
+    did = (await settled(suite, (await ask(suite, member_id, "holiday_gift", 500))[
+        "disbursement_id"
+    ]))["disbursement_id"]  # fmt: skip
+    runtime = suite.disbursements.runtime
+    long_ago = datetime.now(UTC) - timedelta(minutes=10)
+    forget = text(
+        "UPDATE disbursements SET status = 'pending', updated_at = :t WHERE disbursement_id = :d"
+    )
+    backdate = text(
+        "UPDATE outbox SET published_at = :t WHERE payload->>'disbursement_id' = :d"
+        " AND headers->>'ce_type' = 'jinhui.disbursements.DisbursementRequested'"
+    )
+    async with runtime.sessions() as session, session.begin():
+        status = await session.scalar(
+            text("SELECT status FROM disbursements WHERE disbursement_id = :d"), {"d": did}
+        )
+        await session.execute(forget, {"t": long_ago, "d": did})
+        await session.execute(backdate, {"t": long_ago, "d": did})
+    try:
+        assert await resend_stuck(runtime, after_s=60) == 1
+        await eventually(lambda: _requests_waiting(runtime, did, 0))
+        assert await resend_stuck(runtime, after_s=60) == 0  # just sent: not flooded
+
+        def twice(records: list[Any]) -> bool:
+            asked = [
+                header(r, "ce_id")
+                for r in records
+                if did.encode() in r.value
+                and header(r, "ce_type") == "jinhui.disbursements.DisbursementRequested"
+            ]
+            return len(asked) >= 2 and len(set(asked)) == 1  # fmt: skip
+
+        await read_topic(
+            runtime.settings.kafka_bootstrap_servers, DISBURSEMENTS_EVENTS, until=twice
+        )
+    finally:
+        async with runtime.sessions() as session, session.begin():
+            await session.execute(
+                text("UPDATE disbursements SET status = :s WHERE disbursement_id = :d"),
+                {"s": status, "d": did},
+            )
+
+
+async def _requests_waiting(runtime: Any, did: str, expected: int) -> bool:
+    async with runtime.sessions() as session:
+        waiting = await session.scalar(
+            text("SELECT count(*) FROM outbox WHERE published_at IS NULL"
+                 " AND payload->>'disbursement_id' = :d"), {"d": did}
+        )  # fmt: skip
+    return waiting == expected
