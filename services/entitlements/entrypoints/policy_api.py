@@ -227,37 +227,26 @@ def _union_view(ctx: object, ledger: UnionLedger, union: str, year: int) -> Unio
     for name, rule in policy.union_rules.items():
         spent = ledger.spending.get(name, Spending())
         if rule.floor_of is not None:
-            floor = getattr(finances, rule.floor_of) if finances else None
-            lines.append(
-                UnionLine(
-                    rule=name,
-                    title=rule.title,
-                    title_en=rule.title_en,
-                    clause=rule.clause,
-                    kind="floor",
-                    limit_fen=floor,
-                    used_fen=spent.used_fen,
-                    reserved_fen=spent.reserved_fen,
-                    remaining_fen=None,
-                    still_to_spend_fen=None if floor is None else max(floor - spent.total_fen, 0),
-                )
-            )
+            kind, limit = "floor", getattr(finances, rule.floor_of) if finances else None
         elif rule.max_multiple_of_dues is not None:
-            cap = ledger.culture_cap_fen(rule)
-            lines.append(
-                UnionLine(
-                    rule=name,
-                    title=rule.title,
-                    title_en=rule.title_en,
-                    clause=rule.clause,
-                    kind="ceiling",
-                    limit_fen=cap,
-                    used_fen=spent.used_fen,
-                    reserved_fen=spent.reserved_fen,
-                    remaining_fen=None if cap is None else cap - spent.total_fen,
-                    still_to_spend_fen=None,
-                )
+            kind, limit = "ceiling", ledger.culture_cap_fen(rule)
+        else:
+            continue
+        left = None if limit is None else limit - spent.total_fen
+        lines.append(
+            UnionLine(
+                rule=name,
+                title=rule.title,
+                title_en=rule.title_en,
+                clause=rule.clause,
+                kind=kind,
+                limit_fen=limit,
+                used_fen=spent.used_fen,
+                reserved_fen=spent.reserved_fen,
+                remaining_fen=left if kind == "ceiling" else None,
+                still_to_spend_fen=max(left, 0) if kind == "floor" and left is not None else None,
             )
+        )
     return UnionLedgerView(
         union=union,
         year=year,
