@@ -8,6 +8,8 @@ from __future__ import annotations
 import asyncio
 import uuid
 
+import pytest
+
 from shared.auth import Role
 from shared.localstack import SERVICES
 from tests.faults.conftest import Cluster, assert_settled, bearer, unfinished
@@ -85,6 +87,7 @@ async def test_broker_frozen_during_a_batch(cluster: Cluster) -> None:
     await _recovered(cluster, batch_id)
 
 
+@pytest.mark.broker_loss
 async def test_broker_restarted_empty_during_a_batch(cluster: Cluster) -> None:
     broker = cluster.stack.broker
     assert broker is not None

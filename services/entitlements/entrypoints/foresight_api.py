@@ -17,7 +17,7 @@ from services.entitlements.service_layer.forecasts import BatchPlan, forecast_ba
 from services.entitlements.service_layer.what_if import Difference, WhatIf, what_if
 from shared.auth import PrincipalDep, Role, parse_org
 from shared.clock import PlausibleDate
-from shared.errors import Forbidden
+from shared.errors import Forbidden, InvalidInput
 from shared.http.deps import RuntimeDep
 from shared.http.params import YEAR_MAX, YEAR_MIN
 from shared.money import Amount, yuan_text
@@ -91,7 +91,14 @@ async def forecast(
         birthday_month=body.birthday_month,
     )
     async with runtime.sessions() as session:
-        result = await forecast_batch(runtime.context, runtime.event_store(session), plan)
+        try:
+            result = await forecast_batch(runtime.context, runtime.event_store(session), plan)
+        except LookupError as exc:
+            if isinstance(exc, KeyError):  # a bug, not a date without a policy
+                raise
+            raise InvalidInput(
+                f"no policy in force on {plan.business_date}", field="business_date"
+            ) from None
     if format == "csv":
         return _csv(result.lines)
     refusals = result.refused_by_rule()
