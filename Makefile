@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint setup clean bench demo validate faults-broker-loss
+.PHONY: run test lint setup clean bench demo validate
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed"'
@@ -39,5 +39,3 @@ bench: setup
 clean:
 	rm -rf .jinhui
 
-faults-broker-loss: setup  ## the broker restarted empty during a batch (still fails now and then)
-	.venv/bin/pytest -q -m broker_loss tests/faults

@@ -115,13 +115,27 @@ class Runtime:
         """The broker lost its data: send recent rows again and read every topic again — and
         once more when the group has settled, for what moved while consumers rejoined (a commit
         at a stale position can land on the new broker; the second reading finds what it
-        skipped, and de-duplication makes it harmless)."""
+        skipped, and de-duplication makes it harmless).
+
+        The producer is made to read the topics' partitions anew first: a broker that came back
+        empty may have created a topic on a client's first request with its own partition
+        count, and a producer still sending to partitions that no longer exist can be answered
+        "stored" by a broker that keeps nothing of them."""
         for attempt in range(2):
             if attempt:
                 await asyncio.sleep(self.settings.kafka_rewind_settle_s)
+            await self._refresh_producer_metadata()
             for consumer in self.consumers:
                 consumer.rewind()
             await self.relay.republish(self.settings.kafka_republish_window_s)
+
+    async def _refresh_producer_metadata(self) -> None:
+        if not self._producer_ready.is_set():
+            return
+        try:
+            await asyncio.wait_for(self.producer.client.force_metadata_update(), 10)
+        except (TimeoutError, KafkaError) as exc:
+            log.warning("could not read the partitions anew", extra={"error": type(exc).__name__})
 
     async def _connect_producer(self) -> None:
         if self._producer_ready.is_set():
