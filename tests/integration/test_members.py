@@ -217,6 +217,13 @@ async def test_life_events_from_new_employment_form_to_rejoining(suite: Suite) -
         headers=bearer(Role.HR_INTEGRATION, org="shanxi/taiyuan"),
     )
     assert outside.status_code == 403
+    stranger = bearer(Role.HR_INTEGRATION, org="shanxi/datong")
+    unseen = await client.post(
+        f"{url}/transfers",
+        json={"to_union": NEIGHBOUR_UNION, "effective_date": "2026-02-20"},
+        headers=stranger,
+    )
+    assert unseen.status_code == 404  # a member outside the caller's tree is not disclosed
     corrected = await client.patch(
         url, json={"name": "郑师父", "migrant_worker": True}, headers=county_hr
     )

@@ -12,7 +12,7 @@ from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from services.members.adapters.orgs import require_base_union
 from services.members.adapters.repository import search_query
@@ -58,10 +58,12 @@ class MemberPage(BaseModel):
 
 
 class RowResultView(BaseModel):
-    row: int
+    row: int = Field(description="The row in the spreadsheet (表格行号): the header is row 1")
     status: Literal["created", "already_member", "rejected"]
     member_id: str | None
     reason: str | None
+    name: str | None = Field(default=None, description="姓名, as the file gives it")
+    employee_number: str | None = Field(default=None, description="工号, as the file gives it")
 
 
 class ImportReportView(BaseModel):
@@ -179,7 +181,14 @@ async def import_csv(
     runtime: RuntimeDep,
     ctx: MembersContextDep,
     union: Annotated[str, Query(description="Org path of the base union")],
-    first_row: Annotated[int, Query(ge=1, description="Number of the body's first data row")] = 1,
+    first_row: Annotated[
+        int,
+        Query(
+            ge=1,
+            description="Number of the body's first data row in the whole file (1 for the "
+            "first row under the header): a roster sent in chunks keeps spreadsheet row numbers",
+        ),
+    ] = 1,
 ) -> ImportReportView:
     """Each row is created, found already a member, or rejected with the reason."""
     caller.require(*WRITERS)
@@ -296,7 +305,9 @@ async def transfer(
     cmd: TransferMember,
     change: ChangeDep,
 ) -> views.MemberView:
-    """The caller must reach both unions. Ledgers are kept per member, so they follow."""
+    """The caller must reach both unions. Ledgers are kept per member, so they follow. The member
+    is looked up first, so a member outside the caller's tree stays undisclosed (404)."""
+    await change.allowed(member_id)
     change.caller.require_org(parse_org(cmd.to_union))
     return await change(
         member_id, lambda uow: handlers.transfer_member(uow, member_id, cmd, change.actor)
@@ -320,6 +331,7 @@ async def rejoin(
     cmd: RejoinMember,
     change: ChangeDep,
 ) -> views.MemberView:
+    await change.allowed(member_id)
     if cmd.base_union:
         change.caller.require_org(parse_org(cmd.base_union))
     return await change(
