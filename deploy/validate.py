@@ -41,13 +41,18 @@ def render(overlay: Path) -> list[dict[str, Any]]:
     return [d for d in yaml.safe_load_all(out) if d]
 
 
+# Kinds the reference schemas lack, described by the project itself (the fields it sets).
+OWN_SCHEMAS = REPO / "deploy" / "schemas"
+
+
 def crd_schema(doc: dict[str, Any]) -> Path | None:
     """The schema of a custom resource (an API group with a folder of CRD schemas); None for
     the kinds Kubernetes itself defines."""
     group, _, version = doc["apiVersion"].rpartition("/")
-    if not group or not (CRD_SCHEMAS / group).is_dir():
-        return None
-    return CRD_SCHEMAS / group / f"{doc['kind'].lower()}_{version}.json"
+    for root in (CRD_SCHEMAS, OWN_SCHEMAS):
+        if group and (root / group).is_dir():
+            return root / group / f"{doc['kind'].lower()}_{version}.json"
+    return None
 
 
 def validate(doc: dict[str, Any]) -> str | None:
@@ -56,7 +61,7 @@ def validate(doc: dict[str, Any]) -> str | None:
     try:
         if schema_path is not None:
             if not schema_path.exists():
-                return f"{where}: no schema {schema_path.relative_to(CRD_SCHEMAS)}"
+                return f"{where}: no schema {schema_path.name} for {doc['apiVersion']}"
             jsonschema.validate(doc, json.loads(schema_path.read_text()))
         else:
             kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)

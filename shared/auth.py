@@ -1,25 +1,26 @@
 """Who is calling, and where in the union tree they may act.
 
-Tokens are JWT bearer tokens carrying roles and an org path: `shanxi/taiyuan/xiaodian/bu-0001`
+Tokens are the identity provider's JWT bearer tokens (`shared.tokens`), carrying roles and an
+org path: `shanxi/taiyuan/xiaodian/bu-0001`
 (province / city or provincial industrial union / county / base union). A caller may act on
 its own org and everything below it; nothing above or beside it.
 """
 
 from __future__ import annotations
 
+import functools
 import re
-import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
-import jwt
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from shared.errors import Forbidden, InvalidInput, Unauthenticated
-from shared.settings import ServiceSettings
+from shared.settings import SAFE_ENVIRONMENTS, ServiceSettings
+from shared.tokens import JwksVerifier, LocalIssuer, TokenInvalid, claim
 
 
 class Role(StrEnum):
@@ -84,36 +85,62 @@ def issue_token(
     org: str,
     ttl: timedelta = timedelta(hours=8),
 ) -> str:
-    now = datetime.now(UTC)
-    claims = {
-        "sub": subject,
-        "roles": [r.value for r in roles],
-        "org": parse_org(org),
-        "iss": settings.jwt_issuer,
-        "aud": settings.jwt_audience,
-        "iat": now,
-        "nbf": now,
-        "exp": now + ttl,
-        "jti": str(uuid.uuid4()),
-    }
-    return jwt.encode(claims, settings.jwt_secret.get_secret_value(), algorithm="HS256")
+    """A token from the local issuer, for development and tests only: in staging and
+    production the identity provider signs tokens, and nothing here can."""
+    if settings.environment not in SAFE_ENVIRONMENTS:
+        raise RuntimeError("tokens are issued by the identity provider outside dev and test")
+    return LocalIssuer.default().issue(
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        subject=subject,
+        roles=[r.value for r in roles],
+        org=parse_org(org),
+        ttl=ttl,
+    )
 
 
-def decode_token(settings: ServiceSettings, token: str) -> Principal:
+def principal_from(settings: ServiceSettings, claims: dict[str, Any]) -> Principal:
+    """Roles and org path from the claims the settings name (e.g. Keycloak's
+    `realm_access.roles`); roles Jinhui does not know are the provider's business, not ours."""
+    raw_roles = claim(claims, settings.jwt_roles_claim) or []
+    if not isinstance(raw_roles, list):
+        raise Unauthenticated("the token's roles claim is not a list")
+    known = {r.value for r in Role}
+    org = claim(claims, settings.jwt_org_claim)
+    if isinstance(org, list) and len(org) == 1:  # a Keycloak group path arrives as a list
+        org = org[0]
+    if not isinstance(org, str):
+        raise Unauthenticated("the token carries no org path")
     try:
-        claims = jwt.decode(
-            token,
-            settings.jwt_secret.get_secret_value(),
-            algorithms=["HS256"],
-            audience=settings.jwt_audience,
-            issuer=settings.jwt_issuer,
-            options={"require": ["exp", "sub", "iss", "aud"]},
-        )
-        roles = frozenset(Role(r) for r in claims.get("roles", []))
-        org = parse_org(str(claims["org"]))
-    except (jwt.PyJWTError, ValueError, KeyError, InvalidInput) as exc:
-        raise Unauthenticated(f"the bearer token is not valid ({type(exc).__name__})") from None
-    return Principal(subject=str(claims["sub"]), roles=roles, org=org)
+        where = parse_org(org)
+    except InvalidInput:
+        raise Unauthenticated("the token's org path is not valid") from None
+    roles = frozenset(Role(r) for r in raw_roles if r in known)
+    return Principal(subject=str(claims["sub"]), roles=roles, org=where)
+
+
+@functools.cache
+def verifier(jwks_url: str, issuer: str, audience: str) -> JwksVerifier:
+    return JwksVerifier(jwks_url, issuer, audience)
+
+
+def jwks_url(settings: ServiceSettings) -> str:
+    """The provider's JWKS; in dev and test without one, the local issuer's."""
+    return settings.jwt_jwks_url or _local_jwks_url()
+
+
+@functools.cache
+def _local_jwks_url() -> str:
+    return LocalIssuer.default().jwks_url
+
+
+async def decode_token(settings: ServiceSettings, token: str) -> Principal:
+    check = verifier(jwks_url(settings), settings.jwt_issuer, settings.jwt_audience)
+    try:
+        claims = await check.verify(token)
+    except TokenInvalid as exc:
+        raise Unauthenticated(f"the bearer token is not valid ({exc})") from None
+    return principal_from(settings, claims)
 
 
 _bearer = HTTPBearer(auto_error=False)
@@ -125,7 +152,7 @@ async def authenticate(
 ) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthenticated("send a bearer token: Authorization: Bearer <token>")
-    return decode_token(request.app.state.settings, credentials.credentials)
+    return await decode_token(request.app.state.settings, credentials.credentials)
 
 
 PrincipalDep = Annotated[Principal, Depends(authenticate)]

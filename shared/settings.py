@@ -7,9 +7,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEV_JWT_SECRET = "jinhui-dev-secret-not-for-production-use-0000"
 SAFE_ENVIRONMENTS = {"dev", "test"}
-_DEV_VALUES = {DEV_JWT_SECRET}
+_DEV_VALUES: set[str] = set()
 
 
 def dev_secret(value: str) -> str:
@@ -51,9 +50,15 @@ class ServiceSettings(BaseSettings):
     kafka_rewind_settle_s: float = Field(default=15.0, ge=0)
     # Consecutive messages of a partition that may share one database transaction.
     kafka_consumer_chunk_size: int = Field(default=50, ge=1, le=500)
-    jwt_secret: SecretStr = SecretStr(DEV_JWT_SECRET)
+    # The identity provider's signing keys (its JWKS), e.g. Keycloak's
+    # https://sso.example/realms/jinhui/protocol/openid-connect/certs. Required outside dev and
+    # test; there, empty means the local issuer (`shared.tokens.LocalIssuer`).
+    jwt_jwks_url: str = ""
     jwt_issuer: str = "jinhui"
     jwt_audience: str = "jinhui"
+    # Dotted paths of the claims that carry the caller's roles and org path.
+    jwt_roles_claim: str = "roles"
+    jwt_org_claim: str = "org"
     # Local commits wake the relay at once; the poll finds rows other replicas wrote.
     outbox_poll_interval_s: float = 0.2
     outbox_batch_size: int = 500
@@ -75,13 +80,16 @@ class ServiceSettings(BaseSettings):
             for name, value in self.secrets().items()
             if (why := unsafe_secret(value))
         ]
+        if not self.jwt_jwks_url.startswith("https://"):
+            problems.append("JWT_JWKS_URL must be the identity provider's https:// JWKS")
         if problems:
             raise ValueError(f"refusing to start in {self.environment}: " + "; ".join(problems))
         return self
 
     def secrets(self) -> dict[str, str]:
-        """Every secret the service holds; a subclass adds its own."""
-        return {"jwt_secret": self.jwt_secret.get_secret_value()}
+        """Every secret the service holds; a subclass adds its own. Tokens need none: the
+        services hold only the identity provider's public keys."""
+        return {}
 
     @property
     def async_database_url(self) -> str:

@@ -25,7 +25,31 @@ from shared.kafka.topics import (
 )
 
 ROOT = Path(__file__).resolve().parent
-IMAGE = "ghcr.io/jinhui/jinhui:0.1.0"
+# The image is named once, here: the manifests say `jinhui` and kustomize's `images` sets
+# the registry and tag (an overlay or `kustomize edit set image` changes the tag of a release).
+IMAGE = "jinhui"
+IMAGE_NAME = "registry.jinhui.local/jinhui/jinhui"
+IMAGE_TAG = "0.1.0"
+# Each service answers on a host of its own under this domain (Ingress, TLS by cert-manager).
+DOMAIN = "jinhui.example.org"
+CLUSTER_ISSUER = "jinhui-ca"
+# Staff sign in with the union's OpenID Connect provider (here a Keycloak realm); the services
+# hold only its public keys. Roles are realm roles; the org path is a user attribute mapped
+# into the token as `union_org` (a protocol mapper of the realm's `jinhui` client).
+OIDC_REALM = "https://sso.jinhui.example.org/realms/jinhui"
+OIDC = {
+    "JWT_JWKS_URL": f"{OIDC_REALM}/protocol/openid-connect/certs",
+    "JWT_ISSUER": OIDC_REALM,
+    "JWT_AUDIENCE": "jinhui",
+    "JWT_ROLES_CLAIM": "realm_access.roles",
+    "JWT_ORG_CLAIM": "union_org",
+}
+# The operators name the Services they create after their resources: the collector
+# `jinhui-otel` gets `jinhui-otel-collector`, the Kafka cluster `jinhui` gets
+# `jinhui-kafka-bootstrap`, the PostgreSQL cluster `jinhui-pg` gets `jinhui-pg-rw`.
+COLLECTOR = "jinhui-otel"
+BACKUPS = "jinhui-backups"
+BARMAN_PLUGIN = "barman-cloud.cloudnative-pg.io"
 SERVICES = ("members", "entitlements", "disbursements", "hardship")
 KAFKA = "jinhui"
 PG = "jinhui-pg"
@@ -69,7 +93,6 @@ def secret_env(name: str, secret: str, key: str) -> dict[str, Any]:
 def deployment(service: str) -> dict[str, Any]:
     env = [
         secret_env("DATABASE_URL", f"jinhui-{service}-db", "uri"),
-        secret_env("JWT_SECRET", "jinhui-jwt", "secret"),
         secret_env("KAFKA_SASL_PASSWORD", f"jinhui-{service}", "password"),
         *(secret_env(n, s, k) for n, (s, k) in KEYS.get(service, {}).items()),
     ]
@@ -132,6 +155,15 @@ def deployment(service: str) -> dict[str, Any]:
                             ]
                         }
                     },
+                    # Spread over zones where the cluster has them; never left Pending for it.
+                    "topologySpreadConstraints": [
+                        {
+                            "maxSkew": 1,
+                            "topologyKey": "topology.kubernetes.io/zone",
+                            "whenUnsatisfiable": "ScheduleAnyway",
+                            "labelSelector": {"matchLabels": labels(service)},
+                        }
+                    ],
                     # Migrations run before this version serves; Alembic takes a lock, so
                     # replicas starting together migrate once.
                     "initContainers": [
@@ -197,7 +229,8 @@ def service_resources(service: str) -> list[dict[str, Any]]:
                 "KAFKA_SASL_MECHANISM": "SCRAM-SHA-512",
                 "KAFKA_SASL_USERNAME": name,
                 "KAFKA_SSL_CAFILE": "/etc/kafka-ca/ca.crt",
-                "OTEL_EXPORTER_OTLP_ENDPOINT": "http://jinhui-otel-collector:4318",
+                "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://{COLLECTOR}-collector:4318",
+                **OIDC,
             },
         },
         deployment(service),
@@ -210,6 +243,7 @@ def service_resources(service: str) -> list[dict[str, Any]]:
                 "ports": [{"name": "http", "port": 80, "targetPort": "http"}],
             },
         },
+        ingress(service),
         {
             "apiVersion": "autoscaling/v2",
             "kind": "HorizontalPodAutoscaler",
@@ -258,7 +292,7 @@ def service_resources(service: str) -> list[dict[str, Any]]:
                             {
                                 "podSelector": {
                                     "matchLabels": {
-                                        "app.kubernetes.io/name": "jinhui-otel-collector"
+                                        "app.kubernetes.io/name": f"{COLLECTOR}-collector"
                                     }
                                 }
                             }
@@ -269,6 +303,8 @@ def service_resources(service: str) -> list[dict[str, Any]]:
                         "to": [{"namespaceSelector": {}}],
                         "ports": [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}],
                     },
+                    # The identity provider's keys (JWKS), read over HTTPS.
+                    {"ports": [{"port": 443, "protocol": "TCP"}]},
                 ],
             },
         },
@@ -288,6 +324,38 @@ def service_resources(service: str) -> list[dict[str, Any]]:
             "spec": {"cluster": {"name": PG}, "name": f"jinhui_{service}", "owner": service},
         },
     ]
+
+
+def ingress(service: str) -> dict[str, Any]:
+    """`https://<service>.<domain>/`, with a certificate cert-manager issues and renews."""
+    name, host = f"jinhui-{service}", f"{service}.{DOMAIN}"
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "Ingress",
+        "metadata": {
+            "name": name,
+            "labels": labels(service),
+            "annotations": {"cert-manager.io/cluster-issuer": CLUSTER_ISSUER},
+        },
+        "spec": {
+            "ingressClassName": "nginx",
+            "tls": [{"hosts": [host], "secretName": f"{name}-tls"}],
+            "rules": [
+                {
+                    "host": host,
+                    "http": {
+                        "paths": [
+                            {
+                                "path": "/",
+                                "pathType": "Prefix",
+                                "backend": {"service": {"name": name, "port": {"name": "http"}}},
+                            }
+                        ]
+                    },
+                }
+            ],
+        },
+    }
 
 
 def kafka_resources() -> list[dict[str, Any]]:
@@ -430,20 +498,15 @@ def postgres_resources() -> list[dict[str, Any]]:
                     ]
                 },
                 "bootstrap": {"initdb": {"database": "jinhui", "owner": "jinhui"}},
-                "backup": {
-                    "retentionPolicy": "30d",
-                    "barmanObjectStore": {
-                        "destinationPath": "s3://jinhui-backups/pg",
-                        "s3Credentials": {
-                            "accessKeyId": {"name": "jinhui-backup-s3", "key": "access-key-id"},
-                            "secretAccessKey": {
-                                "name": "jinhui-backup-s3",
-                                "key": "secret-access-key",
-                            },
-                        },
-                        "wal": {"compression": "gzip"},
-                    },
-                },
+                # Base backups and WAL archiving through the Barman Cloud plugin (the in-tree
+                # `barmanObjectStore` is deprecated from CloudNativePG 1.26).
+                "plugins": [
+                    {
+                        "name": BARMAN_PLUGIN,
+                        "isWALArchiver": True,
+                        "parameters": {"barmanObjectName": BACKUPS},
+                    }
+                ],
                 "monitoring": {"enablePodMonitor": True},
             },
         },
@@ -455,6 +518,25 @@ def postgres_resources() -> list[dict[str, Any]]:
                 "schedule": "0 0 2 * * *",
                 "cluster": {"name": PG},
                 "backupOwnerReference": "self",
+                "method": "plugin",
+                "pluginConfiguration": {"name": BARMAN_PLUGIN},
+            },
+        },
+        {
+            "apiVersion": "barmancloud.cnpg.io/v1",
+            "kind": "ObjectStore",
+            "metadata": {"name": BACKUPS},
+            "spec": {
+                "retentionPolicy": "30d",
+                "configuration": {
+                    "destinationPath": "s3://jinhui-backups/pg",
+                    "s3Credentials": {
+                        "accessKeyId": {"name": "jinhui-backup-s3", "key": "access-key-id"},
+                        "secretAccessKey": {"name": "jinhui-backup-s3", "key": "secret-access-key"},
+                    },
+                    "wal": {"compression": "gzip"},
+                    "data": {"compression": "gzip"},
+                },
             },
         },
     ]
@@ -465,7 +547,7 @@ def otel_resources() -> list[dict[str, Any]]:
         {
             "apiVersion": "opentelemetry.io/v1beta1",
             "kind": "OpenTelemetryCollector",
-            "metadata": {"name": "jinhui"},
+            "metadata": {"name": COLLECTOR},
             "spec": {
                 "mode": "deployment",
                 "replicas": 2,
@@ -529,6 +611,93 @@ def patch(kind: str, name: str, ops: list[dict[str, Any]]) -> dict[str, Any]:
     return {"target": {"kind": kind, "name": name}, "patch": yaml.safe_dump(ops, sort_keys=False)}
 
 
+def namespace(name: str) -> dict[str, Any]:
+    """The services run under the restricted Pod Security Standard."""
+    enforce = {"pod-security.kubernetes.io/enforce": "restricted"}
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": enforce}}
+
+
+def for_each_service(kind: str, ops: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [patch(kind, f"jinhui-{s}", ops) for s in SERVICES]
+
+
+def replace(path: str, value: Any) -> dict[str, Any]:
+    return {"op": "replace", "path": path, "value": value}
+
+
+def dev_patches() -> list[dict[str, Any]]:
+    """One replica of everything, no backups, Kafka without replication."""
+    kafka_config = {
+        "default.replication.factor": 1,
+        "min.insync.replicas": 1,
+        "offsets.topic.replication.factor": 1,
+        "transaction.state.log.replication.factor": 1,
+        "transaction.state.log.min.isr": 1,
+        "auto.create.topics.enable": False,
+    }
+    return [
+        *for_each_service("Deployment", [replace("/spec/replicas", 1)]),
+        *for_each_service(
+            "HorizontalPodAutoscaler",
+            [replace("/spec/minReplicas", 1), replace("/spec/maxReplicas", 2)],
+        ),
+        *for_each_service("PodDisruptionBudget", [replace("/spec/minAvailable", 0)]),
+        patch(
+            "Cluster",
+            PG,
+            [replace("/spec/instances", 1), {"op": "remove", "path": "/spec/plugins"}],
+        ),
+        patch("ScheduledBackup", f"{PG}-daily", [replace("/spec/suspend", True)]),
+        patch("KafkaNodePool", "dual-role", [replace("/spec/replicas", 1)]),
+        patch("Kafka", KAFKA, [replace("/spec/kafka/config", kafka_config)]),
+        patch(
+            "KafkaTopic",
+            ".*",
+            [replace("/spec/replicas", 1), replace("/spec/config/min.insync.replicas", 1)],
+        ),
+        patch("ConfigMap", "jinhui-.*", [replace("/data/ENVIRONMENT", "staging")]),
+        *(
+            patch("Ingress", f"jinhui-{s}", [replace("/spec/rules/0/host", f"{s}.dev.{DOMAIN}")])
+            for s in SERVICES
+        ),
+        *(
+            patch("Ingress", f"jinhui-{s}", [replace("/spec/tls/0/hosts/0", f"{s}.dev.{DOMAIN}")])
+            for s in SERVICES
+        ),
+    ]
+
+
+def prod_patches() -> list[dict[str, Any]]:
+    """Three replicas of each service. Anti-affinity stays preferred (from the base) and the
+    rollout surges by one pod: on a three-node cluster the surge pod shares a node for the
+    minutes of a rollout instead of waiting, Pending, for a fourth."""
+    resources = {"requests": {"cpu": "500m", "memory": "512Mi"}, "limits": {"memory": "1Gi"}}
+    return [
+        *for_each_service(
+            "Deployment",
+            [
+                replace("/spec/replicas", 3),
+                replace("/spec/template/spec/containers/0/resources", resources),
+            ],
+        ),
+        *for_each_service("HorizontalPodAutoscaler", [replace("/spec/minReplicas", 3)]),
+    ]
+
+
+def write_overlay(name: str, namespace_name: str, patches: list[dict[str, Any]]) -> None:
+    folder = ROOT / "overlays" / name
+    write(folder / "namespace.yaml", [namespace(namespace_name)])
+    (folder / "kustomization.yaml").write_text(
+        yaml.safe_dump(
+            kustomization(
+                ["namespace.yaml", "../../base"], namespace=namespace_name, patches=patches
+            ),
+            sort_keys=False,
+            width=100,
+        )
+    )
+
+
 def main() -> None:
     base = ROOT / "base"
     files = []
@@ -542,159 +711,19 @@ def main() -> None:
     ):
         write(base / name, docs)
         files.append(name)
+    images = [{"name": IMAGE, "newName": IMAGE_NAME, "newTag": IMAGE_TAG}]
     (base / "kustomization.yaml").write_text(
         yaml.safe_dump(
-            kustomization(files, labels=[{"pairs": {"app.kubernetes.io/part-of": "jinhui"}}]),
+            kustomization(
+                files,
+                labels=[{"pairs": {"app.kubernetes.io/part-of": "jinhui"}}],
+                images=images,
+            ),
             sort_keys=False,
         )
     )
-
-    dev_patches = (
-        [
-            patch(
-                "Deployment",
-                f"jinhui-{s}",
-                [{"op": "replace", "path": "/spec/replicas", "value": 1}],
-            )
-            for s in SERVICES
-        ]
-        + [
-            patch(
-                "HorizontalPodAutoscaler",
-                f"jinhui-{s}",
-                [
-                    {"op": "replace", "path": "/spec/minReplicas", "value": 1},
-                    {"op": "replace", "path": "/spec/maxReplicas", "value": 2},
-                ],
-            )
-            for s in SERVICES
-        ]
-        + [
-            patch(
-                "PodDisruptionBudget",
-                f"jinhui-{s}",
-                [{"op": "replace", "path": "/spec/minAvailable", "value": 0}],
-            )
-            for s in SERVICES
-        ]
-        + [
-            patch(
-                "Cluster",
-                PG,
-                [
-                    {"op": "replace", "path": "/spec/instances", "value": 1},
-                    {"op": "remove", "path": "/spec/backup"},
-                ],
-            ),
-            patch(
-                "ScheduledBackup",
-                f"{PG}-daily",
-                [{"op": "replace", "path": "/spec/suspend", "value": True}],
-            ),
-            patch(
-                "KafkaNodePool",
-                "dual-role",
-                [{"op": "replace", "path": "/spec/replicas", "value": 1}],
-            ),
-            patch(
-                "Kafka",
-                KAFKA,
-                [
-                    {
-                        "op": "replace",
-                        "path": "/spec/kafka/config",
-                        "value": {
-                            "default.replication.factor": 1,
-                            "min.insync.replicas": 1,
-                            "offsets.topic.replication.factor": 1,
-                            "transaction.state.log.replication.factor": 1,
-                            "transaction.state.log.min.isr": 1,
-                            "auto.create.topics.enable": False,
-                        },
-                    }
-                ],
-            ),
-            patch(
-                "KafkaTopic",
-                ".*",
-                [
-                    {"op": "replace", "path": "/spec/replicas", "value": 1},
-                    {"op": "replace", "path": "/spec/config/min.insync.replicas", "value": 1},
-                ],
-            ),
-            patch(
-                "ConfigMap",
-                "jinhui-.*",
-                [{"op": "replace", "path": "/data/ENVIRONMENT", "value": "staging"}],
-            ),
-        ]
-    )
-    (ROOT / "overlays" / "dev").mkdir(parents=True, exist_ok=True)
-    (ROOT / "overlays" / "dev" / "kustomization.yaml").write_text(
-        yaml.safe_dump(
-            kustomization(["../../base"], namespace="jinhui-dev", patches=dev_patches),
-            sort_keys=False,
-            width=100,
-        )
-    )
-
-    prod_patches = (
-        [
-            patch(
-                "Deployment",
-                f"jinhui-{s}",
-                [
-                    {"op": "replace", "path": "/spec/replicas", "value": 3},
-                    {
-                        "op": "replace",
-                        "path": "/spec/template/spec/containers/0/resources",
-                        "value": {
-                            "requests": {"cpu": "500m", "memory": "512Mi"},
-                            "limits": {"memory": "1Gi"},
-                        },
-                    },
-                ],
-            )
-            for s in SERVICES
-        ]
-        + [
-            patch(
-                "HorizontalPodAutoscaler",
-                f"jinhui-{s}",
-                [{"op": "replace", "path": "/spec/minReplicas", "value": 3}],
-            )
-            for s in SERVICES
-        ]
-        + [
-            patch(
-                "Deployment",
-                f"jinhui-{s}",
-                [
-                    {
-                        "op": "replace",
-                        "path": "/spec/template/spec/affinity/podAntiAffinity",
-                        "value": {
-                            "requiredDuringSchedulingIgnoredDuringExecution": [
-                                {
-                                    "topologyKey": "kubernetes.io/hostname",
-                                    "labelSelector": {"matchLabels": labels(s)},
-                                }
-                            ]
-                        },
-                    }
-                ],
-            )
-            for s in SERVICES
-        ]
-    )
-    (ROOT / "overlays" / "prod").mkdir(parents=True, exist_ok=True)
-    (ROOT / "overlays" / "prod" / "kustomization.yaml").write_text(
-        yaml.safe_dump(
-            kustomization(["../../base"], namespace="jinhui", patches=prod_patches),
-            sort_keys=False,
-            width=100,
-        )
-    )
+    write_overlay("dev", "jinhui-dev", dev_patches())
+    write_overlay("prod", "jinhui", prod_patches())
 
 
 if __name__ == "__main__":

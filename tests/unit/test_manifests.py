@@ -83,3 +83,104 @@ def test_the_committed_manifests_are_what_the_generator_writes() -> None:
     for name, documents in expected.items():
         committed = list(yaml.safe_load_all((base / name).read_text(encoding="utf-8")))
         assert committed == documents, f"{name} is stale: run deploy/k8s/generate.py"
+
+
+def _services_operators_create(rendered: list[dict[str, Any]]) -> set[str]:
+    """The Services the operators make from their resources (Strimzi, CloudNativePG, the
+    OpenTelemetry operator), named as their sources name them."""
+    made: set[str] = set()
+    for d in rendered:
+        name = d["metadata"]["name"]
+        match d["kind"]:
+            case "Kafka":
+                made |= {f"{name}-kafka-bootstrap", f"{name}-kafka-brokers"}
+            case "Cluster":
+                made |= {f"{name}-rw", f"{name}-ro", f"{name}-r"}
+            case "OpenTelemetryCollector":
+                made |= {f"{name}-collector", f"{name}-collector-headless"}
+    return made
+
+
+def test_every_host_a_setting_names_is_a_service_that_exists(
+    rendered: list[dict[str, Any]],
+) -> None:
+    from urllib.parse import urlsplit
+
+    services = {d["metadata"]["name"] for d in rendered if d["kind"] == "Service"}
+    services |= _services_operators_create(rendered)
+    named = set()
+    for config in (d for d in rendered if d["kind"] == "ConfigMap"):
+        for key, value in config["data"].items():
+            if key.endswith("_ENDPOINT"):
+                named.add(urlsplit(value).hostname)
+            elif key.endswith("_SERVERS"):
+                named |= {server.rpartition(":")[0] for server in value.split(",")}
+    assert named and named <= services, named - services
+    collector = next(d for d in rendered if d["kind"] == "OpenTelemetryCollector")
+    policies = [d for d in rendered if d["kind"] == "NetworkPolicy"]
+    for policy in policies:  # the egress rule selects the pods the operator labels
+        selectors = [
+            peer["podSelector"]["matchLabels"]
+            for rule in policy["spec"]["egress"]
+            for peer in rule.get("to", [])
+            if "podSelector" in peer
+        ]
+        expected = {"app.kubernetes.io/name": f"{collector['metadata']['name']}-collector"}
+        assert any(s.items() >= expected.items() for s in selectors)
+
+
+def test_rollouts_fit_a_three_node_cluster(rendered: list[dict[str, Any]]) -> None:
+    """Nothing requires a node of its own: a surge pod, or an HPA's eighth replica, is placed
+    beside another instead of waiting Pending for a node the cluster does not have."""
+    for deployment in (d for d in rendered if d["kind"] == "Deployment"):
+        pod = deployment["spec"]["template"]["spec"]
+        anti = pod.get("affinity", {}).get("podAntiAffinity", {})
+        assert "requiredDuringSchedulingIgnoredDuringExecution" not in anti
+        spreads = pod.get("topologySpreadConstraints", [])
+        assert all(s["whenUnsatisfiable"] == "ScheduleAnyway" for s in spreads)
+        rolling = deployment["spec"]["strategy"]["rollingUpdate"]
+        assert rolling["maxSurge"] >= 1 or rolling["maxUnavailable"] >= 1
+
+
+def test_each_service_is_reachable_over_tls_in_its_namespace(
+    rendered: list[dict[str, Any]],
+) -> None:
+    namespaces = [d["metadata"]["name"] for d in rendered if d["kind"] == "Namespace"]
+    assert len(namespaces) == 1
+    placed = {d["metadata"].get("namespace") for d in rendered if d["kind"] != "Namespace"}
+    assert placed == {namespaces[0]}
+    services = {d["metadata"]["name"]: d for d in rendered if d["kind"] == "Service"}
+    ingresses = [d for d in rendered if d["kind"] == "Ingress"]
+    assert {i["metadata"]["name"] for i in ingresses} == set(services)
+    for ingress in ingresses:
+        assert "cert-manager.io/cluster-issuer" in ingress["metadata"]["annotations"]
+        (rule,) = ingress["spec"]["rules"]
+        assert ingress["spec"]["tls"][0]["hosts"] == [rule["host"]]
+        backend = rule["http"]["paths"][0]["backend"]["service"]
+        ports = {p["name"] for p in services[backend["name"]]["spec"]["ports"]}
+        assert backend["port"]["name"] in ports
+
+
+def test_the_image_is_named_once(rendered: list[dict[str, Any]]) -> None:
+    images = {
+        c["image"]
+        for d in rendered
+        if d["kind"] == "Deployment"
+        for c in [
+            *d["spec"]["template"]["spec"]["containers"],
+            *d["spec"]["template"]["spec"]["initContainers"],
+        ]
+    }
+    assert len(images) == 1
+    (image,) = images
+    assert "/" in image and ":" in image.rpartition("/")[2]  # a registry path and a tag
+
+
+def test_backups_go_through_the_barman_cloud_plugin(rendered: list[dict[str, Any]]) -> None:
+    (cluster,) = [d for d in rendered if d["kind"] == "Cluster"]
+    assert "barmanObjectStore" not in cluster["spec"].get("backup", {})
+    stores = {d["metadata"]["name"] for d in rendered if d["kind"] == "ObjectStore"}
+    for plugin in cluster["spec"].get("plugins", []):
+        assert plugin["parameters"]["barmanObjectName"] in stores
+    (scheduled,) = [d for d in rendered if d["kind"] == "ScheduledBackup"]
+    assert scheduled["spec"]["method"] == "plugin"

@@ -7,18 +7,26 @@ from pydantic import ValidationError
 
 from shared.auth import Principal, Role, decode_token, issue_token, org_contains, parse_org
 from shared.errors import Forbidden, InvalidInput, Unauthenticated
-from shared.settings import DEV_JWT_SECRET, ServiceSettings
+from shared.settings import ServiceSettings
 
-STRONG = "q8Zr4LmX2vN7pT1sW9yB3cF6hJ0kD5gA"
+PROVIDER = "https://sso.example.org/realms/jinhui/protocol/openid-connect/certs"
 
 
-def test_development_secret_is_refused_outside_dev_and_test() -> None:
-    with pytest.raises(ValidationError, match="JWT_SECRET is unsafe"):
-        ServiceSettings(environment="prod", jwt_secret=DEV_JWT_SECRET)
-    with pytest.raises(ValidationError, match="shorter than 32"):
-        ServiceSettings(environment="staging", jwt_secret="short-but-random-Xq9")
-    assert ServiceSettings(environment="prod", jwt_secret=STRONG).environment == "prod"
+def test_production_trusts_only_an_identity_provider() -> None:
+    """Outside dev and test there is no local issuer: the provider's https JWKS is required."""
+    with pytest.raises(ValidationError, match="JWT_JWKS_URL"):
+        ServiceSettings(environment="prod")
+    with pytest.raises(ValidationError, match="JWT_JWKS_URL"):
+        ServiceSettings(environment="staging", jwt_jwks_url="file:///tmp/jwks.json")
+    assert ServiceSettings(environment="prod", jwt_jwks_url=PROVIDER).environment == "prod"
     assert ServiceSettings(environment="dev").environment == "dev"
+    with pytest.raises(RuntimeError, match="identity provider"):
+        issue_token(
+            ServiceSettings(environment="prod", jwt_jwks_url=PROVIDER),
+            subject="u",
+            roles=[Role.ADMIN],
+            org="shanxi",
+        )
 
 
 def test_database_url_accepts_libpq_spelling() -> None:
@@ -36,10 +44,10 @@ def test_org_paths_and_subtrees() -> None:
         parse_org("shanxi/太原")
 
 
-def test_token_round_trip_and_scope() -> None:
+async def test_token_round_trip_and_scope() -> None:
     settings = ServiceSettings(environment="test")
     token = issue_token(settings, subject="u1", roles=[Role.CASEWORKER], org="shanxi/datong")
-    principal = decode_token(settings, token)
+    principal = await decode_token(settings, token)
     assert principal == Principal("u1", frozenset({Role.CASEWORKER}), "shanxi/datong")
     principal.require_org("shanxi/datong/bu-9")
     with pytest.raises(Forbidden):
@@ -48,16 +56,18 @@ def test_token_round_trip_and_scope() -> None:
         principal.require(Role.ADMIN)
 
 
-def test_expired_or_foreign_tokens_are_refused() -> None:
+async def test_expired_or_foreign_tokens_are_refused() -> None:
     settings = ServiceSettings(environment="test")
     expired = issue_token(
-        settings, subject="u", roles=[Role.ADMIN], org="shanxi", ttl=timedelta(seconds=-1)
+        settings, subject="u", roles=[Role.ADMIN], org="shanxi", ttl=timedelta(minutes=-2)
     )
     with pytest.raises(Unauthenticated):
-        decode_token(settings, expired)
-    other = ServiceSettings(environment="test", jwt_secret=STRONG)
+        await decode_token(settings, expired)
+    other = ServiceSettings(environment="test", jwt_audience="another-system")
     with pytest.raises(Unauthenticated):
-        decode_token(settings, issue_token(other, subject="u", roles=[Role.ADMIN], org="shanxi"))
+        await decode_token(
+            settings, issue_token(other, subject="u", roles=[Role.ADMIN], org="shanxi")
+        )
 
 
 def test_kafka_connection_security_follows_the_settings() -> None:
