@@ -4,6 +4,8 @@ on the real database and broker."""
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import uuid
 from datetime import date
 from typing import Any
@@ -323,10 +325,14 @@ async def test_a_batch_pays_those_within_their_caps_and_never_twice(suite: Suite
     )
     assert again.json()["batch_id"] == batch_id and again.json()["lines"] == 5
     lines = await suite.disbursements.client.get(report["lines_url"], headers=finance)
-    rows = lines.text.lstrip("\ufeff").splitlines()
-    assert len(rows) == 6 and rows[0].startswith("disbursement_id,member_id")
-    rejected = next(r for r in rows if ",rejected," in r)
+    rows = list(csv.reader(io.StringIO(lines.text.lstrip("\ufeff"))))
+    assert len(rows) == 6 and rows[0][:3] == ["序号/line", "工号/employee_number", "姓名/name"]
+    assert [r[0] for r in rows[1:]] == ["1", "2", "3", "4", "5"]
+    assert all(r[2] for r in rows[1:])  # each line says whom it is for
+    rejected = next(r for r in rows if r[4] == "未通过 rejected")
     assert members[0] in rejected and "7.holiday" in rejected
+    issued = next(r for r in rows if r[4] == "已发放 issued")
+    assert issued[5] == f"{int(issued[6]) // 100}.{int(issued[6]) % 100:02d}"  # yuan beside fen
 
     spending = await suite.disbursements.client.get(
         "/v1/finance/spending", params={"year": 2026, "union": union}, headers=finance

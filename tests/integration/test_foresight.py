@@ -66,7 +66,10 @@ async def _run_batch(suite: Suite, benefit: str, amount: int) -> dict[str, tuple
     lines = await suite.disbursements.client.get(report["lines_url"], headers=FINANCE)
     reader = csv.DictReader(io.StringIO(lines.text.lstrip("\ufeff")))
     outcome = {"issued": "approved", "rejected": "rejected"}
-    return {r["member_id"]: (outcome[r["status"]], r["clause"]) for r in reader}
+    return {
+        r["会员编号/member_id"]: (outcome[r["结果/status"].split()[-1]], r["条款/clause"])
+        for r in reader
+    }
 
 
 async def test_a_dry_run_equals_the_batch_that_follows_it_line_for_line(suite: Suite) -> None:

@@ -198,11 +198,18 @@ async def test_relief_four_eyes_and_emergencies(
     await step(svc, case_id, "register")
     big = await svc.client.post(
         f"/v1/hardship/cases/{case_id}/reliefs",
-        json={"member_id": member_id, "amount_fen": 300000, "purpose": "medical"},
+        json={"member_id": member_id, "amount_fen": 300000, "purpose": "医疗费用"},
         headers=CASEWORKER,
     )
     relief = big.json()["reliefs"][0]
     assert relief["status"] == "awaiting approval"
+    assert relief["purpose"] == "medical"  # the Chinese name becomes its code
+    vague = await svc.client.post(
+        f"/v1/hardship/cases/{case_id}/reliefs",
+        json={"member_id": member_id, "amount_fen": 1000, "purpose": "看病花了很多钱"},
+        headers=CASEWORKER,
+    )
+    assert vague.status_code == 422 and "医疗费用" in vague.text and "看病" not in vague.text
     self_approval = bearer(Role.REVIEWER, org=COUNTY, subject="caseworker-li")
     url = f"/v1/hardship/cases/{case_id}/reliefs/{relief['relief_id']}/approve"
     refused = await svc.client.post(url, headers=self_approval)

@@ -294,6 +294,7 @@ async def test_a_roster_in_chinese_is_imported_row_by_row(suite: Suite) -> None:
             "姓名,身份证号,手机号,入会日期,就业形态,农民工,少数民族,烈属,工号",
             f"张三,{n[0]},13800000001,2020-05-01,快递员,是,否,否,A001",
             f"李四,{n[1]},,2021/6/1,,否,是,否,A002",
+            ",,,,,,,,",  # a blank row still counts as a row of the sheet
             f"王五,{n[2]},13800000003,2022年7月1日,外卖骑手,是,否,是,A003",
             f"张三重复,{n[0]},,2020-05-01,,否,否,否,A004",
             f"已入会,{known['id_number']},,2015-07-01,,否,否,否,A005",
@@ -312,18 +313,20 @@ async def test_a_roster_in_chinese_is_imported_row_by_row(suite: Suite) -> None:
     assert response.status_code == 200, response.text
     report = response.json()
     assert (report["created"], report["already_member"], report["rejected"]) == (3, 2, 3)
-    statuses = [(r["row"], r["status"]) for r in report["rows"]]
+    # Rows as the clerk sees them in the spreadsheet: the header is row 1, blank rows count.
+    statuses = [(r["row"], r["employee_number"], r["name"], r["status"]) for r in report["rows"]]
     assert statuses == [
-        (1, "created"),
-        (2, "created"),
-        (3, "created"),
-        (4, "already_member"),
-        (5, "already_member"),
-        (6, "rejected"),
-        (7, "rejected"),
-        (8, "rejected"),
+        (2, "A001", "张三", "created"),
+        (3, "A002", "李四", "created"),
+        (5, "A003", "王五", "created"),
+        (6, "A004", "张三重复", "already_member"),
+        (7, "A005", "已入会", "already_member"),
+        (8, "A006", "错号", "rejected"),
+        (9, "A007", "坏日期", "rejected"),
+        (10, "A008", "怪形态", "rejected"),
     ]
     rows = report["rows"]
+    assert "快递员" in rows[7]["reason"] and "courier" in rows[7]["reason"]  # what is accepted
     assert rows[3]["member_id"] == rows[0]["member_id"]
     assert "check-digit" in rows[5]["reason"] and broken not in response.text
     assert "join_date" in rows[6]["reason"] and "employment_form" in rows[7]["reason"]

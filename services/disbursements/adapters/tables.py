@@ -70,6 +70,7 @@ member_directory = Table(
     Column("birth_month", SmallInteger, nullable=False),
     Column("employee_number", String(64)),
     Column("employee_number_source", String(200)),
+    Column("name", String(100)),
     Column("status", String(20), nullable=False),
     Index(
         "ix_member_directory_union", "base_union", postgresql_ops={"base_union": "text_pattern_ops"}

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import extract, func, or_, select
 
 from services.disbursements.adapters import repository as repo
-from services.disbursements.adapters.tables import disbursements
+from services.disbursements.adapters.tables import disbursements, member_directory
 from services.disbursements.service_layer import handlers, recuperation
 from services.disbursements.service_layer.batches import BatchRequest, batch_report, create_batch
 from services.entitlements.contracts import Benefit
@@ -22,7 +22,7 @@ from shared.clock import PlausibleDate, business_date
 from shared.errors import NotFound
 from shared.http.deps import RuntimeDep
 from shared.http.params import OrgQuery, YearPath, YearQuery
-from shared.money import MAX_AMOUNT_FEN, Amount
+from shared.money import MAX_AMOUNT_FEN, Amount, format_yuan
 from shared.runtime import Runtime
 from shared.uow import UnitOfWork
 
@@ -248,31 +248,76 @@ async def _batch(runtime: Runtime, caller: Principal, batch_id: str) -> BatchVie
     )
 
 
+STATUS_ZH = {
+    "pending": "处理中",
+    "approved": "已核准",
+    "issued": "已发放",
+    "rejected": "未通过",
+    "cancelled": "已取消",
+    "reversed": "已冲回",
+}
+LINE_COLUMNS = [  # Chinese first, the machine name beside it; amounts in yuan and exact fen
+    "序号/line",
+    "工号/employee_number",
+    "姓名/name",
+    "基层工会/base_union",
+    "结果/status",
+    "金额(元)/amount_yuan",
+    "金额(分)/amount_fen",
+    "原因/reason",
+    "条款/clause",
+    "剩余额度(元)/remaining_yuan",
+    "发放编号/disbursement_id",
+    "会员编号/member_id",
+]
+
+
 @router.get(
     "/disbursement-batches/{batch_id}/lines.csv",
     tags=["batches"],
-    summary="Every line of a batch: member, status, reason, clause, what remains",
+    summary="Every line of a batch: who (工号, name), status, reason, clause, what remains",
     response_class=Response,
+    responses={200: {"content": {"text/csv": {}}, "description": "UTF-8 with BOM, for Excel"}},
 )
 async def batch_lines(batch_id: str, caller: PrincipalDep, runtime: RuntimeDep) -> Response:
     await _batch(runtime, caller, batch_id)
-    columns = [
-        "disbursement_id",
-        "member_id",
-        "base_union",
-        "status",
-        "amount_fen",
-        "reason",
-        "clause",
-        "remaining_fen",
-    ]
+    d, m = disbursements.c, member_directory.c
     async with runtime.sessions() as session:
         rows = await session.execute(
-            select(*(disbursements.c[c] for c in columns))
-            .where(disbursements.c.batch_id == batch_id)
-            .order_by(disbursements.c.member_id)
+            select(
+                m.employee_number,
+                m.name,
+                d.base_union,
+                d.status,
+                d.amount_fen,
+                d.reason,
+                d.clause,
+                d.remaining_fen,
+                d.disbursement_id,
+                d.member_id,
+            )
+            .select_from(disbursements.outerjoin(member_directory, m.member_id == d.member_id))
+            .where(d.batch_id == batch_id)
+            .order_by(m.employee_number, d.member_id)
         )
-        return _csv(columns, rows.all(), f"{batch_id}.csv")
+        lines = [
+            [
+                n,
+                r.employee_number,
+                r.name,
+                r.base_union,
+                f"{STATUS_ZH.get(r.status, r.status)} {r.status}",
+                format_yuan(r.amount_fen),
+                r.amount_fen,
+                r.reason,
+                r.clause,
+                format_yuan(r.remaining_fen) if r.remaining_fen is not None else None,
+                r.disbursement_id,
+                r.member_id,
+            ]
+            for n, r in enumerate(rows, start=1)
+        ]
+    return _csv(LINE_COLUMNS, lines, f"{batch_id}.csv")
 
 
 def _csv(columns: list[str], rows: list[Any], filename: str) -> Response:

@@ -31,6 +31,7 @@ _REGISTER = insert_on_conflict(
         "birth_month",
         "employee_number",
         "employee_number_source",
+        "name",
         "status",
     ],
     ["member_id"],
@@ -48,6 +49,7 @@ async def note_registrations(tx: Transaction, events: list[MemberRegistered]) ->
                 "birth_month": e.birth_date.month,
                 "employee_number": e.employee_number,
                 "employee_number_source": e.employee_number_source,
+                "name": e.name,
                 "status": "active",
             }
             for e in events
@@ -76,6 +78,8 @@ async def note_member(tx: Transaction, event: MemberEvent) -> None:
             values: dict[str, object] = {}
             if event.employee_number:
                 values["employee_number"] = event.employee_number
+            if event.name:
+                values["name"] = event.name
             if event.birth_date:
                 values["birth_month"] = event.birth_date.month
             if values:

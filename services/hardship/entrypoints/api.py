@@ -13,13 +13,14 @@ from urllib.parse import unquote
 
 from fastapi import APIRouter, Header, Query, Response
 from fastapi import Path as FastApiPath
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 from sqlalchemy import and_, or_, select
 
 from services.hardship.adapters.tables import audit_log, cases
 from services.hardship.domain.case import Case
 from services.hardship.domain.events import HardshipLevel
 from services.hardship.domain.household import Household, ids_masked, masked
+from services.hardship.domain.purposes import PURPOSES, purpose_code
 from services.hardship.service_layer import early_warning, handlers
 from shared.auth import Principal, PrincipalDep, Role, parse_org
 from shared.errors import Forbidden, NotFound
@@ -65,14 +66,23 @@ class IntakeAnswer(BaseModel):
 class Step(BaseModel):
     reason: str = Field(default="", max_length=300)
     household: Household | None = Field(default=None, description="Updated details, if any")
-    sudden: bool = Field(default=False, description="A sudden cause struck (accident-caused)")
+    sudden: bool = Field(
+        default=False,
+        description="突发意外致困: a sudden cause (an accident, a fire, a disaster) struck; "
+        "the accident-caused level (意外致困) is given only when this is true",
+    )
 
 
 class ReliefRequest(BaseModel):
     member_id: str
     amount_fen: Amount
     in_kind: bool = False
-    purpose: str = Field(pattern=r"^[a-z_]{3,40}$", description="A purpose code, e.g. medical")
+    purpose: Annotated[str, AfterValidator(purpose_code)] = Field(
+        max_length=40,
+        description="用途: a Chinese name (" + "、".join(PURPOSES.values()) + ") or a code "
+        "(" + ", ".join(PURPOSES) + ", or a union's own of a-z and _); published as the code",
+        examples=["医疗费用", "medical"],
+    )
 
 
 class EmergencyRequest(ReliefRequest):

@@ -51,7 +51,8 @@ def _chunks(text: str) -> list[tuple[int, str]]:
     lines = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
     if not lines:
         raise typer.BadParameter("the file is empty")
-    header, rows = lines[0], [r for r in lines[1:] if any(c.strip() for c in r)]
+    # Blank rows stay: the service skips them but counts them, so row numbers match the sheet.
+    header, rows = lines[0], lines[1:]
     bodies = []
     for start in range(0, len(rows), CHUNK):
         out = io.StringIO()
@@ -112,22 +113,37 @@ def import_roster(
     _report(file, report, results)
 
 
+REPORT_COLUMNS = {  # Chinese first, the API's field beside it
+    "row": "表格行号/row",
+    "employee_number": "工号/employee_number",
+    "name": "姓名/name",
+    "status": "结果/status",
+    "member_id": "会员编号/member_id",
+    "reason": "原因/reason",
+}
+OUTCOMES = {"created": "已登记", "already_member": "已是会员", "rejected": "未导入"}
+
+
 def _report(file: Path, target: Path | None, results: list[dict[str, object]]) -> None:
     target = target or file.with_suffix(".report.csv")
     with target.open("w", encoding="utf-8-sig", newline="") as out:
-        writer = csv.DictWriter(out, fieldnames=["row", "status", "member_id", "reason"])
-        writer.writeheader()
-        writer.writerows(results)
+        writer = csv.writer(out)
+        writer.writerow(REPORT_COLUMNS.values())
+        for r in results:
+            status = str(r["status"])
+            cells = {**r, "status": f"{OUTCOMES.get(status, status)} {status}"}
+            writer.writerow([cells.get(k) or "" for k in REPORT_COLUMNS])
     counts = Counter(str(r["status"]) for r in results)
-    table = Table(title=f"Roster import: {file.name}")
-    table.add_column("outcome")
-    table.add_column("rows", justify="right")
+    table = Table(title=f"名册导入 roster import: {file.name}")
+    table.add_column("结果 outcome")
+    table.add_column("行数 rows", justify="right")
     for status in ("created", "already_member", "rejected"):
-        table.add_row(status, str(counts.get(status, 0)))
+        table.add_row(f"{OUTCOMES[status]} {status}", str(counts.get(status, 0)))
     console.print(table)
     for r in [r for r in results if r["status"] == "rejected"][:10]:
-        console.print(f"  row {r['row']}: {r['reason']}")
-    console.print(f"per-row report: {target}")
+        who = " ".join(str(r[k]) for k in ("employee_number", "name") if r.get(k))
+        console.print(f"  第 {r['row']} 行 (row) {who}: {r['reason']}")
+    console.print(f"逐行报告 per-row report: {target}")
 
 
 @orgs_app.command("load")

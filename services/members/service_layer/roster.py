@@ -66,6 +66,7 @@ FORMS = {
     "家政服务员": EmploymentForm.DOMESTIC_SERVICE,
     **{f.value: f for f in EmploymentForm},
 }
+ACCEPTED_FORMS = [k for k in FORMS if k and not k.isascii()]
 YES = {"是", "y", "yes", "true", "1", "√"}
 NO = {"否", "n", "no", "false", "0", ""}
 SEXES = {"男": "male", "女": "female", "male": "male", "female": "female"}
@@ -74,10 +75,15 @@ _DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*�
 
 @dataclass
 class RowResult:
+    """`row` is the row the clerk sees in the spreadsheet (the header is row 1); name and 工号
+    come back from the clerk's own file, so each line of the report can be found."""
+
     row: int
     status: str  # created | already_member | rejected
     member_id: str | None = None
     reason: str | None = None
+    name: str | None = None
+    employee_number: str | None = None
 
 
 @dataclass
@@ -90,7 +96,9 @@ class ImportReport:
 
 
 def read_rows(text: str) -> tuple[dict[str, str], list[dict[str, str]]]:
-    """Map the header to field names; returns (field → header, rows keyed by field)."""
+    """Map the header to field names; returns (field → header, rows keyed by field). Each row
+    also carries `_record`: its place among the file's data rows, blank rows counted, so that
+    row numbers match the spreadsheet's."""
     reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
     try:
         header = [h.strip() for h in next(reader)]
@@ -108,7 +116,8 @@ def read_rows(text: str) -> tuple[dict[str, str], list[dict[str, str]]]:
         )
     rows = [
         {name: (line[i].strip() if i < len(line) else "") for name, i in columns.items()}
-        for line in reader
+        | {"_record": str(n)}
+        for n, line in enumerate(reader)
         if any(cell.strip() for cell in line)
     ]
     return {n: header[i] for n, i in columns.items()}, rows
@@ -136,10 +145,14 @@ def _flag(value: str, column: str) -> bool:
 def to_command(row: dict[str, str], union: str) -> RegisterMember:
     form = FORMS.get(row.get("employment_form", "").strip())
     if form is None:
-        raise InvalidInput("employment_form: not a known employment form", field="employment_form")
+        raise InvalidInput(
+            "就业形态无法识别，可填：" + "、".join(ACCEPTED_FORMS) + " (employment_form: not a "
+            "known employment form; accepted: " + ", ".join(f.value for f in EmploymentForm) + ")",
+            field="employment_form",
+        )
     sex = row.get("sex", "").strip().lower()
     if sex and sex not in SEXES:
-        raise InvalidInput("sex: use 男 or 女", field="sex")
+        raise InvalidInput("性别请填 男 或 女 (sex: use 男 or 女, male or female)", field="sex")
     values: dict[str, Any] = {
         "base_union": union,
         "name": row["name"],
@@ -180,7 +193,10 @@ async def import_roster(
     today = business_date(ctx.clock)
     results: dict[int, RowResult] = {}
     decided: list[tuple[int, NewMember]] = []
-    for number, row in enumerate(rows, start=first_row):
+    seen: dict[int, dict[str, str]] = {}
+    for row in rows:
+        number = first_row + int(row["_record"]) + 1  # + 1: the spreadsheet's header row
+        seen[number] = row
         try:
             cmd = to_command(row, union)
             decided.append(
@@ -202,6 +218,9 @@ async def import_roster(
         fresh.append(candidate)
         results[number] = RowResult(number, "created", member_id)
     await write_new_members(tx, fresh, actor)
+    for number, result in results.items():
+        result.name = seen[number].get("name") or None
+        result.employee_number = seen[number].get("employee_number") or None
     report = ImportReport(union, [results[n] for n in sorted(results)])
     for result in report.results:
         ROSTER_ROWS.labels(result.status).inc()
