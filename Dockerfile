@@ -9,6 +9,7 @@ RUN python -m venv /opt/jinhui
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY shared ./shared
+COPY jinhui ./jinhui
 COPY services ./services
 COPY docs ./docs
 RUN /opt/jinhui/bin/pip install --upgrade pip && /opt/jinhui/bin/pip install .

@@ -21,13 +21,13 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench.roster_import import UNION, chunk_bodies, roster
+from jinhui.inprocess import running_service
+from jinhui.localstack import Stack, free_port, start_service
 from services.disbursements.adapters.tables import member_directory
 from services.entitlements.adapters.projections import LIVE
 from shared.auth import Role, issue_token
 from shared.clock import FixedClock
 from shared.db.engine import create_engine
-from shared.inprocess import running_service
-from shared.localstack import Stack, free_port, start_service
 from shared.settings import ServiceSettings
 
 

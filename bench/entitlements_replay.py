@@ -17,14 +17,14 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from services.disbursements.domain.events import DisbursementRequested
+from jinhui.inprocess import running_service
+from jinhui.localstack import Stack
+from services.disbursements.contracts import DisbursementRequested
 from services.entitlements.adapters.tables import event_tables
 from services.entitlements.service_layer.decisions import Settlement, reserve_now, settle
 from services.entitlements.service_layer.handlers import note_member_event
 from services.entitlements.service_layer.replay import rebuild
-from services.members.domain.events import MemberRegistered
-from shared.inprocess import running_service
-from shared.localstack import Stack
+from services.members.contracts import MemberRegistered
 from shared.uow import UnitOfWork
 
 UNION = "shanxi/taiyuan/xiaodian/bu-0001"

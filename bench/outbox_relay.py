@@ -16,6 +16,7 @@ from pathlib import Path
 
 from sqlalchemy import MetaData, func, select
 
+from jinhui.localstack import Stack
 from shared.clock import SystemClock
 from shared.db.engine import create_engine, create_sessions, ensure_database, with_database
 from shared.events import DomainEvent
@@ -25,7 +26,6 @@ from shared.eventstore.tables import event_store_tables
 from shared.kafka.consumer import ConsumerRunner, HandlerContext, InboundMessage
 from shared.kafka.producer import make_producer
 from shared.kafka.topics import Topic, dlq, ensure_topics
-from shared.localstack import Stack
 
 TOPIC = "bench.events.v1"
 

@@ -15,10 +15,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from jinhui.inprocess import running_service
+from jinhui.localstack import Stack
 from services.members.domain.identity import synthetic_id_number
 from shared.auth import Role, issue_token
-from shared.inprocess import running_service
-from shared.localstack import Stack
 from shared.settings import ServiceSettings
 
 UNION = "shanxi/taiyuan/xiaodian/bu-0001"

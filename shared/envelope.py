@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from cloudevents.core.bindings.kafka import KafkaMessage, from_binary, to_binary
@@ -128,7 +128,7 @@ class Envelope:
             type=ce.get_type(),
             source=ce.get_source(),
             subject=ce.get_subject(),
-            time=ce.get_time(),
+            time=ce.get_time() or datetime.now(UTC),
             data=data,
             schema_version=schema_version,
             partition_key=key.decode() if isinstance(key, bytes) else key,

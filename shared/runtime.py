@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -264,7 +264,9 @@ def build_runtime(
     return runtime
 
 
-def runtime_lifespan(build: Callable[[], Runtime]) -> Callable[[FastAPI], AsyncIterator[None]]:
+def runtime_lifespan(
+    build: Callable[[], Runtime],
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     """The FastAPI lifespan: bootstrap, start, serve, stop."""
 
     @asynccontextmanager
@@ -278,4 +280,4 @@ def runtime_lifespan(build: Callable[[], Runtime]) -> Callable[[FastAPI], AsyncI
         finally:
             await runtime.stop()
 
-    return lifespan  # type: ignore[return-value]
+    return lifespan

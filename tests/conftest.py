@@ -13,7 +13,7 @@ import pytest
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from shared.localstack import Stack
+from jinhui.localstack import Stack
 from shared.telemetry import configure_tracing
 
 os.environ.setdefault("ENVIRONMENT", "test")

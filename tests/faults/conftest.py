@@ -25,12 +25,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from bench.roster_import import UNION, chunk_bodies, roster
+from jinhui.localstack import SERVICES, Stack, free_port, start_service
 from services.disbursements.adapters.tables import disbursements, member_directory
 from services.entitlements.adapters.projections import LIVE
 from services.entitlements.adapters.tables import pending_requests
 from shared.auth import Role, issue_token
 from shared.kafka.topics import PAYROLL_BENEFITS
-from shared.localstack import SERVICES, Stack, free_port, start_service
 from shared.settings import ServiceSettings, to_async_url
 
 MEMBERS = 600

@@ -10,8 +10,8 @@ import uuid
 
 import pytest
 
+from jinhui.localstack import SERVICES
 from shared.auth import Role
-from shared.localstack import SERVICES
 from tests.faults.conftest import Cluster, assert_settled, bearer, unfinished
 
 OFFICER = bearer(Role.FINANCE_OFFICER)

@@ -10,15 +10,15 @@ import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from jinhui.inprocess import RunningService, running_service
+from jinhui.localstack import Stack
 from services.members.domain.identity import compose_id_number
 from shared.auth import Role
 from shared.clock import FixedClock
 from shared.db.engine import create_engine, create_sessions, ensure_database, with_database
 from shared.events import DomainEvent
 from shared.eventstore.tables import EventStoreTables, event_store_tables
-from shared.inprocess import RunningService, running_service
 from shared.kafka.topics import Topic, dlq, ensure_topics
-from shared.localstack import Stack
 from tests.support import bearer
 
 RELAY_TOPIC = "test.relay.v1"

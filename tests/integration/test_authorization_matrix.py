@@ -17,13 +17,13 @@ from hypothesis import strategies as st
 from schemathesis import openapi
 from schemathesis.core import NotSet
 
+from jinhui.inprocess import RunningService
 from services.disbursements.entrypoints.access import ACCESS as DISBURSEMENTS
 from services.entitlements.entrypoints.access import ACCESS as ENTITLEMENTS
 from services.hardship.entrypoints.access import ACCESS as HARDSHIP
 from services.members.entrypoints.access import ACCESS as MEMBERS
 from shared.auth import Role
 from shared.http.access import Access
-from shared.inprocess import RunningService
 from tests.integration.conftest import UNION, Suite, register
 from tests.integration.test_disbursements import ask, settled
 from tests.integration.test_hardship import CASEWORKER, household

@@ -14,7 +14,7 @@ def test_a_small_demo_year_runs_to_the_end_and_reports(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "shared.cli",
+            "jinhui.cli",
             "demo",
             "--members",
             "20",

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 
 from services.entitlements.service_layer.decisions import Settlement, reserve_now, settle
 from services.entitlements.service_layer.reads import read_profile
-from services.hardship.domain.events import (
+from services.hardship.contracts import (
     HardshipEvent,
     HardshipLevel,
     HouseholdEnteredRegister,

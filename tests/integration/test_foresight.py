@@ -165,7 +165,7 @@ async def test_the_what_if_command_shows_progress_and_writes_every_change(
     import yaml
     from typer.testing import CliRunner
 
-    from shared.cli import app
+    from jinhui.cli import app
 
     policy = yaml.safe_load(
         (ROOT / "services/entitlements/policies/shanxi-2025-26.yaml").read_text(encoding="utf-8")

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
+from jinhui.inprocess import RunningService
 from services.hardship.service_layer.emergencies import close_unconverted
 from services.members.domain.identity import compose_id_number
 from shared.auth import Role
 from shared.clock import FixedClock
-from shared.inprocess import RunningService
 from shared.kafka.topics import HARDSHIP_EVENTS
 from tests.integration.conftest import UNION, Suite, register
 from tests.support import bearer, eventually, read_topic

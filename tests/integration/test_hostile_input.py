@@ -13,10 +13,10 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from jinhui.inprocess import RunningService
 from services.members.domain.hr import EmployeeHired
 from services.members.domain.identity import compose_id_number
 from shared.auth import Role
-from shared.inprocess import RunningService
 from shared.kafka.topics import HR_EMPLOYEES, dlq
 from shared.telemetry.privacy import ScrubbingFilter, query_names_only, scrub
 from tests.integration.conftest import HR, OFFICER, UNION, Suite, register

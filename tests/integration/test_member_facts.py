@@ -7,13 +7,13 @@ import asyncio
 import uuid
 from datetime import date
 
+from jinhui.inprocess import running_service
+from jinhui.localstack import Stack
 from services.entitlements.service_layer.decisions import Settlement, reserve_now, settle
 from services.entitlements.service_layer.handlers import note_member_event
 from services.entitlements.service_layer.reads import read_profile
-from services.members.domain.events import MemberRegistered
+from services.members.contracts import MemberRegistered
 from shared.auth import Role
-from shared.inprocess import running_service
-from shared.localstack import Stack
 from shared.uow import UnitOfWork
 from tests.integration.conftest import HR, Suite, register
 from tests.integration.test_reservations import balance, member_with_ledger, request

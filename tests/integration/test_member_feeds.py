@@ -10,6 +10,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from aiokafka import AIOKafkaProducer
 
+from jinhui.inprocess import RunningService, running_service
+from jinhui.localstack import Stack
 from services.members.domain.hr import (
     ChildBirthReported,
     EmployeeDetailsChanged,
@@ -21,9 +23,7 @@ from shared.auth import Role
 from shared.clock import FixedClock
 from shared.envelope import Envelope
 from shared.events import DomainEvent
-from shared.inprocess import RunningService, running_service
 from shared.kafka.topics import HR_EMPLOYEES, MEMBERS_EVENTS, dlq
-from shared.localstack import Stack
 from tests.integration.conftest import HR, UNION, Suite, register
 from tests.support import bearer, eventually, header, read_topic
 

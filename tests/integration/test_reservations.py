@@ -8,7 +8,7 @@ import uuid
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
-from services.disbursements.domain.events import (
+from services.disbursements.contracts import (
     DisbursementCancelled,
     DisbursementIssued,
     DisbursementRequested,

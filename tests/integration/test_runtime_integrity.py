@@ -15,7 +15,8 @@ from aiokafka import AIOKafkaProducer
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from services.members.domain.events import ChildBirthRegistered
+from jinhui.localstack import Stack
+from services.members.contracts import ChildBirthRegistered
 from services.members.domain.hr import EmployeeDetailsChanged, EmployeeHired, EmployeeLeft
 from services.members.domain.identity import compose_id_number
 from services.members.service_layer.hr import expire_parked
@@ -33,7 +34,6 @@ from shared.kafka.topics import (
     PAYROLL_BENEFITS,
     dlq,
 )
-from shared.localstack import Stack
 from shared.outages import is_outage
 from shared.supervisor import Supervisor
 from shared.uow import UnitOfWork
@@ -128,7 +128,7 @@ async def test_unknown_types_new_versions_wrong_keys_and_long_ids_are_dead_lette
 async def test_a_member_fact_before_the_registration_is_kept_then_applied(suite: Suite) -> None:
     from services.entitlements.service_layer.handlers import note_member_event
     from services.entitlements.service_layer.reads import read_profile
-    from services.members.domain.events import MemberRegistered
+    from services.members.contracts import MemberRegistered
 
     runtime = suite.entitlements.runtime
     member_id = f"m-{uuid.uuid4().hex[:20]}"
@@ -454,7 +454,7 @@ async def test_payroll_can_be_given_a_month_again(suite: Suite) -> None:
     keeps its messages: the same entries, under the same ids."""
     from typer.testing import CliRunner
 
-    from shared.cli import app
+    from jinhui.cli import app
 
     member_id = await member_known(suite)
     issued = await settled(suite, (await ask(suite, member_id, "holiday_gift", 500))[

@@ -16,8 +16,8 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode, openapi
 from schemathesis.core import NotSet
 
+from jinhui.inprocess import RunningService
 from shared.auth import Role
-from shared.inprocess import RunningService
 from tests.integration.conftest import UNION, Suite
 from tests.support import bearer
 

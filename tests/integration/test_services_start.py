@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from shared.inprocess import running_service
-from shared.localstack import SERVICES, Stack
+from jinhui.inprocess import running_service
+from jinhui.localstack import SERVICES, Stack
 from tests.support import eventually
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import yaml
 
-from shared.asyncapi import DOCUMENT, build, render
+from jinhui.asyncapi import DOCUMENT, build, render
 
 
 def test_the_committed_document_matches_the_models() -> None:

@@ -10,8 +10,8 @@ from datetime import date, timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from services.entitlements.contracts import UnionFinancesRecorded, UnionSpendingReserved
 from services.entitlements.domain.decision import Ask, decide, ledger_year
-from services.entitlements.domain.events import UnionFinancesRecorded, UnionSpendingReserved
 from services.entitlements.domain.ledger import MemberLedger, ledger_id
 from services.entitlements.domain.policy import PolicyVersion, load_bundled_policies
 from services.entitlements.domain.profile import ChildFacts

@@ -6,12 +6,12 @@ from datetime import date
 
 import pytest
 
-from services.members.contracts import birthday_in
-from services.members.domain.events import (
+from services.members.contracts import (
     BirthdayReached,
     EmploymentForm,
     EndReason,
     MemberRegistered,
+    birthday_in,
 )
 from services.members.domain.identity import (
     Sex,

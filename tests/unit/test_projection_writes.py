@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import date
 
 from services.disbursements.adapters.repository import writes
+from services.disbursements.contracts import DisbursementIssued
 from services.disbursements.domain.events import (
     DisbursementApproved,
-    DisbursementIssued,
     DisbursementOpened,
     DisbursementRejected,
 )

@@ -15,13 +15,15 @@ from services.disbursements.adapters.tables import (
     member_directory,
     voucher_settings,
 )
-from services.disbursements.domain.events import (
-    DisbursementApproved,
+from services.disbursements.contracts import (
     DisbursementCancelled,
     DisbursementIssued,
+    DisbursementReversed,
+)
+from services.disbursements.domain.events import (
+    DisbursementApproved,
     DisbursementOpened,
     DisbursementRejected,
-    DisbursementReversed,
     VoucherRedeemed,
 )
 from services.disbursements.domain.model import Disbursement

@@ -13,20 +13,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from services.disbursements.domain.events import (
-    DisbursementApproved,
+from services.disbursements.contracts import (
     DisbursementCancelled,
     DisbursementIssued,
-    DisbursementOpened,
-    DisbursementRejected,
     DisbursementRequested,
     DisbursementReversed,
     PayrollBenefitIssued,
     PayrollBenefitReversed,
     Trip,
+)
+from services.disbursements.domain.events import (
+    DisbursementApproved,
+    DisbursementOpened,
+    DisbursementRejected,
     VoucherRedeemed,
 )
+from services.entitlements.contracts import Benefit
 from shared.aggregate import Aggregate
 from shared.errors import Conflict
 from shared.events import DomainEvent
@@ -86,7 +90,7 @@ class Disbursement(Aggregate):
             DisbursementRequested(
                 disbursement_id=opened.disbursement_id,
                 member_id=opened.member_id,
-                benefit=opened.benefit,
+                benefit=Benefit(opened.benefit),
                 amount_fen=opened.amount_fen,
                 business_date=opened.business_date,
                 requested_on=opened.requested_on,
@@ -178,7 +182,7 @@ class Disbursement(Aggregate):
             raise Conflict("the voucher has expired", rule="voucher.expired")
         self._record(VoucherRedeemed(disbursement_id=self.opened.disbursement_id, redeemed_on=on))
 
-    def _payroll(self, employee: Employee, entry: str) -> dict[str, object]:
+    def _payroll(self, employee: Employee, entry: str) -> dict[str, Any]:
         o = self.opened
         assert o is not None
         return {

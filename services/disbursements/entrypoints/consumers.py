@@ -14,14 +14,14 @@ from services.disbursements.service_layer.handlers import (
     decided_many,
     pay_relief,
 )
-from services.entitlements.domain.events import (
+from services.entitlements.contracts import (
     EntitlementRejected,
     EntitlementReserved,
     UnionFinancesRecorded,
     UnionStandardSet,
 )
-from services.hardship.domain.events import ReliefGranted
-from services.members.domain.events import (
+from services.hardship.contracts import ReliefGranted
+from services.members.contracts import (
     MemberDetailsCorrected,
     MemberEvent,
     MemberRegistered,

@@ -11,8 +11,8 @@ from services.disbursements.adapters.tables import (
     union_finances,
     voucher_settings,
 )
-from services.entitlements.domain.events import UnionFinancesRecorded, UnionStandardSet
-from services.members.domain.events import (
+from services.entitlements.contracts import UnionFinancesRecorded, UnionStandardSet
+from services.members.contracts import (
     MemberDetailsCorrected,
     MemberEvent,
     MemberRegistered,

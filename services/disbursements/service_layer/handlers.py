@@ -23,9 +23,13 @@ from services.disbursements.domain.events import (
 )
 from services.disbursements.domain.model import Disbursement, Employee
 from services.disbursements.service_layer.recuperation import check_trip
-from services.entitlements.contracts import Benefit, granting_level
-from services.entitlements.domain.events import EntitlementRejected, EntitlementReserved
-from services.hardship.domain.events import ReliefGranted
+from services.entitlements.contracts import (
+    Benefit,
+    EntitlementRejected,
+    EntitlementReserved,
+    granting_level,
+)
+from services.hardship.contracts import ReliefGranted
 from shared.auth import Principal
 from shared.clock import Clock, business_date
 from shared.errors import Conflict, InvalidInput, NotFound
@@ -190,7 +194,7 @@ async def decided_many(
 def _outcome(
     event: EntitlementReserved | EntitlementRejected,
 ) -> DisbursementApproved | DisbursementRejected:
-    common = {
+    common: dict[str, Any] = {
         "disbursement_id": event.disbursement_id,
         "clause": event.clause,
         "policy_version": event.policy_version,

@@ -29,15 +29,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import TextClause
 
-from services.entitlements.domain.events import (
-    ChildNoted,
+from services.entitlements.contracts import (
     EntitlementReserved,
-    ProfileChanged,
-    ProfileOpened,
     ReservationCommitted,
     ReservationReleased,
     ReservationReversed,
 )
+from services.entitlements.domain.events import ChildNoted, ProfileChanged, ProfileOpened
 from shared.db.sql import Write, insert_on_conflict
 from shared.events import DomainEvent
 
@@ -165,7 +163,7 @@ def writes(event: DomainEvent, t: ProjectionTables = LIVE) -> list[Write]:
         case ReservationCommitted():
             done = [_balance(t, event, reserved=-event.amount_fen, used=event.amount_fen)]
             if event.benefit == "recuperation":
-                year = {"last_recuperation_year": event.year}
+                year: dict[str, object] = {"last_recuperation_year": event.year}
                 done.append(_profile_update(t, year, event.member_id))
             return done
         case ReservationReleased():

@@ -9,7 +9,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.disbursements.domain.events import DisbursementRequested
+from services.disbursements.contracts import DisbursementRequested
 from services.entitlements.adapters.projections import live_writes
 from services.entitlements.adapters.tables import pending_member_events, pending_requests
 from services.entitlements.domain.ledger import MemberLedger

@@ -7,20 +7,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from services.entitlements.contracts import Benefit
-from services.entitlements.domain.decision import Ask, Decision
-from services.entitlements.domain.events import (
+from services.entitlements.contracts import (
     AskedFor,
+    Benefit,
     EntitlementEvent,
     EntitlementRejected,
     EntitlementReserved,
-    LedgerLine,
-    LedgerOpened,
     ReservationCommitted,
     ReservationReleased,
     ReservationReversed,
 )
+from services.entitlements.domain.decision import Ask, Decision
+from services.entitlements.domain.events import LedgerLine, LedgerOpened
 from services.entitlements.domain.policy import PolicyVersion
 from shared.aggregate import Aggregate
 from shared.events import DomainEvent
@@ -162,7 +162,7 @@ class MemberLedger(Aggregate):
         if ask.disbursement_id in self.decisions:
             return self.decisions[ask.disbursement_id]
         assert self.member_id is not None and self.year is not None
-        common = {
+        common: dict[str, Any] = {
             "disbursement_id": ask.disbursement_id,
             "member_id": self.member_id,
             "year": self.year,
@@ -217,7 +217,7 @@ def _key_of(event: EntitlementEvent) -> str | None:
     return f"child:{event.child_id}" if event.child_id else None
 
 
-def _carry(event: EntitlementEvent, on: date | None) -> dict[str, object]:
+def _carry(event: EntitlementEvent, on: date | None) -> dict[str, Any]:
     """The entry's identity, dated by the day of the later step (or the request's)."""
     carried = {name: getattr(event, name) for name in EntitlementEvent.model_fields}
     if on is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date
+from typing import Any
 
 from services.entitlements.domain.events import (
     BirthdayNoted,
@@ -16,7 +17,7 @@ from services.entitlements.domain.events import (
     ProfileChanged,
     ProfileOpened,
 )
-from services.members.domain.events import (
+from services.members.contracts import (
     BirthdayReached,
     ChildBirthRegistered,
     MemberDetailsCorrected,
@@ -175,7 +176,7 @@ class MemberProfile(Aggregate):
 
     def note(self, event: MemberEvent, source_event_id: str) -> None:
         """Record what a members' event tells; a fact already known is not recorded again."""
-        common = {"member_id": event.member_id, "source_event_id": source_event_id}
+        common: dict[str, Any] = {"member_id": event.member_id, "source_event_id": source_event_id}
         match event:
             case MemberRegistered() if not self.known:
                 self._record(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from services.entitlements.domain.events import UnionStandardSet
+from services.entitlements.contracts import UnionStandardSet
 from services.entitlements.domain.policy import PolicyVersion
 from shared.aggregate import Aggregate
 from shared.errors import InvalidInput

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from services.entitlements.domain.events import (
+from services.entitlements.contracts import (
     ConsumptionAssistanceSpent,
     UnionFinancesRecorded,
     UnionSpendingCommitted,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from services.disbursements.domain.events import (
+from services.disbursements.contracts import (
     DisbursementCancelled,
     DisbursementIssued,
     DisbursementRequested,
@@ -23,14 +23,14 @@ from services.entitlements.service_layer.handlers import (
     note_member_event,
     note_member_events,
 )
-from services.hardship.domain.events import (
+from services.hardship.contracts import (
     HardshipEvent,
     HardshipLevelChanged,
     HouseholdEnteredRegister,
     HouseholdExitedRegister,
 )
-from services.members.domain import events as member_events_module
-from services.members.domain.events import MemberEvent
+from services.members import contracts as member_events_module
+from services.members.contracts import MemberEvent
 from shared.kafka.consumer import HandlerContext, InboundMessage
 from shared.kafka.topics import DISBURSEMENTS_EVENTS, HARDSHIP_EVENTS, MEMBERS_EVENTS
 from shared.runtime import Subscription

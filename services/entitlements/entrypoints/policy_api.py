@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
 
-from services.entitlements.domain.events import UnionStandardSet
+from services.entitlements.contracts import UnionStandardSet
 from services.entitlements.domain.policy import PolicyVersion
 from services.entitlements.domain.union_ledger import Spending, UnionLedger
 from services.entitlements.service_layer import handlers, policies, reads
@@ -226,6 +226,7 @@ def _union_view(ctx: object, ledger: UnionLedger, union: str, year: int) -> Unio
     lines = []
     for name, rule in policy.union_rules.items():
         spent = ledger.spending.get(name, Spending())
+        kind: Literal["ceiling", "floor"]
         if rule.floor_of is not None:
             kind, limit = "floor", getattr(finances, rule.floor_of) if finances else None
         elif rule.max_multiple_of_dues is not None:

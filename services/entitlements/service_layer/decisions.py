@@ -10,8 +10,9 @@ import asyncio
 from dataclasses import dataclass
 from datetime import date
 
-from services.disbursements.domain.events import DisbursementRequested
+from services.disbursements.contracts import DisbursementRequested
 from services.entitlements.adapters import repository as repo
+from services.entitlements.contracts import EntitlementRejected, UnionSpendingReserved
 from services.entitlements.domain.decision import (
     Ask,
     Decision,
@@ -21,7 +22,6 @@ from services.entitlements.domain.decision import (
     decide,
     ledger_year,
 )
-from services.entitlements.domain.events import EntitlementRejected, UnionSpendingReserved
 from services.entitlements.domain.ledger import MemberLedger, Outcome, ledger_id
 from services.entitlements.domain.policy import PolicyVersion
 from services.entitlements.domain.profile import MemberProfile

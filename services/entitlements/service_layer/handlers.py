@@ -11,7 +11,7 @@ import logging
 from datetime import date
 
 from services.entitlements.adapters import repository as repo
-from services.entitlements.domain.events import ConsumptionAssistanceSpent, UnionFinancesRecorded
+from services.entitlements.contracts import ConsumptionAssistanceSpent, UnionFinancesRecorded
 from services.entitlements.domain.ledger import ledger_id
 from services.entitlements.domain.policy import PolicyVersion
 from services.entitlements.domain.profile import MemberProfile
@@ -19,7 +19,7 @@ from services.entitlements.domain.union_ledger import UnionLedger, union_ledger_
 from services.entitlements.service_layer.context import EntitlementsContext
 from services.entitlements.service_layer.decisions import open_ledger, reserve
 from services.entitlements.service_layer.reads import union_ledgers
-from services.members.domain.events import MemberEvent, MemberRegistered
+from services.members.contracts import MemberEvent, MemberRegistered
 from shared.clock import business_date
 from shared.errors import InvalidInput
 from shared.uow import Transaction

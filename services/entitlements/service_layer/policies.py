@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from services.entitlements.domain.events import PolicyVersionPublished, UnionStandardSet
+from services.entitlements.contracts import UnionStandardSet
+from services.entitlements.domain.events import PolicyVersionPublished
 from services.entitlements.domain.policy import PolicyBook, PolicyVersion
 from services.entitlements.domain.standards import UnionStandards, union_limit
 from shared.aggregate import Repository
@@ -116,7 +117,7 @@ async def standards_along(store: EventStore, org: str) -> list[UnionStandards]:
     key = f"standards-{org}"
     if key not in memo:
         memo[key] = await _load_standards_along(store, org)
-    return memo[key]  # type: ignore[no-any-return]
+    return memo[key]
 
 
 async def _load_standards_along(store: EventStore, org: str) -> list[UnionStandards]:

@@ -140,6 +140,7 @@ async def _catch_up_and_swap(
                 )
             )
             for index in new.indexes:
+                assert index.name is not None  # every index of the read tables is named
                 await session.execute(
                     text(f"ALTER INDEX {index.name} RENAME TO {index.name.removesuffix(suffix)}")
                 )

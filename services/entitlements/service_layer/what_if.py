@@ -13,17 +13,17 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from services.entitlements.adapters import repository as repo
-from services.entitlements.contracts import GrantingLevel
-from services.entitlements.domain.decision import Ask, Decision, TripFacts, decide, ledger_year
-from services.entitlements.domain.events import (
+from services.entitlements.contracts import (
     Decided,
     EntitlementReserved,
+    GrantingLevel,
     ReservationCommitted,
     ReservationReleased,
     ReservationReversed,
     UnionFinancesRecorded,
     UnionSpendingReserved,
 )
+from services.entitlements.domain.decision import Ask, Decision, TripFacts, decide, ledger_year
 from services.entitlements.domain.ledger import MemberLedger, ledger_id
 from services.entitlements.domain.policy import PolicyVersion
 from services.entitlements.domain.profile import MemberProfile

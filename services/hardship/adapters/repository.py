@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.hardship.adapters.tables import audit_log, cases, duplicate_files, households
 from services.hardship.domain.case import Case
-from services.hardship.domain.case_events import CaseEvent, CaseOpened, ReliefApproved
+from services.hardship.domain.events import CaseEvent, CaseOpened, ReliefApproved
 from shared.aggregate import Repository
 from shared.events import DomainEvent
 from shared.eventstore.store import EventStore

@@ -15,8 +15,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
-from services.hardship.domain.case_events import (
+from services.hardship.contracts import (
+    HardshipLevel,
+    HardshipLevelChanged,
+    HouseholdEnteredRegister,
+    HouseholdExitedRegister,
+    ReliefGranted,
+)
+from services.hardship.domain.criteria import Criteria
+from services.hardship.domain.events import (
     CaseAssessed,
     CaseClosed,
     CaseOpened,
@@ -30,14 +39,6 @@ from services.hardship.domain.case_events import (
     ReviewBroughtForward,
     ReviewCompleted,
     ReviewStarted,
-)
-from services.hardship.domain.criteria import Criteria
-from services.hardship.domain.events import (
-    HardshipLevel,
-    HardshipLevelChanged,
-    HouseholdEnteredRegister,
-    HouseholdExitedRegister,
-    ReliefGranted,
 )
 from shared.aggregate import Aggregate
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -158,7 +159,7 @@ class Case(Aggregate):
                 status_now=self.state.status,
             )
 
-    def _public(self) -> dict[str, object]:
+    def _public(self) -> dict[str, Any]:
         return {"case_id": self.case_id, "member_ids": list(self.state.member_ids)}
 
     # --- decisions -----------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, Field
 
-from services.hardship.domain.events import HardshipLevel
+from services.hardship.contracts import HardshipLevel
 
 REFERENCE = Path(__file__).resolve().parent.parent / "reference"
 

@@ -1,57 +1,112 @@
-"""What the hardship register tells the other services, on `hardship.events.v1` keyed by case
-id. Ids, levels and amounts only: never names, ID numbers, income or health."""
+"""The case's own events (stream `case-<id>`), internal to the hardship service.
+
+They carry ids, levels, dates, amounts and who acted: the household's personal details (names,
+ID numbers, income, health) live encrypted in the `households` table, never in an event.
+"""
 
 from __future__ import annotations
 
 from datetime import date
-from enum import StrEnum
 
-from pydantic import Field
-
+from services.hardship.contracts import HardshipLevel
 from shared.events import DomainEvent
-from shared.kafka.topics import HARDSHIP_EVENTS
-from shared.money import MAX_AMOUNT_FEN
 
 
-class HardshipLevel(StrEnum):
-    DEEP = "deep"  # 深度困难
-    RELATIVE = "relative"  # 相对困难
-    ACCIDENT = "accident"  # 意外致困
-
-
-class HardshipEvent(DomainEvent):
-    topic = HARDSHIP_EVENTS
+class CaseEvent(DomainEvent):
     case_id: str
-    member_ids: list[str] = Field(description="The household's members who are union members")
+    actor: str
 
 
-class HouseholdEnteredRegister(HardshipEvent):
-    event_type = "jinhui.hardship.HouseholdEnteredRegister"
+class CaseOpened(CaseEvent):
+    event_type = "jinhui.hardship.CaseOpened"
+    union: str
+    member_ids: list[str]
+    source: str  # survey | walk_in | referral | life_event | emergency
+    opened_on: date
+    emergency: bool = False
+
+
+class IntakeJoined(CaseEvent):
+    """A second intake for the same household, joined to its file."""
+
+    event_type = "jinhui.hardship.IntakeJoined"
+    source: str
+    member_ids: list[str]
+    on: date
+
+
+class CaseAssessed(CaseEvent):
+    event_type = "jinhui.hardship.CaseAssessed"
+    level: HardshipLevel | None  # None: not in hardship by the criteria
+    criteria_version: str
+    assessed_on: date
+
+
+class EnteredRegister(CaseEvent):
+    event_type = "jinhui.hardship.EnteredRegister"
     level: HardshipLevel
-    entered_on: date
+    on: date
+    next_review_on: date
 
 
-class HardshipLevelChanged(HardshipEvent):
-    event_type = "jinhui.hardship.HardshipLevelChanged"
+class ReviewStarted(CaseEvent):
+    event_type = "jinhui.hardship.ReviewStarted"
+    on: date
+    why: str
+
+
+class ReviewBroughtForward(CaseEvent):
+    """A member event (a birth, a job lost, a new form of employment) calls for an early look."""
+
+    event_type = "jinhui.hardship.ReviewBroughtForward"
+    next_review_on: date
+    why: str
+
+
+class ReviewCompleted(CaseEvent):
+    event_type = "jinhui.hardship.ReviewCompleted"
     level: HardshipLevel
-    changed_on: date
+    on: date
+    next_review_on: date
 
 
-class HouseholdExitedRegister(HardshipEvent):
-    """Out of hardship (脱困) or closed (retired, transferred out, deceased, refused)."""
+class ExitedRegister(CaseEvent):
+    event_type = "jinhui.hardship.ExitedRegister"
+    reason: str  # out_of_hardship
+    on: date
+    follow_up_on: date
 
-    event_type = "jinhui.hardship.HouseholdExitedRegister"
-    reason: str
-    exited_on: date
+
+class CaseClosed(CaseEvent):
+    event_type = "jinhui.hardship.CaseClosed"
+    reason: str  # retired | transferred_out | deceased | refused | emergency_not_converted
+    on: date
 
 
-class ReliefGranted(HardshipEvent):
-    """Approved relief, to be paid through disbursements (benefit `hardship_relief`)."""
+class CaseReEntered(CaseEvent):
+    """A household out of hardship falls back (返困): it re-enters with its history."""
 
-    event_type = "jinhui.hardship.ReliefGranted"
+    event_type = "jinhui.hardship.CaseReEntered"
+    on: date
+
+
+class ReliefRequested(CaseEvent):
+    event_type = "jinhui.hardship.ReliefRequested"
     relief_id: str
     member_id: str
-    amount_fen: int = Field(ge=1, le=MAX_AMOUNT_FEN)
-    in_kind: bool = False
-    purpose: str = Field(max_length=40, description="A purpose code, never free text")
-    granted_on: date
+    amount_fen: int
+    in_kind: bool
+    purpose: str
+    needs_second_approval: bool
+    on: date
+
+
+class ReliefApproved(CaseEvent):
+    event_type = "jinhui.hardship.ReliefApproved"
+    relief_id: str
+    on: date
+
+
+class EmergencyConverted(CaseEvent):
+    event_type = "jinhui.hardship.EmergencyConverted"
+    on: date

@@ -50,10 +50,10 @@ def masked(data: dict[str, object]) -> dict[str, object]:
     """For roles that need to know a file exists, not who is in it or what they earn."""
     people = [
         {
-            "name": str(p["name"])[:1] + "*" * (len(str(p["name"])) - 1),  # type: ignore[index]
-            "relation": p["relation"],  # type: ignore[index]
+            "name": str(p["name"])[:1] + "*" * (len(str(p["name"])) - 1),
+            "relation": p["relation"],
             "id_number": None,
-            "member_id": p["member_id"],  # type: ignore[index]
+            "member_id": p["member_id"],
         }
         for p in data["people"]  # type: ignore[attr-defined]
     ]

@@ -17,8 +17,8 @@ from pydantic import AfterValidator, BaseModel, Field
 from sqlalchemy import and_, or_, select
 
 from services.hardship.adapters.tables import audit_log, cases
+from services.hardship.contracts import HardshipLevel
 from services.hardship.domain.case import Case
-from services.hardship.domain.events import HardshipLevel
 from services.hardship.domain.household import Household, ids_masked, masked
 from services.hardship.domain.purposes import PURPOSES, purpose_code
 from services.hardship.service_layer import early_warning, handlers
@@ -365,7 +365,7 @@ async def export(caller: PrincipalDep, runtime: RuntimeDep) -> Response:
 
 
 @router.get("/cases/{case_id}/audit", summary="Who read or changed the file, when and why")
-async def audit_trail(case_id: str, caller: PrincipalDep, runtime: RuntimeDep) -> list[dict]:  # type: ignore[type-arg]
+async def audit_trail(case_id: str, caller: PrincipalDep, runtime: RuntimeDep) -> list[dict]:
     caller.require(Role.AUDITOR, Role.ADMIN)
     async with runtime.sessions() as session:
         union = await session.scalar(select(cases.c.union_path).where(cases.c.case_id == case_id))

@@ -7,7 +7,7 @@ from datetime import date
 
 from services.hardship.service_layer import early_warning
 from services.hardship.service_layer.handlers import HardshipContext, bring_reviews_forward
-from services.members.domain.events import (
+from services.members.contracts import (
     ChildBirthRegistered,
     MemberEvent,
     MemberRegistered,

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.hardship.adapters.tables import cases, member_unions, watch_list
 from services.hardship.domain.case import ON_REGISTER
 from services.hardship.domain.early_warning import WatchBook, WatchRule
-from services.members.domain.events import (
+from services.members.contracts import (
     MemberEvent,
     MemberRegistered,
     MemberRejoined,

@@ -13,9 +13,9 @@ from sqlalchemy import select, text
 
 from services.hardship.adapters import repository as repo
 from services.hardship.adapters.tables import cases
+from services.hardship.contracts import HardshipLevel
 from services.hardship.domain.case import Case
 from services.hardship.domain.criteria import CriteriaBook
-from services.hardship.domain.events import HardshipLevel
 from services.hardship.domain.household import Household
 from services.hardship.service_layer import early_warning
 from shared.auth import Principal

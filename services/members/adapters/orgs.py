@@ -43,7 +43,7 @@ async def save_units(
         else statement.on_conflict_do_nothing()
     )
     result = await session.execute(statement)
-    return result.rowcount or 0
+    return result.rowcount or 0  # type: ignore[attr-defined]  # a DML result's CursorResult
 
 
 async def subtree(session: AsyncSession, root: str) -> list[OrgUnit]:

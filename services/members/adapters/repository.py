@@ -15,10 +15,11 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.members.adapters.tables import member_children, member_identities, members
-from services.members.domain.events import (
+from services.members.contracts import (
     BirthdayReached,
     ChildBirthRegistered,
     MemberDetailsCorrected,
+    MemberEvent,
     MemberRegistered,
     MemberRejoined,
     MembershipEnded,
@@ -134,6 +135,7 @@ async def project(session: AsyncSession, event: DomainEvent) -> None:
                 "join_date": event.join_date,
             }
     if values:
+        assert isinstance(event, MemberEvent)
         await session.execute(
             update(members).where(_where(event.member_id)).values(**values, updated_at=func.now())
         )

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from services.members.domain.events import EmploymentForm, EndReason
-from services.members.domain.identity import Sex
+from services.members.contracts import EmploymentForm, EndReason, Sex
 from shared.clock import PlausibleDate
 
 

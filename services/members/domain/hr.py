@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from services.members.domain.events import EmploymentForm, EndReason
+from services.members.contracts import EmploymentForm, EndReason
 from shared.clock import PlausibleDate
 from shared.events import DomainEvent
 from shared.kafka.topics import HR_EMPLOYEES

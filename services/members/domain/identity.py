@@ -9,18 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from enum import StrEnum
 
+from services.members.contracts import Sex
 from shared.errors import InvalidInput
 
 _WEIGHTS = tuple(pow(2, 17 - i, 11) for i in range(17))
 _CHECK = "10X98765432"
 _FIELD = "id_number"
-
-
-class Sex(StrEnum):
-    MALE = "male"
-    FEMALE = "female"
 
 
 @dataclass(frozen=True)

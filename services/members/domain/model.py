@@ -6,8 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from services.members.contracts import birthday_in
-from services.members.domain.events import (
+from services.members.contracts import (
     BirthdayReached,
     ChildBirthRegistered,
     EmploymentForm,
@@ -19,9 +18,10 @@ from services.members.domain.events import (
     MemberTransferred,
     NewEmploymentFormEnded,
     NewEmploymentFormRegistered,
+    Sex,
     SpouseLinked,
+    birthday_in,
 )
-from services.members.domain.identity import Sex
 from shared.aggregate import Aggregate
 from shared.errors import Conflict, InvalidInput
 from shared.events import DomainEvent

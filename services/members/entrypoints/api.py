@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 from services.members.adapters.orgs import require_base_union
 from services.members.adapters.repository import search_query
 from services.members.adapters.tables import members
+from services.members.contracts import EmploymentForm
 from services.members.domain.commands import (
     CorrectMemberDetails,
     EndMembership,
@@ -27,7 +28,6 @@ from services.members.domain.commands import (
     RejoinMember,
     TransferMember,
 )
-from services.members.domain.events import EmploymentForm
 from services.members.entrypoints.deps import MembersContextDep
 from services.members.service_layer import handlers, views
 from services.members.service_layer.handlers import MembersContext

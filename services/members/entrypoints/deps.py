@@ -11,7 +11,7 @@ from shared.http.deps import RuntimeDep
 
 
 def _context(runtime: RuntimeDep) -> MembersContext:
-    return runtime.context  # type: ignore[no-any-return]
+    return runtime.context
 
 
 MembersContextDep = Annotated[MembersContext, Depends(_context)]

@@ -17,6 +17,7 @@ from sqlalchemy import text
 
 from services.members.adapters import repository as repo
 from services.members.adapters.orgs import require_base_union
+from services.members.contracts import MemberDetailsCorrected, MemberRegistered
 from services.members.domain.commands import (
     CorrectMemberDetails,
     EndMembership,
@@ -26,7 +27,6 @@ from services.members.domain.commands import (
     RejoinMember,
     TransferMember,
 )
-from services.members.domain.events import MemberDetailsCorrected, MemberRegistered
 from services.members.domain.identity import IdNumber, mask_phone, parse_id_number
 from services.members.domain.model import Member
 from shared.auth import parse_org

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.members.adapters import repository as repo
 from services.members.adapters.tables import hr_conflicts, hr_employees, hr_events_seen, hr_parked
+from services.members.contracts import EmploymentForm
 from services.members.domain.commands import (
     CorrectMemberDetails,
     EndMembership,
@@ -26,7 +27,6 @@ from services.members.domain.commands import (
     RejoinMember,
     TransferMember,
 )
-from services.members.domain.events import EmploymentForm
 from services.members.domain.hr import (
     ChildBirthReported,
     EmployeeDetailsChanged,

@@ -18,8 +18,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from services.members.adapters.repository import members_by_fingerprints
+from services.members.contracts import EmploymentForm
 from services.members.domain.commands import RegisterMember
-from services.members.domain.events import EmploymentForm
 from services.members.service_layer.handlers import (
     MembersContext,
     NewMember,

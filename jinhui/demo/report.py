@@ -41,7 +41,7 @@ def series_chart(title: str, series: dict[str, list[int]], labels: list[str]) ->
     col_w = (width - 2 * pad) / max(len(labels), 1)
     parts = []
     for i, label in enumerate(labels):
-        y = height - pad
+        y: float = height - pad
         for level, values in series.items():
             h = (height - 2 * pad) * values[i] / top
             y -= h

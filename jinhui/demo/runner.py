@@ -20,6 +20,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from jinhui.inprocess import RunningService, running_service
+from jinhui.localstack import Stack
 from services.disbursements.adapters.tables import disbursements, member_directory
 from services.disbursements.service_layer.vouchers import expire_vouchers
 from services.entitlements.adapters.projections import LIVE
@@ -27,8 +29,6 @@ from services.hardship.adapters.tables import cases
 from services.members.domain.identity import synthetic_id_number
 from shared.auth import Role, issue_token
 from shared.clock import FixedClock
-from shared.inprocess import RunningService, running_service
-from shared.localstack import Stack
 from shared.settings import ServiceSettings
 
 UNION = "shanxi/taiyuan/xiaodian/bu-0001"
@@ -77,7 +77,8 @@ async def demo_stack(year: int) -> AsyncIterator[Services]:
                 )
                 for name in ("members", "entitlements", "disbursements", "hardship")
             ]
-            yield Services(*services, clock=clock)
+            members, entitlements, disbursements_, hardship = services
+            yield Services(members, entitlements, disbursements_, hardship, clock=clock)
     finally:
         stack.stop()
 
@@ -126,7 +127,7 @@ async def known_downstream(s: Services) -> None:
             seen = await session.scalar(select(func.count()).select_from(member_directory))
         async with s.entitlements.runtime.sessions() as session:
             profiles = await session.scalar(select(func.count()).select_from(LIVE.profiles))
-        return bool(seen >= len(s.member_ids) and profiles >= len(s.member_ids))
+        return (seen or 0) >= len(s.member_ids) and (profiles or 0) >= len(s.member_ids)
 
     await until(ready)
 
@@ -234,7 +235,7 @@ def outing(day: date) -> dict[str, Any]:
     }
 
 
-def household(member_id: str, income: int, cause: str = "illness") -> dict[str, Any]:
+def household(member_id: str | None, income: int, cause: str = "illness") -> dict[str, Any]:
     return {
         "city": "taiyuan",
         "people": [{"name": "职工", "relation": "self", "member_id": member_id}],
@@ -367,14 +368,16 @@ async def a_year(s: Services, year: int, rng: random.Random, progress: Progress)
                 {"kind": "birthday_month", "month": day.month},
             )
             async with s.hardship.runtime.sessions() as session:
-                counts = dict(
+                counts: dict[str, int] = dict(
                     (
                         await session.execute(
                             select(cases.c.level, func.count())
                             .where(cases.c.status.in_(("on_register", "under_review")))
                             .group_by(cases.c.level)
                         )
-                    ).all()
+                    )
+                    .tuples()
+                    .all()
                 )
             for level, values in register_by_month.items():
                 values.append(int(counts.get(level, 0)))
@@ -409,23 +412,27 @@ async def collect(s: Services, year: int) -> dict[str, Any]:
                 .order_by(func.count().desc())
             )
         ).all()
-        statuses = dict(
+        statuses: dict[str, int] = dict(
             (
                 await session.execute(
                     select(disbursements.c.status, func.count()).group_by(disbursements.c.status)
                 )
-            ).all()
+            )
+            .tuples()
+            .all()
         )
     policy = s.entitlements.runtime.context.policies.in_force(date(year, 12, 31))
     async with s.entitlements.runtime.sessions() as session:
-        used = dict(
+        used: dict[str, int] = dict(
             (
                 await session.execute(
                     select(LIVE.balances.c.benefit, func.sum(LIVE.balances.c.used_fen))
                     .where(LIVE.balances.c.year == year)
                     .group_by(LIVE.balances.c.benefit)
                 )
-            ).all()
+            )
+            .tuples()
+            .all()
         )
     members = len(s.member_ids)
     cap_use = [
