@@ -8,8 +8,16 @@ from typing import TypeVar
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
+from services.disbursements.contracts import DisbursementRequested
+from services.entitlements.domain.ledger import Outcome
+from services.entitlements.service_layer.context import EntitlementsContext
+from services.entitlements.service_layer.decisions import reserve
 from shared.auth import Role, issue_token
+from shared.errors import ConcurrencyConflict
+from shared.outages import is_outage
+from shared.runtime import Runtime
 from shared.settings import ServiceSettings
+from shared.uow import UnitOfWork
 
 T = TypeVar("T")
 TEST_SETTINGS = ServiceSettings(environment="test")
@@ -75,3 +83,20 @@ async def read_topic(
 def has_ids(*ids: str) -> Callable[[list[ConsumerRecord]], bool]:
     wanted = set(ids)
     return lambda records: wanted <= {header(r, "ce_id") for r in records}
+
+
+async def reserve_now(
+    ctx: EntitlementsContext, runtime: Runtime, request: DisbursementRequested
+) -> Outcome | None:
+    """`reserve` in its own unit of work, retried when another writer changed the ledger first
+    or no connection was free (an outage is waited out, as the consumers do)."""
+    while True:
+        try:
+            async with UnitOfWork(runtime) as uow:
+                return await reserve(ctx, uow, request)
+        except ConcurrencyConflict:
+            continue
+        except Exception as exc:
+            if not is_outage(exc):
+                raise
+            await asyncio.sleep(0.05)

@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from opentelemetry import propagate
 from sqlalchemy import func, insert, select, text
@@ -61,6 +61,27 @@ class RecordedEvent:
     stream_id: str
     version: int
     event: DomainEvent
+
+
+class Streams(Protocol):
+    """What a repository needs of an event store: this module's `EventStore` on PostgreSQL, or
+    `shared.eventstore.memory.InMemoryEventStore` for tests without a database."""
+
+    async def append_many(self, appends: Sequence[StreamAppend]) -> list[RecordedEvent]: ...
+
+    async def lock(self, stream_id: str) -> None: ...
+
+    async def lock_many(self, stream_ids: Sequence[str]) -> None: ...
+
+    async def load(self, stream_id: str, *, up_to: datetime | None = None) -> list[StoredEvent]: ...
+
+    async def load_many(self, stream_ids: Sequence[str]) -> dict[str, list[StoredEvent]]: ...
+
+    async def current_version(self, stream_id: str) -> int: ...
+
+    async def read_all(
+        self, *, after_position: int = 0, limit: int = 1000
+    ) -> list[StoredEvent]: ...
 
 
 class EventStore:

@@ -19,6 +19,7 @@ from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared.http import language
 from shared.http.problems import MEDIA_TYPE, PROBLEM_TYPE_BASE
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -149,13 +150,16 @@ def _walk(value: Any, where: str, depth: int) -> _Refused | None:
 
 
 async def _refuse(scope: Scope, send: Send, no: _Refused) -> None:
+    accept = dict(scope.get("headers") or []).get(b"accept-language", b"").decode("latin-1")
+    lang = language.preferred(accept)
+    code = "payload-too-large" if no.status == 413 else "invalid-input"
+    english = "Request too large" if no.status == 413 else "The request is not valid"
     body = json.dumps(
         {
-            "type": PROBLEM_TYPE_BASE
-            + ("payload-too-large" if no.status == 413 else "invalid-input"),
-            "title": "Request too large" if no.status == 413 else "The request is not valid",
+            "type": PROBLEM_TYPE_BASE + code,
+            "title": language.title(code, english, lang),
             "status": no.status,
-            "detail": no.detail,
+            "detail": language.detail(no.detail, code, no.rule, lang),
             "instance": scope["path"].replace("\x00", ""),
             "field": no.field,
             "rule": no.rule,
@@ -169,6 +173,8 @@ async def _refuse(scope: Scope, send: Send, no: _Refused) -> None:
             "headers": [
                 (b"content-type", MEDIA_TYPE.encode()),
                 (b"content-length", str(len(body)).encode()),
+                (b"content-language", lang.encode()),
+                (b"vary", b"Accept-Language"),
             ],
         }
     )

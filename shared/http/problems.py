@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.errors import DomainError, validation_errors
+from shared.http import language
 from shared.outages import is_outage
 
 log = logging.getLogger(__name__)
@@ -26,9 +27,12 @@ class Problem(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     type: str = Field(examples=[PROBLEM_TYPE_BASE + "invalid-input"])
-    title: str
+    title: str = Field(description="Chinese by default; English when Accept-Language prefers it")
     status: int
-    detail: str
+    detail: str = Field(
+        description="Chinese first with the specific English beside it (English only when "
+        "Accept-Language prefers it); never repeats the values sent"
+    )
     instance: str | None = None
     field: str | None = Field(default=None, description="The field or parameter at fault")
     rule: str | None = Field(default=None, description="The rule that refused, as a stable code")
@@ -63,16 +67,20 @@ def problem(
     headers: dict[str, str] | None = None,
     **extensions: Any,
 ) -> JSONResponse:
+    """In the caller's language (`Accept-Language`; Chinese unless English is preferred)."""
+    lang = language.preferred(request.headers.get("accept-language"))
+    rule = extensions.get("rule")
     body = {
         "type": PROBLEM_TYPE_BASE + code,
-        "title": title,
+        "title": language.title(code, title, lang),
         "status": status,
-        "detail": detail,
+        "detail": language.detail(detail, code, rule if isinstance(rule, str) else None, lang),
         "instance": request.url.path,
         **extensions,
     }
+    headers = {**(headers or {}), "Content-Language": lang, "Vary": "Accept-Language"}
     if status == 401:
-        headers = {**(headers or {}), "WWW-Authenticate": "Bearer"}
+        headers["WWW-Authenticate"] = "Bearer"
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
 

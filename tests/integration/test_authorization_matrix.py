@@ -24,10 +24,10 @@ from services.hardship.entrypoints.access import ACCESS as HARDSHIP
 from services.members.entrypoints.access import ACCESS as MEMBERS
 from shared.auth import Role
 from shared.http.access import Access
-from tests.integration.conftest import UNION, Suite, register
-from tests.integration.test_disbursements import ask, settled
+from tests.integration.conftest import UNION, Suite
+from tests.integration.test_disbursements import ask, member_known, settled
 from tests.integration.test_hardship import CASEWORKER, household
-from tests.support import bearer, eventually
+from tests.support import bearer
 
 COUNTY = "shanxi/taiyuan/xiaodian"
 # Where a caller stands relative to a resource in UNION (a case: in COUNTY).
@@ -77,8 +77,7 @@ class Fixtures:
 
 
 async def _fixtures(suite: Suite, hardship: RunningService) -> Fixtures:
-    member_id = await register(suite)
-    await eventually(lambda: suite.ledger(member_id))
+    member_id = await member_known(suite)  # by entitlements and by disbursements' directory
     asked = await ask(suite, member_id, "culture_tourism_product", 100)
     await settled(suite, asked["disbursement_id"])
     created = await suite.disbursements.client.post(

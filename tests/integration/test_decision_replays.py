@@ -13,13 +13,12 @@ from typing import Any
 from sqlalchemy import select
 
 from services.disbursements.adapters.tables import union_finances
-from services.entitlements.service_layer.decisions import reserve_now
 from services.entitlements.service_layer.reads import read_profile
 from shared.auth import Role
 from tests.integration.conftest import HR, OFFICER, Suite, register
 from tests.integration.test_disbursements import ask, member_known, outing, settled
 from tests.integration.test_reservations import DAY, request
-from tests.support import bearer, eventually
+from tests.support import bearer, eventually, reserve_now
 
 XIAODIAN = "shanxi/taiyuan/xiaodian"
 BU3 = f"{XIAODIAN}/bu-0003"

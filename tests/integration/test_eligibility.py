@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 
-from services.entitlements.service_layer.decisions import Settlement, reserve_now, settle
+from services.entitlements.service_layer.decisions import Settlement, settle
 from services.entitlements.service_layer.reads import read_profile
 from services.hardship.contracts import (
     HardshipEvent,
@@ -20,7 +20,7 @@ from shared.kafka.topics import HARDSHIP_EVENTS
 from shared.uow import UnitOfWork
 from tests.integration.conftest import Suite, register
 from tests.integration.test_reservations import request
-from tests.support import bearer, eventually
+from tests.support import bearer, eventually, reserve_now
 
 UNION3 = "shanxi/taiyuan/xiaodian/bu-0003"
 HR3 = bearer(Role.HR_INTEGRATION, org=UNION3)

@@ -376,3 +376,34 @@ async def test_seeded_personal_data_reaches_no_log_span_or_dead_letter(
         assert secret not in stream.getvalue(), f"{secret} in a log line"
         assert secret not in traced, f"{secret} in a span"
         assert secret.encode() not in letters, f"{secret} in a dead letter"
+
+
+# --- in the caller's language -------------------------------------------------------------------
+
+
+async def test_problems_speak_chinese_unless_english_is_preferred(suite: Suite) -> None:
+    """A union clerk reads Chinese by default; `Accept-Language: en` gets English. The rule and
+    field stay the same machine codes, and the specific English stays beside the Chinese."""
+    headless = "name,phone\n张,1\n".encode()
+    asked = [
+        await suite.members.client.post(
+            "/v1/members/imports",
+            params={"union": UNION},
+            content=headless,
+            headers={**HR, "Content-Type": "text/csv", **extra},
+        )
+        for extra in ({}, {"Accept-Language": "en-GB,en;q=0.9,zh;q=0.5"})
+    ]
+    zh, en = (_problem(r, 422) for r in asked)
+    assert asked[0].headers["content-language"] == "zh"
+    assert asked[1].headers["content-language"] == "en"
+    assert zh["rule"] == en["rule"] == "roster.header" and zh["field"] == en["field"]
+    assert zh["title"] == "请求内容有误" and en["title"] == "The request is not valid"
+    assert zh["detail"] == f"名册表头缺少必填列（{en['detail']}）"
+    assert "身份证号" in en["detail"]  # which columns are missing, in either language
+    missing = await suite.members.client.get("/v1/members/m-nobody", headers=HR)
+    assert _problem(missing, 404)["title"].startswith("未找到")
+    typed = await suite.members.client.post(
+        "/v1/members", json={"name": 1}, headers={**HR, "Accept-Language": "zh-CN"}
+    )
+    assert _problem(typed, 422)["detail"].startswith("请求字段有误（")

@@ -9,7 +9,7 @@ from datetime import date
 
 from jinhui.inprocess import running_service
 from jinhui.localstack import Stack
-from services.entitlements.service_layer.decisions import Settlement, reserve_now, settle
+from services.entitlements.service_layer.decisions import Settlement, settle
 from services.entitlements.service_layer.handlers import note_member_event
 from services.entitlements.service_layer.reads import read_profile
 from services.members.contracts import MemberRegistered
@@ -17,7 +17,7 @@ from shared.auth import Role
 from shared.uow import UnitOfWork
 from tests.integration.conftest import HR, Suite, register
 from tests.integration.test_reservations import balance, member_with_ledger, request
-from tests.support import bearer, eventually
+from tests.support import bearer, eventually, reserve_now
 
 ADMIN = bearer(Role.ADMIN, org="shanxi")
 

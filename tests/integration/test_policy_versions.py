@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from services.entitlements.service_layer.decisions import reserve_now
 from shared.auth import Role
 from tests.integration.conftest import Suite
 from tests.integration.test_reservations import request
-from tests.support import bearer, eventually
+from tests.support import bearer, eventually, reserve_now
 
 PROVINCE_ADMIN = bearer(Role.ADMIN, org="shanxi")
 YINGZE = "shanxi/taiyuan/yingze/bu-0004"

@@ -11,12 +11,12 @@ from typing import Any
 from sqlalchemy import select, text
 
 from services.entitlements.adapters.projections import LIVE
-from services.entitlements.service_layer.decisions import Settlement, reserve_now, settle
+from services.entitlements.service_layer.decisions import Settlement, settle
 from services.entitlements.service_layer.replay import rebuild
 from shared.uow import UnitOfWork
 from tests.integration.conftest import Suite, register
 from tests.integration.test_reservations import request
-from tests.support import eventually
+from tests.support import eventually, reserve_now
 
 BENEFITS = [
     ("holiday_gift", 30000),

@@ -7,18 +7,21 @@ import asyncio
 import uuid
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.disbursements.contracts import (
     DisbursementCancelled,
     DisbursementIssued,
     DisbursementRequested,
 )
-from services.entitlements.adapters import repository as pending
+from services.entitlements.adapters.tables import pending_requests
 from services.entitlements.domain.ledger import Outcome
 from services.entitlements.service_layer.decisions import (
     Settlement,
     commit_many,
-    reserve_now,
     settle,
     sweep_expired,
 )
@@ -29,7 +32,7 @@ from shared.kafka.producer import make_producer
 from shared.kafka.topics import DISBURSEMENTS_EVENTS, ENTITLEMENTS_EVENTS
 from shared.uow import UnitOfWork
 from tests.integration.conftest import OFFICER, Suite, register
-from tests.support import eventually, header, read_topic
+from tests.support import eventually, header, read_topic, reserve_now
 
 DAY = date(2026, 3, 1)
 
@@ -135,7 +138,7 @@ async def test_a_run_with_a_request_that_must_wait_decides_the_others(suite: Sui
         await decide_run(runtime.context, uow, [(known, "a"), (unknown, "b")])
     assert (await balance(suite, member_id, "holiday_gift"))["reserved_fen"] == 30000
     async with runtime.sessions() as session:
-        waiting = await pending.waiting(session, unknown.member_id)
+        waiting = await _waiting(session, unknown.member_id)
     assert [w["waiting_for"] for w in waiting] == ["the member's registration"]
 
 
@@ -166,7 +169,7 @@ async def test_unknown_member_waits_then_is_rejected_not_lost(suite: Suite) -> N
     asked = request("m-nobody", "voucher", 100)
     assert await reserve_now(ctx, runtime, asked) is None
     async with runtime.sessions() as session:
-        waiting = await pending.waiting(session, "m-nobody")
+        waiting = await _waiting(session, "m-nobody")
     assert [w["waiting_for"] for w in waiting] == ["the member's registration"]
     assert await sweep_expired(ctx, runtime) == 0  # not yet due
     later = FixedClock(ctx.clock.now() + ctx.pending_wait + timedelta(seconds=1))
@@ -324,3 +327,13 @@ async def test_as_of_reads_and_entries_show_the_ledger_as_it_stood(suite: Suite)
     )
     assert [e["type"] for e in early.json()] == ["LedgerOpened", "EntitlementReserved"]
     assert early.json()[1]["business_date"] == "2026-03-01"
+
+
+async def _waiting(session: AsyncSession, member_id: str) -> list[dict[str, Any]]:
+    """The member's parked requests, oldest first."""
+    rows = await session.execute(
+        select(pending_requests.c.waiting_for)
+        .where(pending_requests.c.member_id == member_id)
+        .order_by(pending_requests.c.first_seen)
+    )
+    return [dict(r) for r in rows.mappings()]

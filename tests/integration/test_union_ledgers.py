@@ -3,12 +3,12 @@ tracked against the budget share."""
 
 from __future__ import annotations
 
-from services.entitlements.service_layer.decisions import Settlement, reserve_now, settle
+from services.entitlements.service_layer.decisions import Settlement, settle
 from shared.auth import Role
 from shared.uow import UnitOfWork
 from tests.integration.conftest import Suite
 from tests.integration.test_reservations import request
-from tests.support import bearer, eventually
+from tests.support import bearer, eventually, reserve_now
 
 PINGCHENG = "shanxi/datong/pingcheng/bu-0005"
 FINANCE = bearer(Role.FINANCE_OFFICER, org=PINGCHENG)

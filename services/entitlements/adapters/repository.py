@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -16,14 +15,14 @@ from services.entitlements.domain.ledger import MemberLedger
 from services.entitlements.domain.profile import MemberProfile
 from shared.aggregate import Repository
 from shared.events import DomainEvent, load_event
-from shared.eventstore.store import EventStore
+from shared.eventstore.store import Streams
 
 
-def ledger_repository(store: EventStore) -> Repository[MemberLedger]:
+def ledger_repository(store: Streams) -> Repository[MemberLedger]:
     return Repository(store, MemberLedger, "ledger", projector=live_writes)
 
 
-def profile_repository(store: EventStore) -> Repository[MemberProfile]:
+def profile_repository(store: Streams) -> Repository[MemberProfile]:
     return Repository(store, MemberProfile, "profile", projector=live_writes)
 
 
@@ -85,19 +84,6 @@ async def expired(session: AsyncSession, now: datetime, limit: int) -> list[Disb
         .with_for_update(skip_locked=True)
     )
     return [DisbursementRequested.model_validate(r) for r in rows]
-
-
-async def waiting(session: AsyncSession, member_id: str | None = None) -> list[dict[str, Any]]:
-    query = select(
-        pending_requests.c.disbursement_id,
-        pending_requests.c.member_id,
-        pending_requests.c.waiting_for,
-        pending_requests.c.first_seen,
-        pending_requests.c.deadline,
-    ).order_by(pending_requests.c.first_seen)
-    if member_id:
-        query = query.where(pending_requests.c.member_id == member_id)
-    return [dict(r) for r in (await session.execute(query)).mappings()]
 
 
 async def keep_early_fact(

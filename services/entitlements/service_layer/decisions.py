@@ -6,7 +6,6 @@ answers.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from datetime import date
 
@@ -31,9 +30,7 @@ from services.entitlements.service_layer.policies import limit_for
 from services.entitlements.service_layer.reads import read_profile, union_ledgers
 from services.members.contracts import birthday_in
 from shared.clock import business_date
-from shared.errors import ConcurrencyConflict
 from shared.eventstore.store import EventStore
-from shared.outages import is_outage
 from shared.runtime import Runtime
 from shared.telemetry.metrics import DECISIONS
 from shared.uow import Transaction, UnitOfWork
@@ -422,23 +419,6 @@ async def commit_many(
         ledger.commit(s.disbursement_id, s.on)
         appends.append(ledgers.take(ledger, {"source_event_id": source}))
     await ledgers.write(appends)
-
-
-async def reserve_now(
-    ctx: EntitlementsContext, runtime: Runtime, request: DisbursementRequested
-) -> Outcome | None:
-    """`reserve` in its own unit of work, retried when another writer changed the ledger first
-    or no connection was free (an outage is waited out, as the consumers do)."""
-    while True:
-        try:
-            async with UnitOfWork(runtime) as uow:
-                return await reserve(ctx, uow, request)
-        except ConcurrencyConflict:
-            continue
-        except Exception as exc:
-            if not is_outage(exc):
-                raise
-            await asyncio.sleep(0.05)
 
 
 async def sweep_expired(ctx: EntitlementsContext, runtime: Runtime, limit: int = 100) -> int:

@@ -12,10 +12,10 @@ from services.entitlements.domain.union_ledger import UnionLedger, union_ledger_
 from services.entitlements.service_layer.context import EntitlementsContext
 from shared.aggregate import Repository
 from shared.clock import SHANGHAI, business_date
-from shared.eventstore.store import EventStore, StoredEvent
+from shared.eventstore.store import EventStore, StoredEvent, Streams
 
 
-def union_ledgers(store: EventStore) -> Repository[UnionLedger]:
+def union_ledgers(store: Streams) -> Repository[UnionLedger]:
     return Repository(store, UnionLedger, "unionledger")
 
 

@@ -62,10 +62,6 @@ class RegisterNewEmploymentForm(Command):
     platform: str | None = Field(default=None, max_length=100)
 
 
-class EndNewEmploymentForm(Command):
-    ended_on: PlausibleDate
-
-
 class TransferMember(Command):
     to_union: str
     effective_date: PlausibleDate
