@@ -12,13 +12,16 @@ import time
 from pathlib import Path
 from typing import Annotated
 
+import asyncpg
 import httpx
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.engine import make_url
 
 from jinhui.localstack import SERVICES, Stack, start_service
 from shared.auth import Role, issue_token
+from shared.db.engine import with_database
 from shared.settings import ServiceSettings
 
 app = typer.Typer(help="Jinhui (晋惠): union benefits within the Shanxi 2025 ten measures.")
@@ -358,12 +361,17 @@ def demo(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
     from jinhui.demo import runner
-    from jinhui.demo.report import write_report
-    from shared.money import format_yuan
+    from jinhui.demo.report import Year, write_report
 
     target = out or STATE_DIR / f"demo-report-{year}.html"
+    server = _running_server()
+    if server:
+        console.print(
+            "使用正在运行的本地 PostgreSQL（演示数据库用完即删） "
+            "using the running stack's PostgreSQL"
+        )
 
-    async def run() -> dict[str, object]:
+    async def run() -> Year:
         rng = random.Random(seed)
         with Progress(
             "[progress.description]{task.description}",
@@ -380,7 +388,7 @@ def demo(
                 bar.update(tasks[what], completed=done)  # type: ignore[arg-type]
 
             progress("starting PostgreSQL, the broker and the services", 0, 1)
-            async with runner.demo_stack(year) as services:
+            async with runner.demo_stack(year, server) as services:
                 progress("starting PostgreSQL, the broker and the services", 1, 1)
                 progress("HR roster import", 0, members)
                 await runner.import_roster(services, members, rng)
@@ -388,38 +396,46 @@ def demo(
                 progress("HR roster import", members, members)
                 await runner.setup_union(services, year)
                 year_stats = await runner.a_year(services, year, rng, progress)
-                return {**await runner.collect(services, year), **year_stats}
+                return await runner.collect(services, year, year_stats["hardship"])
 
-    stats = asyncio.run(run())
-    statuses: dict[str, int] = stats["statuses"]  # type: ignore[assignment]
-    issued: list[tuple[str, int]] = stats["issued"]  # type: ignore[assignment]
-    summary = [
-        ("members", str(members)),
-        ("disbursements issued", str(statuses.get("issued", 0))),
-        ("rejected (cap or rule)", str(statuses.get("rejected", 0))),
-        ("reversed (vouchers expired unused, corrections)", str(statuses.get("reversed", 0))),
-        ("paid in total", "¥" + format_yuan(sum(f for _, f in issued))),
-    ]
-    table = Table(title=f"A year of {runner.UNION} ({year})")
+    report = asyncio.run(run())
+    table = Table(title=f"{runner.UNION} {year} 年 (a year of the union)")
     table.add_column("")
     table.add_column("", justify="right")
-    for key, value in summary:
+    for key, value in report.summary:
         table.add_row(key, value)
     console.print(table)
-    path = write_report(
-        target,
-        union=runner.UNION,
-        year=year,
-        members=members,
-        summary=summary,
-        cap_use=stats["cap_use"],  # type: ignore[arg-type]
-        rejections=stats["rejected"],  # type: ignore[arg-type]
-        hardship=stats["hardship"],  # type: ignore[arg-type]
-        issued=issued,
-    )
-    console.print(f"report: {path.resolve()}")
+    path = write_report(target, report)
+    console.print(f"报告 report: {path.resolve()}")
     if open_report:
         webbrowser.open(path.resolve().as_uri())
+
+
+def _running_server() -> str | None:
+    """The PostgreSQL server of a local stack `jinhui up` started, if one answers."""
+    described = STATE_DIR / "stack.json"
+    if not described.exists():
+        return None
+    try:
+        url = json.loads(described.read_text())["database_urls"]["members"]
+    except (ValueError, KeyError):
+        return None
+    server = with_database(url, "postgres")
+    try:
+        asyncio.run(_answers(server))
+    except (OSError, TimeoutError, asyncpg.PostgresError):
+        return None
+    return server
+
+
+async def _answers(url: str) -> None:
+    conn = await asyncio.wait_for(
+        asyncpg.connect(
+            make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+        ),
+        3,
+    )
+    await conn.close()
 
 
 def _register_service_commands() -> None:

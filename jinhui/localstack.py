@@ -157,10 +157,15 @@ class Stack:
     database_urls: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def start(cls, folder: Path, *, database_prefix: str = "jinhui") -> Stack:
+    def start(
+        cls, folder: Path, *, database_prefix: str = "jinhui", server_url: str | None = None
+    ) -> Stack:
+        """`server_url` (or DATABASE_URL) names a PostgreSQL server to use instead of starting
+        one in `folder`."""
         folder.mkdir(parents=True, exist_ok=True)
-        postgres = None if os.environ.get("DATABASE_URL") else LocalPostgres(folder)
-        server_url = os.environ.get("DATABASE_URL") or postgres.url  # type: ignore[union-attr]
+        server_url = server_url or os.environ.get("DATABASE_URL")
+        postgres = None if server_url else LocalPostgres(folder)
+        server_url = server_url or postgres.url  # type: ignore[union-attr]
         external_kafka = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
         broker = None if external_kafka else LocalBroker(log_file=folder / "broker.log")
         stack = cls(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import shutil
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -20,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from jinhui.demo.report import Measure, Refusal, UnionRule, Year
 from jinhui.inprocess import RunningService, running_service
 from jinhui.localstack import Stack
 from services.disbursements.adapters.tables import disbursements, member_directory
@@ -29,9 +31,12 @@ from services.hardship.adapters.tables import cases
 from services.members.domain.identity import synthetic_id_number
 from shared.auth import Role, issue_token
 from shared.clock import FixedClock
+from shared.db.engine import drop_database
+from shared.money import yuan_text
 from shared.settings import ServiceSettings
 
 UNION = "shanxi/taiyuan/xiaodian/bu-0001"
+COUNTY = "shanxi/taiyuan/xiaodian"  # grants summer camps and NEF insurance (county and above)
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
 FORMS = ["", "", "", "", "", "", "", "", "快递员", "外卖骑手"]
 Progress = Callable[[str, int, int], None]
@@ -45,19 +50,25 @@ class Services:
     hardship: RunningService
     clock: FixedClock
     member_ids: list[str] = field(default_factory=list)
+    children: list[tuple[str, str]] = field(default_factory=list)  # (parent, child id)
+    riders: list[str] = field(default_factory=list)  # members in a new form of employment
 
 
-def headers(role: Role, subject: str = "demo") -> dict[str, str]:
-    token = issue_token(
-        ServiceSettings(environment="test"), subject=subject, roles=[role], org=UNION
-    )
+def headers(role: Role, subject: str = "demo", org: str = UNION) -> dict[str, str]:
+    token = issue_token(ServiceSettings(environment="test"), subject=subject, roles=[role], org=org)
     return {"Authorization": f"Bearer {token}"}
 
 
 @asynccontextmanager
-async def demo_stack(year: int) -> AsyncIterator[Services]:
+async def demo_stack(year: int, server_url: str | None = None) -> AsyncIterator[Services]:
+    """The four services in this process on a fast clock. With `server_url` (the PostgreSQL
+    server `jinhui up` started) the demo's databases live there and are dropped at the end;
+    otherwise it starts its own server in a temporary folder and removes the folder. Its broker
+    is always its own (memory only), so the running services never see the demo's messages."""
     folder = Path(tempfile.mkdtemp(prefix="jinhui-demo-"))
-    stack = Stack.start(folder, database_prefix=f"jinhui_demo_{uuid.uuid4().hex[:6]}")
+    stack = Stack.start(
+        folder, database_prefix=f"jinhui_demo_{uuid.uuid4().hex[:6]}", server_url=server_url
+    )
     clock = FixedClock()
     clock.set_business_date(date(year, 1, 2))
     try:
@@ -81,6 +92,10 @@ async def demo_stack(year: int) -> AsyncIterator[Services]:
             yield Services(members, entitlements, disbursements_, hardship, clock=clock)
     finally:
         stack.stop()
+        if server_url:
+            for url in stack.database_urls.values():
+                await drop_database(url)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 async def import_roster(s: Services, members: int, rng: random.Random) -> None:
@@ -91,7 +106,10 @@ async def import_roster(s: Services, members: int, rng: random.Random) -> None:
             ",".join(
                 [
                     f"{SURNAMES[i % len(SURNAMES)]}{'明华英军芳强'[i % 6]}{i}",
-                    synthetic_id_number(i * 7 + rng.randrange(7)),
+                    # birthdays spread over the year, so each month has its birthday gifts
+                    synthetic_id_number(
+                        i, born_from=date(1966, 1, 1) + timedelta(days=rng.randrange(365 * 35))
+                    ),
                     f"139{i:08d}",
                     "2018-05-01",
                     FORMS[rng.randrange(len(FORMS))],
@@ -190,6 +208,7 @@ async def single(
     amount: int,
     day: date,
     details: dict[str, Any] | None = None,
+    org: str = UNION,
 ) -> None:
     await s.disbursements.client.post(
         "/v1/disbursements",
@@ -200,7 +219,10 @@ async def single(
             "business_date": day.isoformat(),
             "details": details or {},
         },
-        headers={**headers(Role.FINANCE_OFFICER), "Idempotency-Key": f"demo-{uuid.uuid4()}"},
+        headers={
+            **headers(Role.FINANCE_OFFICER, org=org),
+            "Idempotency-Key": f"demo-{uuid.uuid4()}",
+        },
     )
 
 
@@ -252,6 +274,72 @@ async def case_step(s: Services, case_id: str, action: str, **body: Any) -> None
     )
 
 
+async def _known_as_riders(s: Services) -> bool:
+    p = LIVE.profiles.c
+    async with s.entitlements.runtime.sessions() as session:
+        known = await session.scalar(
+            select(func.count()).where(p.member_id.in_(s.riders), p.employment_form != "standard")
+        )
+    return (known or 0) >= len(s.riders)
+
+
+async def other_measures(s: Services, year: int, day: date, rng: random.Random) -> None:
+    """The measures the rest of the year does not reach: training (the union's own standard),
+    recuperation (the union's plan), NEF injury insurance and summer camps (granted by the
+    county union), culture-tourism products and consumption assistance (union spending)."""
+    finance, ids = headers(Role.FINANCE_OFFICER), s.member_ids
+    if day == date(year, 1, 5):
+        await s.entitlements.client.put(
+            f"/v1/unions/{UNION}/standards/training_subsidy",
+            json={"effective_from": f"{year}-01-01", "standard_fen": 100000},
+            headers=finance,
+        )
+        await s.disbursements.client.put(
+            f"/v1/recuperation-plans/{UNION}/{year}",
+            json={
+                "window_from": f"{year}-04-01",
+                "window_to": f"{year}-10-31",
+                "participants": ids[: max(1, len(ids) // 20)],
+                "union_subsidy_per_person_fen": 80000,
+                "employer_fund_per_person_fen": 300000,
+            },
+            headers=finance,
+        )
+    if day == date(year, 5, 25):
+        for member_id in ids[: max(1, len(ids) // 20)]:
+            trip = {
+                "plan_year": year,
+                "start_date": (day - timedelta(days=5)).isoformat(),
+                "end_date": (day - timedelta(days=1)).isoformat(),
+                "employer_welfare_fund_fen": 300000,
+            }
+            await single(s, member_id, "recuperation", 80000, day, trip)
+    if day == date(year, 6, 15):
+        await until(lambda: _known_as_riders(s))  # the county grants on what entitlements knows
+        for member_id in s.riders:
+            await single(s, member_id, "nef_injury_insurance", 15000, day, org=COUNTY)
+    if day == date(year, 7, 15):
+        for parent, child in s.children:
+            camp = {"child_id": child, "camp": "晋祠少年营"}
+            await single(s, parent, "summer_camp", 60000, day, camp, org=COUNTY)
+    if day == date(year, 9, 10):
+        for member_id in rng.sample(ids, max(1, len(ids) // 30)):
+            await single(s, member_id, "training_subsidy", 100000, day)
+    if day == date(year, 9, 28):
+        await batch(s, f"culture-tourism-{year}", "culture_tourism_product", 20000, day)
+    if day == date(year, 11, 15):
+        await s.entitlements.client.post(
+            f"/v1/unions/{UNION}/consumption-assistance",
+            json={
+                "purchase_id": f"assistance-{year}",
+                "amount_fen": len(ids) * 8000,
+                "business_date": day.isoformat(),
+                "purpose": "采购脱贫地区农产品用于职工食堂",
+            },
+            headers=finance,
+        )
+
+
 async def a_year(s: Services, year: int, rng: random.Random, progress: Progress) -> dict[str, Any]:
     ids = s.member_ids
     caseworker = headers(Role.CASEWORKER, "caseworker-demo")
@@ -264,6 +352,7 @@ async def a_year(s: Services, year: int, rng: random.Random, progress: Progress)
     while day <= end:
         s.clock.set_business_date(day)
         await s.members.runtime.services["birthdays"].run_once()
+        await other_measures(s, year, day, rng)
         if day == date(year, 1, 20):
             await batch(s, f"spring-{year}", "holiday_gift", 50000, day)
         if day == date(year, 2, 15):
@@ -304,6 +393,7 @@ async def a_year(s: Services, year: int, rng: random.Random, progress: Progress)
                     headers=hr,
                 )
                 child = born.json()["child_id"]
+                s.children.append((a, child))
                 order_amount = 150000
                 for parent in (a, b):
                     await single(
@@ -314,6 +404,7 @@ async def a_year(s: Services, year: int, rng: random.Random, progress: Progress)
                 await single(s, member_id, "outing", 53000, day, outing(day))
         if day == date(year, 6, 10):
             for member_id in rng.sample(ids, max(1, len(ids) // 50)):
+                s.riders.append(member_id)
                 await s.members.client.put(
                     f"/v1/members/{member_id}/new-employment-form",
                     json={
@@ -386,7 +477,9 @@ async def a_year(s: Services, year: int, rng: random.Random, progress: Progress)
     return {"hardship": register_by_month}
 
 
-async def collect(s: Services, year: int) -> dict[str, Any]:
+async def collect(s: Services, year: int, hardship: dict[str, list[int]]) -> Year:
+    """The year as the report shows it, read through the services' own APIs and tables."""
+
     async def nothing_pending() -> bool:
         async with s.disbursements.runtime.sessions() as session:
             pending = await session.scalar(
@@ -395,54 +488,93 @@ async def collect(s: Services, year: int) -> dict[str, Any]:
         return not pending
 
     await until(nothing_pending)
+    d = disbursements.c
     async with s.disbursements.runtime.sessions() as session:
-        issued = (
-            await session.execute(
-                select(disbursements.c.benefit, func.sum(disbursements.c.amount_fen))
-                .where(disbursements.c.status == "issued")
-                .group_by(disbursements.c.benefit)
-                .order_by(disbursements.c.benefit)
+        issued = {
+            b: (int(n), int(f or 0))
+            for b, n, f in (
+                await session.execute(
+                    select(d.benefit, func.count(), func.sum(d.amount_fen))
+                    .where(d.status == "issued")
+                    .group_by(d.benefit)
+                )
+            ).tuples()
+        }
+        refused = (
+            (
+                await session.execute(
+                    select(d.clause, d.rule, func.count(), func.min(d.reason))
+                    .where(d.status == "rejected")
+                    .group_by(d.clause, d.rule)
+                    .order_by(func.count().desc())
+                )
             )
-        ).all()
-        rejected = (
-            await session.execute(
-                select(disbursements.c.clause, func.count())
-                .where(disbursements.c.status == "rejected")
-                .group_by(disbursements.c.clause)
-                .order_by(func.count().desc())
-            )
-        ).all()
+            .tuples()
+            .all()
+        )
         statuses: dict[str, int] = dict(
-            (
-                await session.execute(
-                    select(disbursements.c.status, func.count()).group_by(disbursements.c.status)
-                )
-            )
+            (await session.execute(select(d.status, func.count()).group_by(d.status)))
             .tuples()
             .all()
         )
+    auditor = headers(Role.AUDITOR)
+    spending = await s.disbursements.client.get(
+        "/v1/finance/spending", params={"year": year, "union": UNION}, headers=auditor
+    )
+    monthly = [0] * 12
+    for row in spending.json():
+        monthly[int(row["month"]) - 1] += int(row["issued_fen"])
+    ledger = await s.entitlements.client.get(f"/v1/unions/{UNION}/ledgers/{year}", headers=auditor)
     policy = s.entitlements.runtime.context.policies.in_force(date(year, 12, 31))
-    async with s.entitlements.runtime.sessions() as session:
-        used: dict[str, int] = dict(
-            (
-                await session.execute(
-                    select(LIVE.balances.c.benefit, func.sum(LIVE.balances.c.used_fen))
-                    .where(LIVE.balances.c.year == year)
-                    .group_by(LIVE.balances.c.benefit)
-                )
+    titles = {rule.clause: rule.title for rule in policy.member_benefits.values()}
+    titles |= {rule.clause: rule.title for rule in policy.union_rules.values()}
+    total = sum(f for _, f in issued.values())
+    return Year(
+        union=UNION,
+        year=year,
+        members=len(s.member_ids),
+        summary=[
+            ("会员人数 members", f"{len(s.member_ids):,}"),
+            ("已发放 issued", f"{statuses.get('issued', 0):,} 笔"),
+            ("未通过 refused", f"{statuses.get('rejected', 0):,} 笔"),
+            ("已冲回 reversed（过期未用的消费券、更正）", f"{statuses.get('reversed', 0):,} 笔"),
+            ("全年发放总额 paid in total", yuan_text(total)),
+        ],
+        measures=[
+            Measure(
+                clause=rule.clause,
+                title=rule.title,
+                benefit=benefit,
+                cap_fen=rule.cap_fen if rule.yearly_cap else None,
+                max_count=rule.max_count,
+                used_fen=issued.get(benefit, (0, 0))[1],
+                issued=issued.get(benefit, (0, 0))[0],
             )
-            .tuples()
-            .all()
-        )
-    members = len(s.member_ids)
-    cap_use = [
-        (benefit, 100.0 * int(used.get(benefit, 0)) / (rule.cap_fen * members))
-        for benefit, rule in policy.member_benefits.items()
-        if rule.cap_fen and members
-    ]
-    return {
-        "issued": [(b, int(t)) for b, t in issued],
-        "rejected": [(c or "-", float(n)) for c, n in rejected],
-        "statuses": statuses,
-        "cap_use": cap_use,
-    }
+            for benefit, rule in policy.member_benefits.items()
+        ],
+        union_rules=[
+            UnionRule(
+                title=line["title"],
+                clause=line["clause"],
+                kind=line["kind"],
+                limit_fen=line["limit_fen"],
+                used_fen=line["used_fen"],
+                left_fen=line["remaining_fen"]
+                if line["kind"] == "ceiling"
+                else line["still_to_spend_fen"],
+            )
+            for line in ledger.json().get("lines", [])
+        ],
+        monthly_fen=monthly,
+        hardship=hardship,
+        refusals=[
+            Refusal(
+                clause=clause or "-",
+                title=titles.get(clause or "", clause or "-"),
+                rule=rule or "-",
+                count=int(n),
+                reason=reason or "",
+            )
+            for clause, rule, n, reason in refused
+        ],
+    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -31,6 +32,19 @@ class Benefit(StrEnum):
     CONSUMPTION_ASSISTANCE = "consumption_assistance"
     NEF_INJURY_INSURANCE = "nef_injury_insurance"
     HARDSHIP_RELIEF = "hardship_relief"
+
+
+BenefitField = Annotated[
+    Benefit,
+    Field(
+        description="福利项目, one of the notice's measures: voucher (消费券), recuperation "
+        "(疗休养), culture_sports (文体活动), outing (春秋游), culture_tourism_product (文旅产品), "
+        "summer_camp (夏令营), training_subsidy (技能提升补贴), holiday_gift (节日慰问), "
+        "birthday_gift (生日慰问), childbirth_gift (生育慰问), nef_injury_insurance (新就业形态"
+        "职业伤害保障), hardship_relief (困难帮扶); consumption_assistance is union spending",
+        examples=["holiday_gift"],
+    ),
+]
 
 
 class GrantingLevel(StrEnum):

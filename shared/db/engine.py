@@ -63,6 +63,19 @@ async def ensure_database(url: str) -> bool:
         await conn.close()
 
 
+async def drop_database(url: str) -> None:
+    """Drop the database a URL names, its connections closed first (a demo's, a test's)."""
+    import asyncpg
+
+    target = make_url(to_async_url(url))
+    admin = target.set(drivername="postgresql", database="postgres")
+    conn = await asyncpg.connect(admin.render_as_string(hide_password=False))
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
 def transaction_memo(session: AsyncSession) -> dict[str, Any]:
     """A dict that lives as long as the session's current transaction.
 

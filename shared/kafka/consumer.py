@@ -174,6 +174,7 @@ class ConsumerRunner:
         self._stalled_since: dict[TopicPartition, float] = {}
         self._group = {"group": group_id}
         self._ends_checked_at = 0.0
+        self._past_end: set[TopicPartition] = set()  # past the end at the last check
 
     def _consumer(self) -> AIOKafkaConsumer:
         return AIOKafkaConsumer(
@@ -241,7 +242,10 @@ class ConsumerRunner:
         self._ends_checked_at = now
         current = list(consumer.assignment() & assigned)
         ends = await asyncio.wait_for(consumer.end_offsets(current), _STEP_S) if current else {}
-        stale = [tp for tp, end in ends.items() if await _position(consumer, tp) > end]
+        past = {tp for tp, end in ends.items() if await _position(consumer, tp) > end}
+        # Past the end twice in a row: a broker may report an end that lags a write it has
+        # just served; a log that is gone stays gone.
+        stale, self._past_end = list(past & self._past_end), past - self._past_end
         if stale:
             log.warning(
                 "positions past the end of the log; reading again from the beginning",

@@ -1,38 +1,90 @@
-"""`jinhui demo` lives through a year to the end and writes a readable report."""
+"""`jinhui demo` lives through a year to the end and writes a report a union chair can read."""
 
 from __future__ import annotations
 
+import asyncio
+import os
 import re
 import subprocess
 import sys
+import tempfile
+from datetime import date
 from pathlib import Path
+
+import asyncpg
+from sqlalchemy.engine import make_url
+
+from jinhui.localstack import Stack
+from services.entitlements.domain.policy import load_bundled_policies
+from shared.db.engine import with_database
+
+
+def _demo_folders() -> set[Path]:
+    return set(Path(tempfile.gettempdir()).glob("jinhui-demo-*"))
+
+
+def _issued(page: str, benefit: str) -> int:
+    found = re.search(
+        rf"<small>{benefit}</small></td><td class=n>[^<]*</td><td class=n>([\d,]+)</td>", page
+    )
+    assert found, benefit
+    return int(found.group(1).replace(",", ""))
 
 
 def test_a_small_demo_year_runs_to_the_end_and_reports(tmp_path: Path) -> None:
     report = tmp_path / "report.html"
+    temporary = _demo_folders()
     done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "jinhui.cli",
-            "demo",
-            "--members",
-            "20",
-            "--no-open",
-            "--out",
-            str(report),
-        ],
+        [sys.executable, "-m", "jinhui.cli", "demo", "--members", "20", "--no-open",
+         "--out", str(report)],
         capture_output=True,
         text=True,
         timeout=600,
-    )
+        env={**os.environ, "JINHUI_HOME": str(tmp_path / "home")},
+    )  # fmt: skip
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    assert "disbursements issued" in done.stdout
+    assert "已发放 issued" in done.stdout
+    assert _demo_folders() <= temporary  # its own server's folder is removed
     page = report.read_text(encoding="utf-8")
-    assert page.startswith("<!doctype html>")
-    assert page.count("<svg") == 3
-    for title in ("Cap use by benefit", "Rejections by clause", "Hardship register by level"):
-        assert title in page
-    assert "7.holiday" in page  # the over-generous National Day plan was refused by clause
-    issued = re.search(r"disbursements issued</th><td>(\d+)", page)
-    assert issued and int(issued.group(1)) > 20
+    assert page.startswith("<!doctype html>") and 'lang="zh-CN"' in page
+    for heading in ("十项措施执行情况", "工会层面规则", "每月支出", "困难职工档案", "未通过的申请"):
+        assert heading in page
+    policy = load_bundled_policies().in_force(date(2026, 12, 31))
+    for rule in [*policy.member_benefits.values(), *policy.union_rules.values()]:
+        assert rule.title in page, rule.title  # every measure of the notice, by its name
+    for benefit in ("recuperation", "training_subsidy", "nef_injury_insurance", "voucher"):
+        assert _issued(page, benefit) >= 1, benefit
+    assert page.count("<svg") == 3 and "<line" in page  # charts with axes
+    assert "7.holiday" in page and "超过" in page  # the National Day plan, refused in words
+    assert re.search(r"\d{1,3}(,\d{3})+\.\d{2} 元", page)  # yuan with thousands separators
+    issued = re.search(r"已发放 issued</th><td class=n>([\d,]+) 笔", page)
+    assert issued and int(issued.group(1).replace(",", "")) > 20
+
+
+async def test_the_demo_uses_a_running_stacks_server_and_leaves_nothing_behind(
+    tmp_path: Path, stack: Stack
+) -> None:
+    """As after `make run`: `.jinhui/stack.json` names the server; the demo's databases live
+    there for the run and are dropped at the end, and no temporary server is started."""
+    home = tmp_path / "home"
+    home.mkdir()
+    stack.describe(home / "stack.json")
+    before = _demo_folders()
+    done = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "jinhui.cli", "demo", "--members", "6", "--no-open",
+        "--out", str(tmp_path / "report.html"),
+        env={**os.environ, "JINHUI_HOME": str(home)},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    output, _ = await asyncio.wait_for(done.communicate(), 600)
+    assert done.returncode == 0, output.decode()[-3000:]
+    assert "using the running stack's PostgreSQL" in output.decode()
+    assert _demo_folders() <= before  # nothing left in the temporary folder
+    server = with_database(stack.database_urls["members"], "postgres")
+    conn = await asyncpg.connect(make_url(server).set(drivername="postgresql").render_as_string())
+    try:
+        left = await conn.fetch("SELECT datname FROM pg_database WHERE datname LIKE 'jinhui_demo%'")
+    finally:
+        await conn.close()
+    assert left == []

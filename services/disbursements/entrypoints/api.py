@@ -16,7 +16,7 @@ from services.disbursements.adapters import repository as repo
 from services.disbursements.adapters.tables import disbursements, member_directory
 from services.disbursements.service_layer import handlers, recuperation
 from services.disbursements.service_layer.batches import BatchRequest, batch_report, create_batch
-from services.entitlements.contracts import Benefit
+from services.entitlements.contracts import Benefit, BenefitField
 from shared.auth import Principal, PrincipalDep, Role, parse_org
 from shared.clock import PlausibleDate, business_date
 from shared.errors import NotFound
@@ -38,7 +38,7 @@ IdempotencyKey = Annotated[
 
 class DisbursementRequest(BaseModel):
     member_id: str = Field(max_length=40, examples=["m-0123456789abcdef"])
-    benefit: Benefit
+    benefit: BenefitField
     amount_fen: Amount
     business_date: PlausibleDate = Field(
         description="The benefit's business date (Asia/Shanghai): not in the future, and in a "
@@ -75,7 +75,12 @@ class DisbursementView(BaseModel):
 
 
 class Reason(BaseModel):
-    reason: str = Field(min_length=1, max_length=300)
+    reason: str = Field(
+        min_length=1,
+        max_length=300,
+        description="理由, free text (Chinese welcome)",
+        examples=["发放对象有误"],
+    )
 
 
 def _view(row: dict[str, Any], caller: Principal) -> DisbursementView:
@@ -355,7 +360,9 @@ async def spending(
     runtime: RuntimeDep,
     year: YearQuery,
     union: OrgQuery = None,
-    format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
+    format: Annotated[
+        str, Query(pattern="^(json|csv)$", description="csv: UTF-8 with BOM, for Excel")
+    ] = "json",
 ) -> Any:
     caller.require(*READERS)
     org = parse_org(union) if union else caller.org
@@ -397,10 +404,14 @@ async def spending(
 
 
 class RecuperationPlan(BaseModel):
-    window_from: date
-    window_to: date
-    participants: list[str] = Field(min_length=1, max_length=10_000)
-    union_subsidy_per_person_fen: int = Field(ge=0, le=MAX_AMOUNT_FEN)
+    window_from: date = Field(description="计划开始: trips may start from this day")
+    window_to: date = Field(description="计划结束: trips end by this day")
+    participants: list[str] = Field(
+        min_length=1, max_length=10_000, description="会员编号 of the members in the plan"
+    )
+    union_subsidy_per_person_fen: int = Field(
+        ge=0, le=MAX_AMOUNT_FEN, description="工会补助 per person, in fen", examples=[80000]
+    )
     employer_fund_per_person_fen: int = Field(
         ge=0, le=MAX_AMOUNT_FEN, description="From the employer's welfare fund"
     )

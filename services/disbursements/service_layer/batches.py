@@ -24,7 +24,7 @@ from services.disbursements.service_layer.handlers import (
     NewDisbursement,
     open_disbursement,
 )
-from services.entitlements.contracts import Benefit
+from services.entitlements.contracts import Benefit, BenefitField
 from shared.auth import Principal, Role
 from shared.clock import PlausibleDate, business_date
 from shared.errors import InvalidInput
@@ -38,17 +38,20 @@ tracer = trace.get_tracer("jinhui.batches")
 
 
 class Selection(BaseModel):
-    kind: Literal["all_active", "birthday_month"] = "all_active"
-    month: int | None = Field(default=None, ge=1, le=12)
+    kind: Literal["all_active", "birthday_month"] = Field(
+        default="all_active",
+        description="all_active: every active member; birthday_month: those born in `month`",
+    )
+    month: int | None = Field(default=None, ge=1, le=12, description="For birthday_month")
 
 
 class BatchRequest(BaseModel):
     batch_key: str = Field(min_length=1, max_length=200, description="Re-sending it is safe")
     union: str = Field(description="Every member at or below this org")
-    benefit: Benefit
+    benefit: BenefitField
     amount_fen: Amount
     business_date: PlausibleDate = Field(description="Not in the future (Asia/Shanghai)")
-    selection: Selection = Selection()
+    selection: Selection = Field(default_factory=Selection, description="Whom the batch is for")
 
 
 async def create_batch(runtime: Runtime, caller: Principal, body: BatchRequest, union: str) -> str:

@@ -99,8 +99,8 @@ class Books(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    close_month: int = Field(ge=1, le=12)
-    close_day: int = Field(ge=1, le=31)
+    close_month: int = Field(ge=1, le=12, description="Month of the following year", examples=[1])
+    close_day: int = Field(ge=1, le=31, description="Day of that month", examples=[31])
 
     @model_validator(mode="after")
     def _a_real_day(self) -> Books:
@@ -114,12 +114,22 @@ class Books(BaseModel):
 class PolicyVersion(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    version: str = Field(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9._-]+$")
-    effective_from: date
-    source: str = Field(max_length=500)
-    books: Books
-    member_benefits: dict[Benefit, BenefitRule]
-    union_rules: dict[str, UnionRule] = Field(default_factory=dict)
+    version: str = Field(
+        min_length=1,
+        max_length=60,
+        pattern=r"^[A-Za-z0-9._-]+$",
+        description="版本号, unique",
+        examples=["shanxi-2025-26"],
+    )
+    effective_from: date = Field(description="生效日期: governs requests dated from this day")
+    source: str = Field(max_length=500, description="依据: the document it comes from")
+    books: Books = Field(description="When a year's books close")
+    member_benefits: dict[Benefit, BenefitRule] = Field(
+        description="Each measure paid to members, with its clause, caps and requirements"
+    )
+    union_rules: dict[str, UnionRule] = Field(
+        default_factory=dict, description="Rules on a union's own spending (clauses 3 and 8)"
+    )
 
     @model_validator(mode="after")
     def _union_rules_exist(self) -> PolicyVersion:

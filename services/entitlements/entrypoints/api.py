@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from fastapi import Path as FastApiPath
 from pydantic import BaseModel, Field
 
-from services.entitlements.contracts import Benefit, granting_level
+from services.entitlements.contracts import BenefitField, granting_level
 from services.entitlements.domain.decision import Ask, TripFacts
 from services.entitlements.service_layer.decisions import check
 from services.entitlements.service_layer.reads import ledger_as_read, ledger_entries, read_profile
@@ -162,17 +162,23 @@ async def get_entries(
 
 
 class TripShape(BaseModel):
-    days: int = Field(ge=1, le=366)
-    nights: int = Field(ge=0, le=366)
-    cost_categories: list[str] = Field(max_length=20)
+    days: int = Field(ge=1, le=366, description="天数: days of the outing", examples=[2])
+    nights: int = Field(ge=0, le=366, description="夜数: nights away", examples=[1])
+    cost_categories: list[str] = Field(
+        max_length=20,
+        description="费用类别 the outing pays for",
+        examples=[["transport", "accommodation", "meals"]],
+    )
 
 
 class CheckRequest(BaseModel):
     member_id: str = Field(max_length=40, examples=["m-0123456789abcdef"])
-    benefit: Benefit
+    benefit: BenefitField
     amount_fen: Amount
     business_date: PlausibleDate = Field(description="The benefit's business date (Asia/Shanghai)")
-    child_id: str | None = Field(default=None, max_length=40)
+    child_id: str | None = Field(
+        default=None, max_length=40, description="For a childbirth gift or a summer camp: the child"
+    )
     trip: TripShape | None = Field(default=None, description="For an outing")
 
 

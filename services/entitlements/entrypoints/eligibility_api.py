@@ -16,7 +16,7 @@ from shared.http.params import OptionalYear
 
 router = APIRouter(prefix="/v1/eligibility", tags=["eligibility"])
 Union = Annotated[str | None, Query(description="Narrow to this org (default: the caller's)")]
-Limit = Annotated[int, Query(ge=1, le=10_000)]
+Limit = Annotated[int, Query(ge=1, le=10_000, description="At most this many members")]
 
 
 def _org(caller: Principal, union: str | None) -> str:
@@ -34,7 +34,7 @@ async def summer_camp(
     caller: PrincipalDep,
     runtime: RuntimeDep,
     union: Union = None,
-    max_age: Annotated[int, Query(ge=1, le=25)] = 18,
+    max_age: Annotated[int, Query(ge=1, le=25, description="Children up to this age")] = 18,
     limit: Limit = 1000,
 ) -> list[dict[str, Any]]:
     today = business_date(runtime.clock)

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
-from services.entitlements.contracts import Benefit
+from services.entitlements.contracts import BenefitField
 from services.entitlements.domain.policy import PolicyVersion
 from services.entitlements.service_layer.forecasts import BatchPlan, forecast_batch
 from services.entitlements.service_layer.what_if import Difference, WhatIf, what_if
@@ -28,10 +28,12 @@ PLANNERS = (Role.FINANCE_OFFICER, Role.ADMIN)
 
 class BatchForecastRequest(BaseModel):
     union: str = Field(max_length=200, description="Every active member at or below this org")
-    benefit: Benefit
+    benefit: BenefitField
     amount_fen: Amount
     business_date: PlausibleDate
-    birthday_month: int | None = Field(default=None, ge=1, le=12)
+    birthday_month: int | None = Field(
+        default=None, ge=1, le=12, description="Only members whose birthday is in this month"
+    )
 
 
 class Refusals(BaseModel):
@@ -73,7 +75,9 @@ async def forecast(
     body: BatchForecastRequest,
     caller: PrincipalDep,
     runtime: RuntimeDep,
-    format: Annotated[Literal["json", "csv"], Query()] = "json",
+    format: Annotated[
+        Literal["json", "csv"], Query(description="csv: UTF-8 with BOM, for Excel")
+    ] = "json",
 ) -> Any:
     """The same selection (active members at or below `union`, optionally those born in a
     month), the same order and the same decision as `POST /v1/disbursement-batches` would make
@@ -148,7 +152,12 @@ def _csv(lines: list[Any]) -> Response:
 
 class WhatIfRequest(BaseModel):
     draft: PolicyVersion = Field(description="A draft version: tried, never published")
-    year: int = Field(ge=YEAR_MIN, le=YEAR_MAX)
+    year: int = Field(
+        ge=YEAR_MIN,
+        le=YEAR_MAX,
+        description="The year whose requests are decided again",
+        examples=[2026],
+    )
     union: str | None = Field(default=None, max_length=200, description="Only this subtree")
 
 
@@ -181,7 +190,9 @@ async def policy_what_if(
     body: WhatIfRequest,
     caller: PrincipalDep,
     runtime: RuntimeDep,
-    format: Annotated[Literal["json", "csv"], Query()] = "json",
+    format: Annotated[
+        Literal["json", "csv"], Query(description="csv: UTF-8 with BOM, for Excel")
+    ] = "json",
 ) -> Any:
     """Every request of `year` decided again under the draft, in the order it was decided,
     on ledgers rebuilt in memory; the answer is what changes, per member and benefit, with

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
 from services.entitlements.contracts import UnionStandardSet
@@ -32,7 +32,9 @@ class PolicySummary(BaseModel):
 class StandardRequest(BaseModel):
     effective_from: PlausibleDate
     amount_fen: Amount | None = Field(default=None, description="Voucher amount per member")
-    expiry_days: int | None = Field(default=None, ge=1, le=3660)
+    expiry_days: int | None = Field(
+        default=None, ge=1, le=3660, description="Voucher: days it can be used after issue"
+    )
     standard_fen: Amount | None = Field(default=None, description="Training subsidy per course")
     yearly_total_fen: Amount | None = Field(
         default=None, description="Training subsidy: at most this much per member per year"
@@ -207,7 +209,9 @@ async def get_union_ledger(
     year: Annotated[int, Path(ge=2000, le=2100)],
     caller: PrincipalDep,
     runtime: RuntimeDep,
-    as_of: date | None = None,
+    as_of: Annotated[
+        date | None, Query(description="The ledger as of the end of this business day")
+    ] = None,
 ) -> UnionLedgerView:
     caller.require(Role.FINANCE_OFFICER, Role.ADMIN, Role.AUDITOR)
     union = parse_org(org)

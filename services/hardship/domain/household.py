@@ -20,9 +20,13 @@ Cause = Literal[
 class Person(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=100)
+    name: str = Field(min_length=1, max_length=100, description="姓名", examples=["王建国"])
     relation: str = Field(max_length=20, description="e.g. self, spouse, child, parent")
-    id_number: SecretStr | None = None
+    id_number: SecretStr | None = Field(
+        default=None,
+        description="身份证号 (kept encrypted; masked in every answer unless read in clear)",
+        examples=["140105198001011234"],
+    )
     member_id: str | None = Field(default=None, description="When the person is a union member")
 
 
@@ -30,9 +34,21 @@ class Household(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     city: str = Field(description="City code for the minimum living standard, e.g. taiyuan")
-    people: list[Person] = Field(min_length=1, max_length=20)
-    monthly_income_per_head_fen: int = Field(ge=0)
-    causes: list[Cause] = Field(min_length=1)
+    people: list[Person] = Field(
+        min_length=1, max_length=20, description="家庭成员: everyone in the household"
+    )
+    monthly_income_per_head_fen: int = Field(
+        ge=0,
+        description="家庭月人均收入, in fen (50000 = 500.00 元); compared with the city's "
+        "minimum living standard",
+        examples=[60000],
+    )
+    causes: list[Cause] = Field(
+        min_length=1,
+        description="致困原因: illness, disability, accident, unemployment, natural_disaster, "
+        "childrens_education or other",
+        examples=[["illness"]],
+    )
     documents: list[str] = Field(
         default_factory=list, max_length=50, description="References to supporting documents"
     )

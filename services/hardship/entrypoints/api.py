@@ -54,8 +54,11 @@ View = Annotated[
 
 class IntakeRequest(BaseModel):
     union: str = Field(description="Org path of the household's base union")
-    source: Literal["survey", "walk_in", "referral", "life_event"]
-    household: Household
+    source: Literal["survey", "walk_in", "referral", "life_event"] = Field(
+        description="来源: a survey (走访摸底), a walk-in (来访), a referral (转介) or a member's "
+        "life event"
+    )
+    household: Household = Field(description="The household as the caseworker found it")
 
 
 class IntakeAnswer(BaseModel):
@@ -64,7 +67,12 @@ class IntakeAnswer(BaseModel):
 
 
 class Step(BaseModel):
-    reason: str = Field(default="", max_length=300)
+    reason: str = Field(
+        default="",
+        max_length=300,
+        description="理由, free text (Chinese welcome)",
+        examples=["年度复核"],
+    )
     household: Household | None = Field(default=None, description="Updated details, if any")
     sudden: bool = Field(
         default=False,
@@ -74,9 +82,9 @@ class Step(BaseModel):
 
 
 class ReliefRequest(BaseModel):
-    member_id: str
+    member_id: str = Field(description="会员编号 of the household member the relief is for")
     amount_fen: Amount
-    in_kind: bool = False
+    in_kind: bool = Field(default=False, description="实物帮扶: given in kind rather than paid")
     purpose: Annotated[str, AfterValidator(purpose_code)] = Field(
         max_length=40,
         description="用途: a Chinese name (" + "、".join(PURPOSES.values()) + ") or a code "
@@ -86,8 +94,8 @@ class ReliefRequest(BaseModel):
 
 
 class EmergencyRequest(ReliefRequest):
-    union: str
-    household: Household
+    union: str = Field(description="Org path of the household's base union")
+    household: Household = Field(description="The household, as far as it is known at once")
 
 
 class ReliefView(BaseModel):
@@ -318,12 +326,22 @@ LISTS = Literal["due-for-review", "overdue", "unchanged-for-a-year", "never-help
 async def search(
     caller: PrincipalDep,
     runtime: RuntimeDep,
-    union: str | None = None,
-    level: HardshipLevel | None = None,
-    status: str | None = None,
-    review_due_before: date | None = None,
-    worklist: Annotated[LISTS | None, Query(alias="list")] = None,
-    limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+    union: Annotated[
+        str | None, Query(description="Only files at or below this org (default: the caller's)")
+    ] = None,
+    level: Annotated[
+        HardshipLevel | None, Query(description="困难类别: deep, relative or accident")
+    ] = None,
+    status: Annotated[
+        str | None, Query(description="e.g. on_register, under_review, exited, closed")
+    ] = None,
+    review_due_before: Annotated[
+        date | None, Query(description="Files whose next review is due before this day")
+    ] = None,
+    worklist: Annotated[
+        LISTS | None, Query(alias="list", description="A caseworker's ready-made work list")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=5000, description="At most this many")] = 500,
 ) -> list[CaseRow]:
     """Ids, levels and dates only: no personal data in lists."""
     caller.require(*READERS)
@@ -402,7 +420,10 @@ class Clearance(BaseModel):
     summary="Members not on the register whose life events suggest risk (audited)",
 )
 async def watch_list(
-    caller: PrincipalDep, runtime: RuntimeDep, why: Why, include_cleared: bool = False
+    caller: PrincipalDep,
+    runtime: RuntimeDep,
+    why: Why,
+    include_cleared: Annotated[bool, Query(description="Also the entries already cleared")] = False,
 ) -> list[WatchEntry]:
     """Within the caller's part of the org tree, soonest follow-up first: job loss, a move to
     new-employment-form work, a birth in a household with an earlier file, repeated emergency

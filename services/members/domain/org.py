@@ -38,8 +38,10 @@ class OrgUnit(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     path: str = Field(description="e.g. shanxi/taiyuan/xiaodian/bu-0001")
-    name: str = Field(min_length=1, max_length=200)
-    kind: OrgKind
+    name: str = Field(
+        min_length=1, max_length=200, description="名称", examples=["小店区总工会第一基层工会"]
+    )
+    kind: OrgKind = Field(description="组织类型: the level of the unit in the union tree")
 
     @field_validator("path")
     @classmethod

@@ -136,14 +136,26 @@ async def register(
 async def search(
     caller: PrincipalDep,
     runtime: RuntimeDep,
-    base_union: Annotated[str | None, Query(max_length=200)] = None,
-    name: Annotated[str | None, Query(max_length=100)] = None,
-    employment_form: EmploymentForm | None = None,
-    birthday_month: Annotated[int | None, Query(ge=1, le=12)] = None,
-    status: Literal["active", "ended"] | None = None,
-    employee_number: Annotated[str | None, Query(max_length=64)] = None,
+    base_union: Annotated[
+        str | None, Query(max_length=200, description="Only members at or below this org")
+    ] = None,
+    name: Annotated[
+        str | None, Query(max_length=100, description="姓名, exactly", examples=["王芳"])
+    ] = None,
+    employment_form: Annotated[
+        EmploymentForm | None, Query(description="就业形态, e.g. food_delivery_rider")
+    ] = None,
+    birthday_month: Annotated[
+        int | None, Query(ge=1, le=12, description="Born in this month (1–12)")
+    ] = None,
+    status: Annotated[
+        Literal["active", "ended"] | None, Query(description="会籍: active or ended")
+    ] = None,
+    employee_number: Annotated[
+        str | None, Query(max_length=64, description="工号", examples=["A000123"])
+    ] = None,
     after: Annotated[str | None, Query(description="next_after of the previous page")] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    limit: Annotated[int, Query(ge=1, le=500, description="At most this many per page")] = 100,
 ) -> MemberPage:
     """Always within the caller's subtree; `base_union` narrows it further (any level). A union
     outside the subtree answers 404, like every other call outside it."""
@@ -287,7 +299,9 @@ async def register_nef(
 async def end_nef(
     member_id: str,
     change: ChangeDep,
-    ended_on: date | None = None,
+    ended_on: Annotated[
+        date | None, Query(description="The day the new form of employment ended (default: today)")
+    ] = None,
 ) -> views.MemberView:
     day = ended_on or business_date(change.runtime.clock)
     return await change(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
 from services.members.adapters import orgs
@@ -21,7 +21,9 @@ router = APIRouter(tags=["org tree"])
 
 
 class OrgUnits(BaseModel):
-    units: list[OrgUnit] = Field(min_length=1, max_length=10_000)
+    units: list[OrgUnit] = Field(
+        min_length=1, max_length=10_000, description="Units to add or rename, parents first"
+    )
 
 
 class UnitsWritten(BaseModel):
@@ -62,7 +64,11 @@ class ParkedHrEvent(BaseModel):
 
 @router.get("/v1/orgs", response_model=list[OrgUnit], summary="The caller's part of the org tree")
 async def list_units(
-    caller: PrincipalDep, runtime: RuntimeDep, root: str | None = None
+    caller: PrincipalDep,
+    runtime: RuntimeDep,
+    root: Annotated[
+        str | None, Query(description="Start here (default: the caller's own org)")
+    ] = None,
 ) -> list[OrgUnit]:
     start = parse_org(root) if root else caller.org
     if not caller.can_reach(start):
@@ -105,7 +111,11 @@ async def list_parked(caller: PrincipalDep, runtime: RuntimeDep) -> list[ParkedH
     summary="HR events an operator must resolve: a reused ID number, a hire that never came",
 )
 async def list_conflicts(
-    caller: PrincipalDep, runtime: RuntimeDep, include_resolved: bool = False
+    caller: PrincipalDep,
+    runtime: RuntimeDep,
+    include_resolved: Annotated[
+        bool, Query(description="Also the conflicts already resolved")
+    ] = False,
 ) -> list[HrConflict]:
     """Nothing here was applied. Resolve it at the HR system (correct the number, send the
     hire) and re-send the event with a new `hr_event_id`, then mark the conflict resolved."""
