@@ -109,6 +109,7 @@ class EntitlementReserved(Decided):
 class EntitlementRejected(Decided):
     event_type = "jinhui.entitlements.EntitlementRejected"
     reason: str = Field(description="Why, in Chinese, with amounts in yuan")
+    reason_en: str | None = Field(default=None, description="The same reason in English")
     rule: str = Field(default="-", description="The rule that refused, as a stable code")
     remaining_fen: int | None = Field(description="What remains under the cited clause")
     remaining_count: int | None

@@ -128,6 +128,7 @@ async def test_over_the_cap_is_rejected_with_clause_and_remaining(suite: Suite) 
         5000,
     )
     assert over["rule"] == "cap.exceeded" and "剩余额度 50.00 元" in over["reason"]
+    assert "what remains" in over["reason_en"] and "50.00 yuan" in over["reason_en"]
 
 
 async def test_concurrent_requests_for_one_member_hold_the_cap(suite: Suite) -> None:

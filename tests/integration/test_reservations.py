@@ -198,6 +198,7 @@ async def test_check_answers_without_reserving(suite: Suite) -> None:
     answer = (await client.post("/v1/checks", json=body, headers=OFFICER)).json()
     assert answer["allowed"] is False
     assert (answer["clause"], answer["remaining_fen"]) == ("4.culture-tourism", 30000)
+    assert "300.00 元" in answer["reason"] and "300.00 yuan" in answer["reason_en"]
     body["amount_fen"] = 30000
     answer = (await client.post("/v1/checks", json=body, headers=OFFICER)).json()
     assert answer["allowed"] is True

@@ -4,6 +4,7 @@ remains."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
@@ -22,6 +23,7 @@ from services.entitlements.domain.decision import (
 from services.entitlements.domain.policy import load_bundled_policies
 from services.entitlements.domain.profile import ChildFacts
 
+CJK = re.compile(r"[\u4e00-\u9fff]")
 DAY = date(2026, 3, 1)
 POLICY = load_bundled_policies().in_force(DAY)
 RULES = POLICY.member_benefits
@@ -82,7 +84,14 @@ def ask(benefit: str, amount: int, **kw: object) -> Ask:
 def run(
     a: Ask, facts: MemberFacts = FACTS, ledger: Ledger | None = None, union: Union | None = None
 ) -> Decision:
-    return decide(POLICY, facts, ledger or Ledger(), union or Union(), a)
+    """`decide`, and what every answer owes its reader: a refusal says why in Chinese (amounts
+    in yuan) and in English."""
+    d = decide(POLICY, facts, ledger or Ledger(), union or Union(), a)
+    if not d.allowed:
+        assert d.reason and CJK.search(d.reason), d
+        assert d.reason_en and not CJK.search(d.reason_en), d
+        assert ("元" in d.reason) == ("yuan" in d.reason_en), d
+    return d
 
 
 def extra_for(benefit: str) -> dict[str, object]:

@@ -96,6 +96,7 @@ def _changes(event: DomainEvent) -> dict[str, Any] | None:
             values = {"status": "rejected"} | event.model_dump(
                 include={
                     "reason",
+                    "reason_en",
                     "rule",
                     "clause",
                     "policy_version",

@@ -35,6 +35,7 @@ disbursements = Table(
     Column("status", String(20), nullable=False),
     Column("year", Integer),
     Column("reason", String(500)),
+    Column("reason_en", String(500)),
     Column("rule", String(60)),
     Column("clause", String(60)),
     Column("policy_version", String(60)),

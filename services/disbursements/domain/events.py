@@ -43,6 +43,7 @@ class DisbursementRejected(DomainEvent):
     event_type = "jinhui.disbursements.DisbursementRejected"
     disbursement_id: str
     reason: str
+    reason_en: str | None = None
     rule: str = "-"
     clause: str
     policy_version: str

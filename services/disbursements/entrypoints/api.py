@@ -60,6 +60,7 @@ class DisbursementView(BaseModel):
     business_date: date
     year: int | None
     reason: str | None = Field(description="Why it was refused, in Chinese, amounts in yuan")
+    reason_en: str | None = Field(default=None, description="The same reason in English")
     rule: str | None = Field(default=None, description="The refusing rule's stable code")
     clause: str | None
     policy_version: str | None

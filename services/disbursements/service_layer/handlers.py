@@ -203,7 +203,9 @@ def _outcome(
     }
     if isinstance(event, EntitlementReserved):
         return DisbursementApproved(**common, year=event.year)
-    return DisbursementRejected(**common, reason=event.reason, rule=event.rule)
+    return DisbursementRejected(
+        **common, reason=event.reason, reason_en=event.reason_en, rule=event.rule
+    )
 
 
 async def employee_of(tx: Transaction, member_id: str) -> Employee:

@@ -183,7 +183,14 @@ class MemberLedger(Aggregate):
             self._record(EntitlementReserved(**common))
         else:
             assert decision.reason is not None
-            self._record(EntitlementRejected(**common, reason=decision.reason, rule=decision.rule))
+            self._record(
+                EntitlementRejected(
+                    **common,
+                    reason=decision.reason,
+                    reason_en=decision.reason_en,
+                    rule=decision.rule,
+                )
+            )
         return self.decisions[ask.disbursement_id]
 
     def commit(self, disbursement_id: str, on: date | None = None) -> None:

@@ -64,6 +64,7 @@ class LedgerEntry(BaseModel):
     clause: str | None = None
     policy_version: str | None = None
     reason: str | None = None
+    reason_en: str | None = None
     rule: str | None = None
     remaining_fen: int | None = None
     child_id: str | None = None
@@ -191,6 +192,7 @@ class CheckAnswer(BaseModel):
     ledger_year: int
     rule: str = Field(description="`allowed`, or the code of the rule that refuses")
     reason: str | None = Field(description="Why not, in Chinese, with amounts in yuan")
+    reason_en: str | None = Field(description="The same reason in English")
     remaining_fen: int | None = Field(description="What remains under the cited clause")
     remaining_count: int | None
     union_remaining_fen: int | None

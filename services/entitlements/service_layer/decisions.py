@@ -152,13 +152,23 @@ async def reserve(
         profile = await read_profile(tx.events, ask.member_id)
     p = await prepare(ctx, tx.events, profile, ask)
     if p.policy is None:
-        return await _reject_alone(tx.events, request, "policy.none", "业务日期没有适用的政策版本")
+        return await _reject_alone(
+            tx.events,
+            request,
+            "policy.none",
+            "业务日期没有适用的政策版本",
+            "no policy version governs the business date",
+        )
     if p.waiting and not final:
         await _park(ctx, tx, request, p.waiting)
         return None
     if p.profile is None:
         return await _reject_alone(
-            tx.events, request, "member.unknown", "未收到该会员的登记信息，无法核定"
+            tx.events,
+            request,
+            "member.unknown",
+            "未收到该会员的登记信息，无法核定",
+            "the member's registration has not arrived: nothing to decide on",
         )
     if p.facts is None:  # waited long enough for a child or a birthday: decide on what is known
         facts = await facts_of(tx.events, p.profile, ask, p.policy)
@@ -307,7 +317,7 @@ async def _park(
 
 
 async def _reject_alone(
-    store: EventStore, request: DisbursementRequested, rule: str, reason: str
+    store: EventStore, request: DisbursementRequested, rule: str, reason: str, reason_en: str
 ) -> Outcome:
     """A rejection that belongs to no ledger (unknown member, no policy): its own stream."""
     stream = f"decision-{request.disbursement_id}"
@@ -325,6 +335,7 @@ async def _reject_alone(
         clause="-",
         policy_version="-",
         reason=reason,
+        reason_en=reason_en,
         rule=rule,
         remaining_fen=None,
         remaining_count=None,
