@@ -14,6 +14,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.auth import org_contains
 from shared.events import DomainEvent
 from shared.kafka.topics import ENTITLEMENTS_EVENTS
 
@@ -58,7 +59,7 @@ class GrantingLevel(StrEnum):
 def granting_level(granting_org: str, base_union: str) -> GrantingLevel:
     """Whether the union that grants is the member's own base union (or a unit within it), or
     a union above it."""
-    if granting_org == base_union or granting_org.startswith(base_union + "/"):
+    if org_contains(base_union, granting_org):
         return GrantingLevel.BASE_UNION
     return GrantingLevel.COUNTY_AND_ABOVE
 

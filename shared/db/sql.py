@@ -12,7 +12,7 @@ import itertools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Executable, Table, bindparam, text
+from sqlalchemy import Executable, Table, bindparam, or_, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import TextClause
 
@@ -57,3 +57,9 @@ def insert_on_conflict(
 
 def _names(columns: Sequence[str]) -> str:
     return ", ".join(f'"{c}"' for c in columns)
+
+
+def in_subtree(column: Any, org: str) -> Any:
+    """Rows whose org path is `org` or below it (the caller's part of the union tree):
+    `shanxi/taiyuan` holds `shanxi/taiyuan/xiaodian/bu-1`, never `shanxi/taiyuanxi`."""
+    return or_(column == org, column.startswith(org + "/"))

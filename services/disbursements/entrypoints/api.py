@@ -5,24 +5,29 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Response
-from pydantic import BaseModel, Field
-from sqlalchemy import extract, func, or_, select
 
 from services.disbursements.adapters import repository as repo
-from services.disbursements.adapters.tables import disbursements, member_directory
-from services.disbursements.service_layer import handlers, recuperation
+from services.disbursements.entrypoints.schemas import (
+    BatchView,
+    DisbursementRequest,
+    DisbursementView,
+    PlanView,
+    Reason,
+    RecuperationPlan,
+    SpendingRow,
+)
+from services.disbursements.service_layer import handlers, recuperation, views
 from services.disbursements.service_layer.batches import BatchRequest, batch_report, create_batch
-from services.entitlements.contracts import Benefit, BenefitField
+from services.entitlements.contracts import Benefit
 from shared.auth import Principal, PrincipalDep, Role, parse_org
-from shared.clock import PlausibleDate, business_date
+from shared.clock import business_date
 from shared.errors import NotFound
 from shared.http.deps import RuntimeDep
 from shared.http.params import OrgQuery, YearPath, YearQuery
-from shared.money import MAX_AMOUNT_FEN, Amount, format_yuan
+from shared.money import format_yuan
 from shared.runtime import Runtime
 from shared.uow import UnitOfWork
 
@@ -34,54 +39,6 @@ HARDSHIP_ROLES = (Role.CASEWORKER, Role.REVIEWER, Role.AUDITOR, Role.ADMIN)
 IdempotencyKey = Annotated[
     str, Header(alias="Idempotency-Key", min_length=8, max_length=200, description="Retry-safe")
 ]
-
-
-class DisbursementRequest(BaseModel):
-    member_id: str = Field(max_length=40, examples=["m-0123456789abcdef"])
-    benefit: BenefitField
-    amount_fen: Amount
-    business_date: PlausibleDate = Field(
-        description="The benefit's business date (Asia/Shanghai): not in the future, and in a "
-        "year whose books are still open"
-    )
-    details: dict[str, Any] = Field(default_factory=dict, description="The benefit's own details")
-    issue_on_approval: bool = Field(
-        default=True, description="Issue as soon as entitlements approves"
-    )
-
-
-class DisbursementView(BaseModel):
-    disbursement_id: str
-    status: str
-    member_id: str
-    base_union: str
-    benefit: str
-    amount_fen: int
-    business_date: date
-    year: int | None
-    reason: str | None = Field(description="Why it was refused, in Chinese, amounts in yuan")
-    reason_en: str | None = Field(default=None, description="The same reason in English")
-    rule: str | None = Field(default=None, description="The refusing rule's stable code")
-    clause: str | None
-    policy_version: str | None
-    remaining_fen: int | None
-    remaining_count: int | None
-    details: dict[str, Any]
-    batch_id: str | None
-    expires_on: date | None
-    redeemed_on: date | None
-    created_at: datetime
-    updated_at: datetime
-    status_url: str
-
-
-class Reason(BaseModel):
-    reason: str = Field(
-        min_length=1,
-        max_length=300,
-        description="理由, free text (Chinese welcome)",
-        examples=["发放对象有误"],
-    )
 
 
 def _view(row: dict[str, Any], caller: Principal) -> DisbursementView:
@@ -194,19 +151,6 @@ async def redeem(
 # --- batches -----------------------------------------------------------------------------------
 
 
-class BatchView(BaseModel):
-    batch_id: str
-    status: str
-    union: str
-    benefit: str
-    amount_fen: int
-    business_date: date
-    lines: int
-    by_status: dict[str, int]
-    amount_by_status_fen: dict[str, int]
-    lines_url: str
-
-
 @router.post(
     "/disbursement-batches",
     status_code=202,
@@ -287,25 +231,8 @@ LINE_COLUMNS = [  # Chinese first, the machine name beside it; amounts in yuan a
 )
 async def batch_lines(batch_id: str, caller: PrincipalDep, runtime: RuntimeDep) -> Response:
     await _batch(runtime, caller, batch_id)
-    d, m = disbursements.c, member_directory.c
     async with runtime.sessions() as session:
-        rows = await session.execute(
-            select(
-                m.employee_number,
-                m.name,
-                d.base_union,
-                d.status,
-                d.amount_fen,
-                d.reason,
-                d.clause,
-                d.remaining_fen,
-                d.disbursement_id,
-                d.member_id,
-            )
-            .select_from(disbursements.outerjoin(member_directory, m.member_id == d.member_id))
-            .where(d.batch_id == batch_id)
-            .order_by(m.employee_number, d.member_id)
-        )
+        rows = await views.batch_lines(session, batch_id)
         lines = [
             [
                 n,
@@ -341,14 +268,6 @@ def _csv(columns: list[str], rows: list[Any], filename: str) -> Response:
 # --- finance views -----------------------------------------------------------------------------
 
 
-class SpendingRow(BaseModel):
-    union: str
-    benefit: str
-    month: int
-    issued_fen: int
-    issued: int
-
-
 @router.get(
     "/finance/spending",
     response_model=list[SpendingRow],
@@ -369,28 +288,10 @@ async def spending(
     org = parse_org(union) if union else caller.org
     if not caller.can_reach(org):
         raise NotFound(f"no union {org}")
-    d = disbursements
-    month = extract("month", d.c.business_date).label("month")
-    query = (
-        select(
-            d.c.base_union,
-            d.c.benefit,
-            month,
-            func.sum(d.c.amount_fen),
-            func.count(),
-        )
-        .where(
-            or_(d.c.base_union == org, d.c.base_union.startswith(org + "/")),
-            d.c.status == "issued",
-            extract("year", d.c.business_date) == year,
-        )
-        .group_by(d.c.base_union, d.c.benefit, month)
-        .order_by(d.c.base_union, d.c.benefit, month)
-    )
     async with runtime.sessions() as session:
         rows = [
-            SpendingRow(union=u, benefit=b, month=int(m), issued_fen=int(t), issued=n)
-            for u, b, m, t, n in (await session.execute(query)).all()
+            SpendingRow(union=u, benefit=b, month=m, issued_fen=t, issued=n)
+            for u, b, m, t, n in await views.spending(session, org, year)
         ]
     if format == "csv":
         return _csv(
@@ -402,27 +303,6 @@ async def spending(
 
 
 # --- recuperation plans ------------------------------------------------------------------------
-
-
-class RecuperationPlan(BaseModel):
-    window_from: date = Field(description="计划开始: trips may start from this day")
-    window_to: date = Field(description="计划结束: trips end by this day")
-    participants: list[str] = Field(
-        min_length=1, max_length=10_000, description="会员编号 of the members in the plan"
-    )
-    union_subsidy_per_person_fen: int = Field(
-        ge=0, le=MAX_AMOUNT_FEN, description="工会补助 per person, in fen", examples=[80000]
-    )
-    employer_fund_per_person_fen: int = Field(
-        ge=0, le=MAX_AMOUNT_FEN, description="From the employer's welfare fund"
-    )
-
-
-class PlanView(RecuperationPlan):
-    union: str
-    year: int
-    participation: dict[str, str] = Field(description="member → status of their trip, if any")
-    not_yet_sent: list[str]
 
 
 @router.put(

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from opentelemetry import trace
 from pydantic import BaseModel, Field
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from services.disbursements.adapters import repository as repo
@@ -27,6 +27,7 @@ from services.disbursements.service_layer.handlers import (
 from services.entitlements.contracts import Benefit, BenefitField
 from shared.auth import Principal, Role
 from shared.clock import PlausibleDate, business_date
+from shared.db.sql import in_subtree
 from shared.errors import InvalidInput
 from shared.money import Amount
 from shared.runtime import Runtime
@@ -181,7 +182,7 @@ class BatchWorker:
         query = (
             select(d)
             .where(
-                or_(d.c.base_union == union, d.c.base_union.startswith(union + "/")),
+                in_subtree(d.c.base_union, union),
                 d.c.status == "active",
                 d.c.member_id > after,
             )

@@ -9,12 +9,13 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.entitlements.adapters.projections import LIVE
+from shared.db.sql import in_subtree
 
 P, C, B = LIVE.profiles, LIVE.children, LIVE.balances
 
 
 def _within(org: str) -> Any:
-    return or_(P.c.base_union == org, P.c.base_union.startswith(org + "/"))
+    return in_subtree(P.c.base_union, org)
 
 
 async def summer_camp_children(

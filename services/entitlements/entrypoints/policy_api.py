@@ -12,7 +12,7 @@ from services.entitlements.contracts import UnionStandardSet
 from services.entitlements.domain.policy import PolicyVersion
 from services.entitlements.domain.union_ledger import Spending, UnionLedger
 from services.entitlements.service_layer import handlers, policies, reads
-from shared.auth import PrincipalDep, Role, parse_org
+from shared.auth import PrincipalDep, Role, org_contains, parse_org
 from shared.clock import PlausibleDate, business_date
 from shared.errors import Forbidden, InvalidInput, NotFound
 from shared.http.deps import RuntimeDep
@@ -119,7 +119,7 @@ async def get_standards(
     org: OrgPath, caller: PrincipalDep, runtime: RuntimeDep
 ) -> list[UnionStandardSet]:
     union = parse_org(org)
-    if not (caller.can_reach(union) or caller.org.startswith(union + "/")):
+    if not (caller.can_reach(union) or org_contains(union, caller.org)):
         raise NotFound(f"no union {union}")
     async with runtime.sessions() as session:
         found = await policies.standards_along(runtime.event_store(session), union)

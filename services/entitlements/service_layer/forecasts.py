@@ -9,7 +9,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.entitlements.adapters import repository as repo
@@ -22,6 +22,7 @@ from services.entitlements.domain.union_ledger import UnionLedger, union_ledger_
 from services.entitlements.service_layer.context import EntitlementsContext
 from services.entitlements.service_layer.decisions import facts_of, today
 from services.entitlements.service_layer.reads import union_ledgers
+from shared.db.sql import in_subtree
 from shared.eventstore.store import EventStore
 
 
@@ -70,9 +71,7 @@ async def selected_members(session: AsyncSession, union: str) -> list[str]:
     """Active members at or below `union`, in member-id order: the batch's own order."""
     p = LIVE.profiles.c
     rows = await session.scalars(
-        select(p.member_id)
-        .where(or_(p.base_union == union, p.base_union.startswith(union + "/")), p.active)
-        .order_by(p.member_id)
+        select(p.member_id).where(in_subtree(p.base_union, union), p.active).order_by(p.member_id)
     )
     return list(rows)
 

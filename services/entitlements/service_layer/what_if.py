@@ -29,6 +29,7 @@ from services.entitlements.domain.policy import PolicyVersion
 from services.entitlements.domain.profile import MemberProfile
 from services.entitlements.domain.union_ledger import UnionLedger, union_ledger_id
 from services.entitlements.service_layer.decisions import facts_of
+from shared.auth import org_contains
 from shared.eventstore.store import EventStore, StoredEvent
 
 Progress = Callable[[int], None]
@@ -140,7 +141,7 @@ async def _one(
 
 
 def _within(org: str, root: str) -> bool:
-    return org == root or org.startswith(root + "/")
+    return org_contains(root, org)
 
 
 def _union(replay: _Replay, org: str, year: int) -> UnionLedger:

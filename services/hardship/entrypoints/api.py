@@ -14,7 +14,7 @@ from urllib.parse import unquote
 from fastapi import APIRouter, Header, Query, Response
 from fastapi import Path as FastApiPath
 from pydantic import AfterValidator, BaseModel, Field
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, select
 
 from services.hardship.adapters.tables import audit_log, cases
 from services.hardship.contracts import HardshipLevel
@@ -23,6 +23,7 @@ from services.hardship.domain.household import Household, ids_masked, masked
 from services.hardship.domain.purposes import PURPOSES, purpose_code
 from services.hardship.service_layer import early_warning, handlers
 from shared.auth import Principal, PrincipalDep, Role, parse_org
+from shared.db.sql import in_subtree
 from shared.errors import Forbidden, NotFound
 from shared.http.deps import RuntimeDep
 from shared.money import Amount
@@ -350,7 +351,7 @@ async def search(
         raise NotFound(f"no union {org}")
     today = runtime.context.today()
     c = cases.c
-    query = select(cases).where(or_(c.union_path == org, c.union_path.startswith(org + "/")))
+    query = select(cases).where(in_subtree(c.union_path, org))
     if level:
         query = query.where(c.level == level.value)
     if status:

@@ -24,6 +24,7 @@ from services.members.contracts import (
     MembershipEnded,
     MemberTransferred,
 )
+from shared.db.sql import in_subtree
 from shared.uow import Transaction
 
 BOOK = WatchBook.bundled()
@@ -151,7 +152,7 @@ async def watched(
 ) -> list[dict[str, Any]]:
     """The caller's subtree; entries whose union is not known yet only at the province."""
     w = watch_list.c
-    within = or_(w.union_path == org, w.union_path.startswith(org + "/"))
+    within = in_subtree(w.union_path, org)
     if "/" not in org:
         within = or_(within, w.union_path.is_(None))
     query = select(watch_list).where(within).order_by(w.look_again_on, w.id)
@@ -162,7 +163,7 @@ async def watched(
 
 async def clear(tx: Transaction, entry_id: int, org: str, by: str, reason: str, on: date) -> bool:
     w = watch_list.c
-    within = or_(w.union_path == org, w.union_path.startswith(org + "/"))
+    within = in_subtree(w.union_path, org)
     if "/" not in org:
         within = or_(within, w.union_path.is_(None))
     done = await tx.session.execute(

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.members.adapters.tables import org_units
 from services.members.domain.org import OrgKind, OrgUnit, check_tree
+from shared.db.sql import in_subtree
 from shared.errors import InvalidInput, NotFound
 
 
@@ -49,7 +50,7 @@ async def save_units(
 async def subtree(session: AsyncSession, root: str) -> list[OrgUnit]:
     rows = await session.execute(
         select(org_units.c.path, org_units.c.name, org_units.c.kind)
-        .where((org_units.c.path == root) | org_units.c.path.startswith(root + "/"))
+        .where(in_subtree(org_units.c.path, root))
         .order_by(org_units.c.path)
     )
     return [OrgUnit(path=p, name=n, kind=OrgKind(k)) for p, n, k in rows]

@@ -30,6 +30,7 @@ from services.members.contracts import (
 )
 from services.members.domain.model import Member
 from shared.aggregate import Repository
+from shared.db.sql import in_subtree
 from shared.events import DomainEvent
 from shared.eventstore.store import EventStore
 
@@ -235,13 +236,9 @@ def search_query(
     status: str | None,
     employee_number: str | None = None,
 ) -> Select[Any]:
-    query = select(members).where(
-        (members.c.base_union == within) | members.c.base_union.startswith(within + "/")
-    )
+    query = select(members).where(in_subtree(members.c.base_union, within))
     if base_union:
-        query = query.where(
-            (members.c.base_union == base_union) | members.c.base_union.startswith(base_union + "/")
-        )
+        query = query.where(in_subtree(members.c.base_union, base_union))
     if name:
         query = query.where(members.c.name.contains(name, autoescape=True))
     if employment_form:

@@ -40,6 +40,7 @@ from services.members.service_layer import handlers
 from services.members.service_layer.handlers import MembersContext
 from shared.auth import parse_org
 from shared.clock import business_date
+from shared.db.sql import in_subtree
 from shared.errors import ConcurrencyConflict, DomainError
 from shared.events import load_event
 from shared.telemetry.metrics import HR_CONFLICTS
@@ -164,7 +165,7 @@ async def expire_parked(ctx: MembersContext, tx: Transaction, older_than: timede
 async def conflicts(session: AsyncSession, org: str, *, open_only: bool) -> list[dict[str, Any]]:
     """Conflicts within `org` (those that name no union only for callers at the root)."""
     c = hr_conflicts
-    within = or_(c.c.base_union == org, c.c.base_union.startswith(org + "/"))
+    within = in_subtree(c.c.base_union, org)
     if "/" not in org:
         within = or_(within, c.c.base_union.is_(None))
     query = select(c).where(within).order_by(c.c.id)
@@ -177,7 +178,7 @@ async def resolve_conflict(
     ctx: MembersContext, tx: Transaction, conflict_id: int, org: str, by: str, resolution: str
 ) -> bool:
     c = hr_conflicts
-    within = or_(c.c.base_union == org, c.c.base_union.startswith(org + "/"))
+    within = in_subtree(c.c.base_union, org)
     if "/" not in org:
         within = or_(within, c.c.base_union.is_(None))
     done = await tx.session.execute(
