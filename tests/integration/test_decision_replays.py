@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 
 from services.disbursements.adapters.tables import union_finances
-from services.entitlements.service_layer.reads import read_profile
+from services.entitlements.service_layer.views import read_profile
 from shared.auth import Role
 from tests.integration.conftest import HR, OFFICER, Suite, register
 from tests.integration.test_disbursements import ask, member_known, outing, settled

@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 
 from services.entitlements.service_layer.decisions import Settlement, settle
-from services.entitlements.service_layer.reads import read_profile
+from services.entitlements.service_layer.views import read_profile
 from services.hardship.contracts import (
     HardshipEvent,
     HardshipLevel,

@@ -11,7 +11,7 @@ from jinhui.inprocess import running_service
 from jinhui.localstack import Stack
 from services.entitlements.service_layer.decisions import Settlement, settle
 from services.entitlements.service_layer.handlers import note_member_event
-from services.entitlements.service_layer.reads import read_profile
+from services.entitlements.service_layer.views import read_profile
 from services.members.contracts import MemberRegistered
 from shared.auth import Role
 from shared.uow import UnitOfWork

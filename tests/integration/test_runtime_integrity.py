@@ -127,7 +127,7 @@ async def test_unknown_types_new_versions_wrong_keys_and_long_ids_are_dead_lette
 
 async def test_a_member_fact_before_the_registration_is_kept_then_applied(suite: Suite) -> None:
     from services.entitlements.service_layer.handlers import note_member_event
-    from services.entitlements.service_layer.reads import read_profile
+    from services.entitlements.service_layer.views import read_profile
     from services.members.contracts import MemberRegistered
 
     runtime = suite.entitlements.runtime

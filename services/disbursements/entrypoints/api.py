@@ -10,6 +10,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Response
 
 from services.disbursements.adapters import repository as repo
+from services.disbursements.domain.commands import (
+    CancelDisbursement,
+    DisbursementCommand,
+    IssueDisbursement,
+    RedeemVoucher,
+    ReverseDisbursement,
+)
 from services.disbursements.entrypoints.schemas import (
     BatchView,
     DisbursementRequest,
@@ -106,14 +113,13 @@ async def get_disbursement(
 
 
 async def _change(
-    runtime: Runtime, caller: Principal, disbursement_id: str, action: str, reason: str = ""
+    runtime: Runtime, caller: Principal, command: DisbursementCommand
 ) -> DisbursementView:
+    """request → command → one handler → the disbursement as it stands afterwards."""
     caller.require(*WRITERS)
     async with UnitOfWork(runtime) as uow:
-        await handlers.change(
-            uow, caller, disbursement_id, action, reason, business_date(runtime.clock)
-        )
-    return _view(await _read(runtime, caller, disbursement_id), caller)
+        await handlers.handle(uow, caller, command, business_date(runtime.clock))
+    return _view(await _read(runtime, caller, command.disbursement_id), caller)
 
 
 @router.post("/disbursements/{disbursement_id}/issue", response_model=DisbursementView)
@@ -121,7 +127,7 @@ async def issue(
     disbursement_id: str, caller: PrincipalDep, runtime: RuntimeDep
 ) -> DisbursementView:
     """For a disbursement requested with `issue_on_approval: false`, once approved."""
-    return await _change(runtime, caller, disbursement_id, "issue")
+    return await _change(runtime, caller, IssueDisbursement(disbursement_id=disbursement_id))
 
 
 @router.post("/disbursements/{disbursement_id}/cancel", response_model=DisbursementView)
@@ -129,7 +135,8 @@ async def cancel(
     disbursement_id: str, body: Reason, caller: PrincipalDep, runtime: RuntimeDep
 ) -> DisbursementView:
     """Before it is issued; the reservation goes back to the member's cap."""
-    return await _change(runtime, caller, disbursement_id, "cancel", body.reason)
+    cancel = CancelDisbursement(disbursement_id=disbursement_id, reason=body.reason)
+    return await _change(runtime, caller, cancel)
 
 
 @router.post("/disbursements/{disbursement_id}/reverse", response_model=DisbursementView)
@@ -137,7 +144,8 @@ async def reverse(
     disbursement_id: str, body: Reason, caller: PrincipalDep, runtime: RuntimeDep
 ) -> DisbursementView:
     """After it is issued: the cap is released and payroll gets a correction."""
-    return await _change(runtime, caller, disbursement_id, "reverse", body.reason)
+    reverse = ReverseDisbursement(disbursement_id=disbursement_id, reason=body.reason)
+    return await _change(runtime, caller, reverse)
 
 
 @router.post("/disbursements/{disbursement_id}/redeem", response_model=DisbursementView)
@@ -145,7 +153,7 @@ async def redeem(
     disbursement_id: str, caller: PrincipalDep, runtime: RuntimeDep
 ) -> DisbursementView:
     """A voucher used before its expiry; unused vouchers go back to the cap when they expire."""
-    return await _change(runtime, caller, disbursement_id, "redeem")
+    return await _change(runtime, caller, RedeemVoucher(disbursement_id=disbursement_id))
 
 
 # --- batches -----------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, assert_never
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -16,6 +16,13 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from services.disbursements.adapters import repository as repo
 from services.disbursements.adapters.tables import idempotency_keys, member_directory
 from services.disbursements.domain.benefits import References, check_details
+from services.disbursements.domain.commands import (
+    CancelDisbursement,
+    DisbursementCommand,
+    IssueDisbursement,
+    RedeemVoucher,
+    ReverseDisbursement,
+)
 from services.disbursements.domain.events import (
     DisbursementApproved,
     DisbursementOpened,
@@ -218,23 +225,26 @@ async def employee_of(tx: Transaction, member_id: str) -> Employee:
     return Employee(*row) if row else Employee()
 
 
-async def change(
-    tx: Transaction, caller: Principal, disbursement_id: str, action: str, reason: str, on: date
+async def handle(
+    tx: Transaction, caller: Principal, command: DisbursementCommand, on: date
 ) -> None:
+    """One command on an existing disbursement, by a caller who can reach its member."""
     disbursements = repo.disbursement_repository(tx.events)
-    disbursement = await disbursements.get(disbursement_id, for_update=True)
+    disbursement = await disbursements.get(command.disbursement_id, for_update=True)
     if disbursement is None or not caller.can_reach(disbursement.opened.base_union):  # type: ignore[union-attr]
-        raise NotFound(f"no disbursement {disbursement_id}")
+        raise NotFound(f"no disbursement {command.disbursement_id}")
     number = await employee_of(tx, disbursement.partition_key())
-    match action:
-        case "issue":
+    match command:
+        case IssueDisbursement():
             disbursement.issue(number)
-        case "cancel":
+        case CancelDisbursement(reason=reason):
             disbursement.cancel(reason, on)
-        case "reverse":
+        case ReverseDisbursement(reason=reason):
             disbursement.reverse(reason, number, on)
-        case "redeem":
+        case RedeemVoucher():
             disbursement.redeem(on)
+        case _:
+            assert_never(command)
     await disbursements.save(disbursement, metadata={"actor": caller.subject})
 
 

@@ -2,73 +2,32 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi import Path as FastApiPath
-from pydantic import BaseModel, Field
 
-from services.entitlements.contracts import BenefitField, granting_level
+from services.entitlements.contracts import granting_level
 from services.entitlements.domain.decision import Ask, TripFacts
+from services.entitlements.entrypoints.schemas import (
+    BenefitLine,
+    CheckAnswer,
+    CheckRequest,
+    ChildGrant,
+    LedgerEntry,
+    LedgerView,
+)
 from services.entitlements.service_layer.decisions import check
-from services.entitlements.service_layer.reads import ledger_as_read, ledger_entries, read_profile
+from services.entitlements.service_layer.views import ledger_as_read, ledger_entries, read_profile
 from shared.auth import PrincipalDep, Role
-from shared.clock import PlausibleDate, business_date
+from shared.clock import business_date
 from shared.errors import NotFound
 from shared.http.deps import RuntimeDep
-from shared.money import Amount
 
 router = APIRouter(prefix="/v1", tags=["ledgers"])
 # A member's benefits are for those who pay, audit or help: not for HR integrations.
 LEDGER_READERS = (Role.FINANCE_OFFICER, Role.ADMIN, Role.AUDITOR, Role.CASEWORKER, Role.REVIEWER)
-
-
-class BenefitLine(BaseModel):
-    benefit: str
-    title: str = Field(description="The benefit's name in the policy (Chinese)")
-    title_en: str
-    clause: str
-    cap_fen: int | None
-    used_fen: int
-    reserved_fen: int
-    remaining_fen: int | None
-    count: int
-    max_count: int | None
-
-
-class ChildGrant(BaseModel):
-    child_id: str
-    disbursement_id: str
-
-
-class LedgerView(BaseModel):
-    member_id: str
-    year: int
-    base_union: str
-    as_of: date
-    policy_version: str = Field(description="The version in force on `as_of` (clamped to the year)")
-    benefits: list[BenefitLine]
-    childbirth_grants: list[ChildGrant]
-
-
-class LedgerEntry(BaseModel):
-    version: int
-    type: str
-    recorded_at: datetime
-    business_date: date | None = Field(default=None, description="The day the entry belongs to")
-    source_event_id: str | None
-    disbursement_id: str | None = None
-    benefit: str | None = None
-    amount_fen: int | None = None
-    clause: str | None = None
-    policy_version: str | None = None
-    reason: str | None = None
-    reason_en: str | None = None
-    rule: str | None = None
-    remaining_fen: int | None = None
-    child_id: str | None = None
-    count_key: str | None = None
 
 
 AsOf = Annotated[
@@ -160,42 +119,6 @@ async def get_entries(
         )
         for s in stored
     ]
-
-
-class TripShape(BaseModel):
-    days: int = Field(ge=1, le=366, description="天数: days of the outing", examples=[2])
-    nights: int = Field(ge=0, le=366, description="夜数: nights away", examples=[1])
-    cost_categories: list[str] = Field(
-        max_length=20,
-        description="费用类别 the outing pays for",
-        examples=[["transport", "accommodation", "meals"]],
-    )
-
-
-class CheckRequest(BaseModel):
-    member_id: str = Field(max_length=40, examples=["m-0123456789abcdef"])
-    benefit: BenefitField
-    amount_fen: Amount
-    business_date: PlausibleDate = Field(description="The benefit's business date (Asia/Shanghai)")
-    child_id: str | None = Field(
-        default=None, max_length=40, description="For a childbirth gift or a summer camp: the child"
-    )
-    trip: TripShape | None = Field(default=None, description="For an outing")
-
-
-class CheckAnswer(BaseModel):
-    allowed: bool
-    benefit: str
-    amount_fen: int
-    clause: str
-    policy_version: str
-    ledger_year: int
-    rule: str = Field(description="`allowed`, or the code of the rule that refuses")
-    reason: str | None = Field(description="Why not, in Chinese, with amounts in yuan")
-    reason_en: str | None = Field(description="The same reason in English")
-    remaining_fen: int | None = Field(description="What remains under the cited clause")
-    remaining_count: int | None
-    union_remaining_fen: int | None
 
 
 @router.post(

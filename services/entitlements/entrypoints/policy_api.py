@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from services.entitlements.contracts import UnionStandardSet
 from services.entitlements.domain.policy import PolicyVersion
 from services.entitlements.domain.union_ledger import Spending, UnionLedger
-from services.entitlements.service_layer import handlers, policies, reads
+from services.entitlements.service_layer import handlers, policies, views
 from shared.auth import PrincipalDep, Role, org_contains, parse_org
 from shared.clock import PlausibleDate, business_date
 from shared.errors import Forbidden, InvalidInput, NotFound
@@ -218,7 +218,7 @@ async def get_union_ledger(
     if not caller.can_reach(union):
         raise NotFound(f"no union ledger for {union} in {year}")
     async with runtime.sessions() as session:
-        ledger = await reads.read_union_ledger(runtime.event_store(session), union, year, as_of)
+        ledger = await views.read_union_ledger(runtime.event_store(session), union, year, as_of)
     if ledger is None:
         raise NotFound(f"no union ledger for {union} in {year}")
     return _union_view(runtime.context, ledger, union, year)

@@ -27,7 +27,7 @@ from services.entitlements.domain.profile import MemberProfile
 from services.entitlements.domain.union_ledger import UnionLedger, union_ledger_id
 from services.entitlements.service_layer.context import EntitlementsContext
 from services.entitlements.service_layer.policies import limit_for
-from services.entitlements.service_layer.reads import read_profile, union_ledgers
+from services.entitlements.service_layer.views import read_profile, union_ledgers
 from services.members.contracts import birthday_in
 from shared.clock import business_date
 from shared.eventstore.store import EventStore

@@ -21,7 +21,7 @@ from services.entitlements.domain.policy import UnionRule
 from services.entitlements.domain.union_ledger import UnionLedger, union_ledger_id
 from services.entitlements.service_layer.context import EntitlementsContext
 from services.entitlements.service_layer.decisions import facts_of, today
-from services.entitlements.service_layer.reads import union_ledgers
+from services.entitlements.service_layer.views import union_ledgers
 from shared.db.sql import in_subtree
 from shared.eventstore.store import EventStore
 

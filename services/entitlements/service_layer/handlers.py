@@ -18,7 +18,7 @@ from services.entitlements.domain.profile import MemberProfile
 from services.entitlements.domain.union_ledger import UnionLedger, union_ledger_id
 from services.entitlements.service_layer.context import EntitlementsContext
 from services.entitlements.service_layer.decisions import open_ledger, reserve
-from services.entitlements.service_layer.reads import union_ledgers
+from services.entitlements.service_layer.views import union_ledgers
 from services.members.contracts import MemberEvent, MemberRegistered
 from shared.clock import business_date
 from shared.errors import InvalidInput

@@ -7,26 +7,34 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, datetime, timedelta
+from datetime import date
 from typing import Annotated, Any, Literal
 from urllib.parse import unquote
 
 from fastapi import APIRouter, Header, Query, Response
 from fastapi import Path as FastApiPath
-from pydantic import AfterValidator, BaseModel, Field
-from sqlalchemy import and_, select
 
-from services.hardship.adapters.tables import audit_log, cases
 from services.hardship.contracts import HardshipLevel
 from services.hardship.domain.case import Case
-from services.hardship.domain.household import Household, ids_masked, masked
-from services.hardship.domain.purposes import PURPOSES, purpose_code
-from services.hardship.service_layer import early_warning, handlers
+from services.hardship.domain.commands import STEPS, CaseCommand
+from services.hardship.domain.household import ids_masked, masked
+from services.hardship.entrypoints.schemas import (
+    CaseRow,
+    CaseView,
+    Clearance,
+    DuplicateFile,
+    EmergencyRequest,
+    IntakeAnswer,
+    IntakeRequest,
+    ReliefRequest,
+    ReliefView,
+    Step,
+    WatchEntry,
+)
+from services.hardship.service_layer import early_warning, handlers, views
 from shared.auth import Principal, PrincipalDep, Role, parse_org
-from shared.db.sql import in_subtree
 from shared.errors import Forbidden, NotFound
 from shared.http.deps import RuntimeDep
-from shared.money import Amount
 from shared.runtime import Runtime
 from shared.uow import UnitOfWork
 
@@ -51,77 +59,6 @@ View = Annotated[
         "clear read with the reason); by default they are masked"
     ),
 ]
-
-
-class IntakeRequest(BaseModel):
-    union: str = Field(description="Org path of the household's base union")
-    source: Literal["survey", "walk_in", "referral", "life_event"] = Field(
-        description="来源: a survey (走访摸底), a walk-in (来访), a referral (转介) or a member's "
-        "life event"
-    )
-    household: Household = Field(description="The household as the caseworker found it")
-
-
-class IntakeAnswer(BaseModel):
-    case_id: str
-    joined: bool = Field(description="True when the household already had a file")
-
-
-class Step(BaseModel):
-    reason: str = Field(
-        default="",
-        max_length=300,
-        description="理由, free text (Chinese welcome)",
-        examples=["年度复核"],
-    )
-    household: Household | None = Field(default=None, description="Updated details, if any")
-    sudden: bool = Field(
-        default=False,
-        description="突发意外致困: a sudden cause (an accident, a fire, a disaster) struck; "
-        "the accident-caused level (意外致困) is given only when this is true",
-    )
-
-
-class ReliefRequest(BaseModel):
-    member_id: str = Field(description="会员编号 of the household member the relief is for")
-    amount_fen: Amount
-    in_kind: bool = Field(default=False, description="实物帮扶: given in kind rather than paid")
-    purpose: Annotated[str, AfterValidator(purpose_code)] = Field(
-        max_length=40,
-        description="用途: a Chinese name (" + "、".join(PURPOSES.values()) + ") or a code "
-        "(" + ", ".join(PURPOSES) + ", or a union's own of a-z and _); published as the code",
-        examples=["医疗费用", "medical"],
-    )
-
-
-class EmergencyRequest(ReliefRequest):
-    union: str = Field(description="Org path of the household's base union")
-    household: Household = Field(description="The household, as far as it is known at once")
-
-
-class ReliefView(BaseModel):
-    relief_id: str
-    member_id: str
-    amount_fen: int
-    in_kind: bool
-    purpose: str
-    requested_by: str
-    approved_by: str | None
-    status: Literal["granted", "awaiting approval"]
-
-
-class CaseView(BaseModel):
-    case_id: str
-    union: str
-    status: str
-    level: str | None
-    emergency: bool
-    member_ids: list[str]
-    next_review_on: date | None
-    follow_up_on: date | None
-    history: list[tuple[date, str]]
-    reliefs: list[ReliefView]
-    household: dict[str, Any] | None = Field(description="Masked unless the role needs it")
 
 
 def _view(case: Case, household: dict[str, Any] | None) -> CaseView:
@@ -195,14 +132,6 @@ async def get_case(
     return await _read(runtime, caller, case_id, why, view)
 
 
-class DuplicateFile(BaseModel):
-    case_id: str
-    union: str
-    other_case_id: str
-    other_union: str
-    flagged_at: datetime
-
-
 @router.get(
     "/duplicates",
     response_model=list[DuplicateFile],
@@ -216,51 +145,36 @@ async def list_duplicates(caller: PrincipalDep, runtime: RuntimeDep) -> list[Dup
         return [DuplicateFile(**row) for row in await handlers.duplicates(session)]
 
 
-async def _step(
-    runtime: Runtime, caller: Principal, case_id: str, action: str, body: Step
-) -> CaseView:
+async def _step(runtime: Runtime, caller: Principal, command: CaseCommand) -> CaseView:
+    """request → command → one handler → the file as it stands afterwards."""
     caller.require(*CASEWORK)
     async with UnitOfWork(runtime) as uow:
-        await handlers.act(
-            runtime.context,
-            uow,
-            caller,
-            case_id,
-            action,
-            why=body.reason,
-            household=body.household,
-            sudden=body.sudden,
-        )
-    return await _read(runtime, caller, case_id, f"after {action}")
+        await handlers.handle(runtime.context, uow, caller, command)
+    return await _read(runtime, caller, command.case_id, f"after {command.action}")
 
 
-def _route(action: str, summary: str) -> None:
+def _route(step: type[CaseCommand]) -> None:
     async def endpoint(
         case_id: str, caller: PrincipalDep, runtime: RuntimeDep, body: Step | None = None
     ) -> CaseView:
-        return await _step(runtime, caller, case_id, action, body or Step())
+        given = body or Step()
+        command = step(
+            case_id=case_id, why=given.reason, household=given.household, sudden=given.sudden
+        )
+        return await _step(runtime, caller, command)
 
-    endpoint.__name__ = action.replace("-", "_")
+    endpoint.__name__ = step.action.replace("-", "_")
     router.add_api_route(
-        f"/cases/{{case_id}}/{action}",
+        f"/cases/{{case_id}}/{step.action}",
         endpoint,
         methods=["POST"],
         response_model=CaseView,
-        summary=summary,
+        summary=step.summary,
     )
 
 
-for _action, _summary in (
-    ("assess", "Assess the household against the criteria in force"),
-    ("register", "Put an assessed household on the register"),
-    ("start-review", "Start a review (yearly, or brought forward by a life event)"),
-    ("complete-review", "Re-assess: stay on the register (maybe at another level) or exit"),
-    ("exit", "Out of hardship (脱困)"),
-    ("close", "Close: retired, transferred out, deceased, refused"),
-    ("re-enter", "An exited household falls back into hardship (返困)"),
-    ("convert", "Turn an emergency intake into a full file"),
-):
-    _route(_action, _summary)
+for _step_command in STEPS:
+    _route(_step_command)
 
 
 @router.post("/emergencies", status_code=201, summary="Same-day relief on a short intake")
@@ -308,19 +222,7 @@ async def approve_relief(
     return await _read(runtime, caller, case_id, "after relief approval")
 
 
-class CaseRow(BaseModel):
-    case_id: str
-    union_path: str
-    status: str
-    level: str | None
-    emergency: bool
-    next_review_on: date | None
-    follow_up_on: date | None
-    last_changed_on: date
-    reliefs_granted: int
-
-
-LISTS = Literal["due-for-review", "overdue", "unchanged-for-a-year", "never-helped", "follow-up"]
+LISTS = views.WorkList
 
 
 @router.get("/cases", response_model=list[CaseRow], summary="Search the register")
@@ -349,28 +251,18 @@ async def search(
     org = parse_org(union) if union else caller.org
     if not caller.can_reach(org):
         raise NotFound(f"no union {org}")
-    today = runtime.context.today()
-    c = cases.c
-    query = select(cases).where(in_subtree(c.union_path, org))
-    if level:
-        query = query.where(c.level == level.value)
-    if status:
-        query = query.where(c.status == status)
-    if review_due_before:
-        query = query.where(c.next_review_on <= review_due_before)
-    on_register = c.status.in_(("on_register", "under_review"))
-    lists = {
-        "due-for-review": and_(on_register, c.next_review_on <= today + timedelta(days=30)),
-        "overdue": and_(on_register, c.next_review_on < today),
-        "unchanged-for-a-year": and_(on_register, c.last_changed_on <= today - timedelta(days=365)),
-        "never-helped": and_(on_register, c.reliefs_granted == 0),
-        "follow-up": and_(c.status == "exited", c.follow_up_on <= today),
-    }
-    if worklist:
-        query = query.where(lists[worklist])
     async with runtime.sessions() as session:
-        rows = (await session.execute(query.order_by(c.case_id).limit(limit))).mappings()
-        return [CaseRow.model_validate(dict(r)) for r in rows]
+        rows = await views.search_cases(
+            session,
+            org,
+            runtime.context.today(),
+            level=level,
+            status=status,
+            review_due_before=review_due_before,
+            worklist=worklist,
+            limit=limit,
+        )
+    return [CaseRow.model_validate(r) for r in rows]
 
 
 @router.get("/export.csv", summary="The register as CSV (ids, levels, dates)")
@@ -387,32 +279,10 @@ async def export(caller: PrincipalDep, runtime: RuntimeDep) -> Response:
 async def audit_trail(case_id: str, caller: PrincipalDep, runtime: RuntimeDep) -> list[dict]:
     caller.require(Role.AUDITOR, Role.ADMIN)
     async with runtime.sessions() as session:
-        union = await session.scalar(select(cases.c.union_path).where(cases.c.case_id == case_id))
-        if union is None or not caller.can_reach(union):
-            raise NotFound(f"no case {case_id}")
-        rows = await session.execute(
-            select(audit_log).where(audit_log.c.case_id == case_id).order_by(audit_log.c.id)
-        )
-        return [dict(r) for r in rows.mappings()]
-
-
-class WatchEntry(BaseModel):
-    id: int
-    member_id: str
-    union_path: str | None
-    rule: str
-    title: str = Field(description="The rule's name (Chinese)")
-    why: str = Field(description="Why the event suggests risk, and its source")
-    raised_on: date
-    look_again_on: date = Field(description="By when a caseworker should look")
-    rules_version: str
-    cleared_on: date | None
-    cleared_by: str | None
-    clear_reason: str | None
-
-
-class Clearance(BaseModel):
-    reason: str = Field(min_length=1, max_length=300, examples=["已电话回访，已再就业"])
+        union, trail = await views.audit_trail(session, case_id)
+    if union is None or not caller.can_reach(union):
+        raise NotFound(f"no case {case_id}")
+    return trail
 
 
 @router.get(

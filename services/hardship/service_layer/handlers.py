@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -15,7 +14,18 @@ from services.hardship.adapters import repository as repo
 from services.hardship.adapters.tables import cases
 from services.hardship.contracts import HardshipLevel
 from services.hardship.domain.case import Case
-from services.hardship.domain.criteria import CriteriaBook
+from services.hardship.domain.commands import (
+    AssessCase,
+    CaseCommand,
+    CloseCase,
+    CompleteReview,
+    ConvertEmergency,
+    EnterRegister,
+    ExitRegister,
+    ReEnterRegister,
+    StartReview,
+)
+from services.hardship.domain.criteria import Criteria, CriteriaBook
 from services.hardship.domain.household import Household
 from services.hardship.service_layer import early_warning
 from shared.auth import Principal
@@ -146,52 +156,61 @@ async def _assessed_level(
     )
 
 
-async def act(
-    ctx: HardshipContext,
-    tx: Transaction,
-    caller: Principal,
-    case_id: str,
-    action: str,
-    *,
-    why: str = "",
-    household: Household | None = None,
-    sudden: bool = False,
+async def handle(
+    ctx: HardshipContext, tx: Transaction, caller: Principal, command: CaseCommand
 ) -> Case:
-    """One state transition of a case, audited with its reason."""
-    case = await load_case(tx, caller, case_id)
+    """One step of a file, audited with its reason."""
+    case = await load_case(tx, caller, command.case_id)
     was = case.state.status
     criteria = ctx.criteria.in_force(ctx.today())
-    today, actor = ctx.today(), caller.subject
-    steps: dict[str, Callable[[], Any]] = {
-        "register": lambda: case.enter_register(criteria, today, actor),
-        "start-review": lambda: case.start_review(today, why or "scheduled review", actor),
-        "exit": lambda: case.exit(why or "out_of_hardship", criteria, today, actor),
-        "close": lambda: case.close(why, today, actor),
-        "convert": lambda: case.convert_emergency(today, actor),
-    }
-    if action in ("assess", "complete-review", "re-enter"):
-        level = await _assessed_level(ctx, tx, case_id, household, sudden)
-        if action == "assess":
-            case.assess(level, criteria, today, actor)
-        elif action == "complete-review":
-            case.complete_review(level, criteria, today, actor)
-        else:
-            if level is None:
-                raise InvalidInput(
-                    "the re-assessment finds the household not in hardship",
-                    rule="case.not-in-hardship",
-                )
-            case.re_enter(level, criteria, today, actor)
-    else:
-        if action == "convert" and household is not None:
-            await _store_household(ctx, tx, case_id, household)
-        steps[action]()
+    today, actor, why = ctx.today(), caller.subject, command.why
+    match command:
+        case AssessCase() | CompleteReview() | ReEnterRegister():
+            level = await _assessed_level(
+                ctx, tx, command.case_id, command.household, command.sudden
+            )
+            _reassess(case, command, level, criteria, today, actor)
+        case EnterRegister():
+            case.enter_register(criteria, today, actor)
+        case StartReview():
+            case.start_review(today, why or "scheduled review", actor)
+        case ExitRegister():
+            case.exit(why or "out_of_hardship", criteria, today, actor)
+        case CloseCase():
+            case.close(why, today, actor)
+        case ConvertEmergency():
+            if command.household is not None:
+                await _store_household(ctx, tx, command.case_id, command.household)
+            case.convert_emergency(today, actor)
+        case _:
+            raise AssertionError(f"no handler for {type(command).__name__}")
     await save(tx, case, caller)
-    await audit(ctx, tx, caller, action, case_id, why)
+    await audit(ctx, tx, caller, command.action, command.case_id, why)
     if case.state.status == "exited" and was != "exited":
-        source = f"{case_id}@{case.version}"
+        source = f"{command.case_id}@{case.version}"
         await early_warning.on_exit(tx, case.state.member_ids, case.state.union, today, source)
     return case
+
+
+def _reassess(
+    case: Case,
+    command: CaseCommand,
+    level: HardshipLevel | None,
+    criteria: Criteria,
+    today: date,
+    actor: str,
+) -> None:
+    """The steps that assess the household again, with the level its details give."""
+    if isinstance(command, AssessCase):
+        case.assess(level, criteria, today, actor)
+    elif isinstance(command, CompleteReview):
+        case.complete_review(level, criteria, today, actor)
+    elif level is None:
+        raise InvalidInput(
+            "the re-assessment finds the household not in hardship", rule="case.not-in-hardship"
+        )
+    else:
+        case.re_enter(level, criteria, today, actor)
 
 
 async def request_relief(

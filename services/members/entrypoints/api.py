@@ -12,7 +12,6 @@ from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from pydantic import BaseModel, Field
 
 from services.members.adapters.orgs import require_base_union
 from services.members.adapters.repository import search_query
@@ -29,6 +28,13 @@ from services.members.domain.commands import (
     TransferMember,
 )
 from services.members.entrypoints.deps import MembersContextDep
+from services.members.entrypoints.schemas import (
+    ChildRecorded,
+    ImportReportView,
+    MemberCreated,
+    MemberPage,
+    RowResultView,
+)
 from services.members.service_layer import handlers, views
 from services.members.service_layer.handlers import MembersContext
 from services.members.service_layer.roster import import_roster
@@ -41,37 +47,6 @@ from shared.uow import UnitOfWork
 
 router = APIRouter(prefix="/v1/members", tags=["members"])
 WRITERS = (Role.HR_INTEGRATION, Role.ADMIN)
-
-
-class MemberCreated(BaseModel):
-    member_id: str
-
-
-class ChildRecorded(BaseModel):
-    child_id: str
-    created: bool
-
-
-class MemberPage(BaseModel):
-    items: list[views.MemberSummary]
-    next_after: str | None
-
-
-class RowResultView(BaseModel):
-    row: int = Field(description="The row in the spreadsheet (表格行号): the header is row 1")
-    status: Literal["created", "already_member", "rejected"]
-    member_id: str | None
-    reason: str | None
-    name: str | None = Field(default=None, description="姓名, as the file gives it")
-    employee_number: str | None = Field(default=None, description="工号, as the file gives it")
-
-
-class ImportReportView(BaseModel):
-    union: str
-    created: int
-    already_member: int
-    rejected: int
-    rows: list[RowResultView]
 
 
 async def _view(
