@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -28,7 +28,12 @@ from shared.eventstore.relay import OutboxRelay
 from shared.eventstore.retention import keep_pruning
 from shared.eventstore.store import EventStore
 from shared.eventstore.tables import EventStoreTables
-from shared.kafka.consumer import BulkHandler, ConsumerRunner, Handler
+from shared.kafka.consumer import (
+    ConsumerIO,
+    ConsumerRunner,
+    ConsumerSettings,
+    Subscription,
+)
 from shared.kafka.producer import make_producer, security
 from shared.kafka.topics import keep_topics, topics_of
 from shared.settings import ServiceSettings
@@ -36,21 +41,6 @@ from shared.supervisor import Supervisor
 from shared.telemetry import configure_logging, configure_tracing, instrument_engine
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Subscription:
-    """A consumer group: which topics it reads and which event types it handles."""
-
-    group_id: str
-    topics: list[str]
-    handlers: Mapping[str, Handler]
-    # Optional: the same work for consecutive messages of one type at once (see BulkHandler).
-    bulk_handlers: Mapping[str, BulkHandler] = field(default_factory=dict)
-    # Types deliberately not handled; None: every other type known on these topics.
-    ignores: frozenset[str] | None = None
-    # Encrypts dead letters' values, for topics whose messages may hold personal data.
-    dlq_seal: Callable[[bytes], bytes] | None = None
 
 
 @dataclass
@@ -240,27 +230,21 @@ def build_runtime(
         relay=relay,
         supervisor=Supervisor(service, settings.unhealthy_after_s),
     )
-    runtime.consumers = [
-        ConsumerRunner(
-            group_id=s.group_id,
-            topics=s.topics,
-            handlers=s.handlers,
-            bulk_handlers=s.bulk_handlers,
-            sessions=sessions,
-            tables=tables,
-            store_factory=runtime.event_store,
-            bootstrap_servers=settings.kafka_bootstrap_servers,
-            dlq_producer=producer,
-            session_timeout_ms=settings.kafka_session_timeout_ms,
-            heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
-            chunk_size=settings.kafka_consumer_chunk_size,
-            after_commit=relay.wake,
-            connection=security(settings),
-            ignores=s.ignores,
-            dlq_seal=s.dlq_seal,
-        )
-        for s in subscriptions
-    ]
+    io = ConsumerIO(
+        sessions=sessions,
+        tables=tables,
+        store_factory=runtime.event_store,
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        dlq_producer=producer,
+        connection=security(settings),
+        after_commit=relay.wake,
+    )
+    consuming = ConsumerSettings(
+        session_timeout_ms=settings.kafka_session_timeout_ms,
+        heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
+        chunk_size=settings.kafka_consumer_chunk_size,
+    )
+    runtime.consumers = [ConsumerRunner(s, io, consuming) for s in subscriptions]
     return runtime
 
 

@@ -25,7 +25,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -107,29 +107,63 @@ def _text_headers(record: ConsumerRecord) -> dict[str, str]:
     return {k: v.decode(errors="replace") for k, v in reversed(record.headers or ())}
 
 
+@dataclass(frozen=True)
+class Subscription:
+    """A consumer group: which topics it reads and which event types it handles."""
+
+    group_id: str
+    topics: list[str]
+    handlers: Mapping[str, Handler]
+    # Optional: the same work for consecutive messages of one type at once (see BulkHandler).
+    bulk_handlers: Mapping[str, BulkHandler] = field(default_factory=dict)
+    # Types deliberately not handled; None: every other type known on these topics.
+    ignores: frozenset[str] | None = None
+    # Encrypts dead letters' values, for topics whose messages may hold personal data.
+    dlq_seal: Callable[[bytes], bytes] | None = None
+
+
+@dataclass(frozen=True)
+class ConsumerIO:
+    """What a runner works with: the service's database, event store and broker."""
+
+    sessions: async_sessionmaker[AsyncSession]
+    tables: EventStoreTables
+    store_factory: Callable[[AsyncSession], EventStore]
+    bootstrap_servers: str
+    dlq_producer: AIOKafkaProducer
+    connection: Mapping[str, Any] = field(default_factory=dict)  # TLS/SASL settings
+    after_commit: Callable[[], None] = lambda: None  # e.g. wake the outbox relay
+
+
+@dataclass(frozen=True)
+class ConsumerSettings:
+    """How a runner consumes: group timing, retries and how much goes into one transaction."""
+
+    session_timeout_ms: int = 10_000
+    heartbeat_interval_ms: int = 1_000
+    max_attempts: int = 5
+    max_records: int = 200
+    chunk_size: int = 50
+
+
 class ConsumerRunner:
     def __init__(
         self,
-        *,
-        group_id: str,
-        topics: list[str],
-        handlers: Mapping[str, Handler],
-        bulk_handlers: Mapping[str, BulkHandler] | None = None,
-        sessions: async_sessionmaker[AsyncSession],
-        tables: EventStoreTables,
-        store_factory: Callable[[AsyncSession], EventStore],
-        bootstrap_servers: str,
-        dlq_producer: AIOKafkaProducer,
-        session_timeout_ms: int = 10_000,
-        heartbeat_interval_ms: int = 1_000,
-        max_attempts: int = 5,
-        max_records: int = 200,
-        chunk_size: int = 50,
-        after_commit: Callable[[], None] | None = None,
-        connection: dict[str, Any] | None = None,
-        ignores: frozenset[str] | None = None,
-        dlq_seal: Callable[[bytes], bytes] | None = None,
+        subscription: Subscription,
+        io: ConsumerIO,
+        settings: ConsumerSettings | None = None,
     ) -> None:
+        sub, conf = subscription, settings or ConsumerSettings()
+        group_id, topics, handlers = sub.group_id, sub.topics, sub.handlers
+        bulk_handlers, ignores, dlq_seal = sub.bulk_handlers, sub.ignores, sub.dlq_seal
+        sessions, tables, store_factory = io.sessions, io.tables, io.store_factory
+        bootstrap_servers, dlq_producer = io.bootstrap_servers, io.dlq_producer
+        connection, after_commit = dict(io.connection), io.after_commit
+        session_timeout_ms, heartbeat_interval_ms = (
+            conf.session_timeout_ms,
+            conf.heartbeat_interval_ms,
+        )
+        max_attempts, max_records, chunk_size = conf.max_attempts, conf.max_records, conf.chunk_size
         self.group_id = group_id
         # Encrypts a dead letter's value where it may hold personal data (HR events carry ID
         # numbers): an operator opens it with `jinhui dlq open`.
@@ -157,7 +191,7 @@ class ConsumerRunner:
             "AS u(m, t, p, o) ON CONFLICT (consumer, message_id) DO NOTHING RETURNING message_id"
         )
         self._chunk_size = chunk_size
-        self._after_commit = after_commit or (lambda: None)
+        self._after_commit = after_commit
         self._store_factory = store_factory
         self._bootstrap = bootstrap_servers
         self._dlq = dlq_producer
@@ -166,7 +200,7 @@ class ConsumerRunner:
         self._max_attempts = max_attempts
         self._max_records = max_records
         self.assigned = asyncio.Event()
-        self._connection = connection or {}
+        self._connection = connection
         self.health = Health("jinhui", group_id)
         self._failed_commits = 0
         self._restart = asyncio.Event()

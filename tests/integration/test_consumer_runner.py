@@ -15,10 +15,13 @@ from shared.envelope import Envelope
 from shared.eventstore.store import EventStore
 from shared.kafka.consumer import (
     BulkHandler,
+    ConsumerIO,
     ConsumerRunner,
+    ConsumerSettings,
     HandlerContext,
     InboundMessage,
     Rejected,
+    Subscription,
 )
 from shared.kafka.producer import make_producer
 from shared.kafka.topics import dlq
@@ -43,17 +46,20 @@ async def running_consumer(
     producer = make_producer(infra.bootstrap_servers, "dlq")
     await producer.start()
     runner = ConsumerRunner(
-        group_id=group,
-        topics=[CONSUMER_TOPIC],
-        handlers={Job.event_type: handle_job},
-        bulk_handlers={Job.event_type: bulk} if bulk else None,
-        sessions=infra.sessions,
-        tables=infra.tables,
-        store_factory=lambda s: EventStore(s, infra.tables, source="/test", clock=infra.clock),
-        bootstrap_servers=infra.bootstrap_servers,
-        dlq_producer=producer,
-        session_timeout_ms=6000,
-        max_attempts=2,
+        Subscription(
+            group_id=group,
+            topics=[CONSUMER_TOPIC],
+            handlers={Job.event_type: handle_job},
+            bulk_handlers={Job.event_type: bulk} if bulk else {},
+        ),
+        ConsumerIO(
+            sessions=infra.sessions,
+            tables=infra.tables,
+            store_factory=lambda s: EventStore(s, infra.tables, source="/test", clock=infra.clock),
+            bootstrap_servers=infra.bootstrap_servers,
+            dlq_producer=producer,
+        ),
+        ConsumerSettings(session_timeout_ms=6000, max_attempts=2),
     )
     task = asyncio.create_task(runner.run())
     try:

@@ -17,6 +17,7 @@ from services.disbursements.domain.commands import (
     RedeemVoucher,
     ReverseDisbursement,
 )
+from services.disbursements.entrypoints.deps import context
 from services.disbursements.entrypoints.schemas import (
     BatchView,
     DisbursementRequest,
@@ -79,7 +80,7 @@ async def request_disbursement(
     """Answers 202 with the status URL. The same `Idempotency-Key` with the same body answers
     with the same disbursement; with another body, 422."""
     caller.require(*WRITERS)
-    ctx = runtime.context
+    ctx = context(runtime)
     digest = handlers.request_hash(body.model_dump(mode="json"))
     async with UnitOfWork(runtime) as uow:
         existing = await handlers.claim_idempotency_key(uow, caller.subject, key, digest)

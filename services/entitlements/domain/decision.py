@@ -135,7 +135,7 @@ def yuan_en(fen: int) -> str:
 def ledger_year(policy: PolicyVersion, ask: Ask, facts: MemberFacts | None) -> int:
     """Which year's ledger holds the decision: a child's gift lives in the child's birth year,
     a once-a-cycle benefit in the cycle's first year, everything else in the business year."""
-    rule = policy.member_benefits.get(ask.benefit)  # type: ignore[call-overload]
+    rule = policy.rule_for(ask.benefit)
     year = ask.business_date.year
     if rule is None:
         return year
@@ -174,7 +174,7 @@ def decide(
         clause="-",
         ledger_year=year,
     )
-    rule = policy.member_benefits.get(ask.benefit)  # type: ignore[call-overload]
+    rule = policy.rule_for(ask.benefit)
     if rule is None:
         return _not_a_member_benefit(policy, ask, base)
     key = count_key(rule, ask)

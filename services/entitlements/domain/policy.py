@@ -138,9 +138,17 @@ class PolicyVersion(BaseModel):
                 raise ValueError(f"{name}: union rule {rule.union_rule} is not defined")
         return self
 
+    def rule_for(self, benefit: str) -> BenefitRule | None:
+        """The rule of a member benefit named by its code; None for a code this version lacks
+        (a union-level rule, or a code from elsewhere)."""
+        try:
+            return self.member_benefits.get(Benefit(benefit))
+        except ValueError:
+            return None
+
     def union_rule_of(self, benefit: str) -> tuple[str, UnionRule] | None:
         """The union-level rule a member benefit also counts against, if any."""
-        rule = self.member_benefits.get(benefit)  # type: ignore[call-overload]
+        rule = self.rule_for(benefit)
         if rule is None or rule.union_rule is None:
             return None
         return rule.union_rule, self.union_rules[rule.union_rule]

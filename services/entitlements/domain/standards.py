@@ -42,7 +42,7 @@ class UnionStandards(Aggregate):
         policy: PolicyVersion,
         set_by: str,
     ) -> UnionStandardSet:
-        rule = policy.member_benefits.get(benefit)  # type: ignore[call-overload]
+        rule = policy.rule_for(benefit)
         if rule is None:
             raise InvalidInput(f"{benefit} is not a benefit of {policy.version}", field="benefit")
         for name in values:

@@ -10,6 +10,7 @@ from fastapi import Path as FastApiPath
 
 from services.entitlements.contracts import granting_level
 from services.entitlements.domain.decision import Ask, TripFacts
+from services.entitlements.entrypoints.deps import context
 from services.entitlements.entrypoints.schemas import (
     BenefitLine,
     CheckAnswer,
@@ -49,7 +50,7 @@ async def get_ledger(
     member_id: str, year: Year, caller: PrincipalDep, runtime: RuntimeDep, as_of: AsOf = None
 ) -> LedgerView:
     caller.require(*LEDGER_READERS)
-    ctx = runtime.context
+    ctx = context(runtime)
     async with runtime.sessions() as session:
         await ctx.policies.refresh(runtime.event_store(session))
         found = await ledger_as_read(ctx, runtime.event_store(session), member_id, year, as_of)
@@ -129,7 +130,7 @@ async def get_entries(
 )
 async def post_check(body: CheckRequest, caller: PrincipalDep, runtime: RuntimeDep) -> CheckAnswer:
     caller.require(*LEDGER_READERS)
-    ctx = runtime.context
+    ctx = context(runtime)
     async with runtime.sessions() as session:
         store = runtime.event_store(session)
         profile = await read_profile(store, body.member_id)

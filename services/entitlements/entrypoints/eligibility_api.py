@@ -8,6 +8,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from services.entitlements.adapters import eligibility
+from services.entitlements.contracts import Benefit
+from services.entitlements.entrypoints.deps import context
 from shared.auth import Principal, PrincipalDep, Role, parse_org
 from shared.clock import business_date
 from shared.errors import InvalidInput, NotFound
@@ -71,7 +73,8 @@ async def recuperation(
 ) -> dict[str, Any]:
     year = year or business_date(runtime.clock).year
     try:
-        rule = runtime.context.policies.in_force(date(year, 12, 31)).member_benefits["recuperation"]
+        policy = context(runtime).policies.in_force(date(year, 12, 31))
+        rule = policy.member_benefits[Benefit.RECUPERATION]
     except (LookupError, KeyError):
         raise InvalidInput(f"no recuperation rule governs {year}", field="year") from None
     cycle = rule.cycle_of(year)

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from services.entitlements.contracts import BenefitField
 from services.entitlements.domain.policy import PolicyVersion
+from services.entitlements.entrypoints.deps import context
 from services.entitlements.service_layer.forecasts import BatchPlan, forecast_batch
 from services.entitlements.service_layer.what_if import Difference, WhatIf, what_if
 from shared.auth import PrincipalDep, Role, parse_org
@@ -96,7 +97,7 @@ async def forecast(
     )
     async with runtime.sessions() as session:
         try:
-            result = await forecast_batch(runtime.context, runtime.event_store(session), plan)
+            result = await forecast_batch(context(runtime), runtime.event_store(session), plan)
         except LookupError as exc:
             if isinstance(exc, KeyError):  # a bug, not a date without a policy
                 raise

@@ -11,7 +11,9 @@ from pydantic import BaseModel, Field
 from services.entitlements.contracts import UnionStandardSet
 from services.entitlements.domain.policy import PolicyVersion
 from services.entitlements.domain.union_ledger import Spending, UnionLedger
+from services.entitlements.entrypoints.deps import context
 from services.entitlements.service_layer import handlers, policies, views
+from services.entitlements.service_layer.context import EntitlementsContext
 from shared.auth import PrincipalDep, Role, org_contains, parse_org
 from shared.clock import PlausibleDate, business_date
 from shared.errors import Forbidden, InvalidInput, NotFound
@@ -44,15 +46,15 @@ class StandardRequest(BaseModel):
 @router.get("/policies", response_model=list[PolicySummary], summary="Every policy version")
 async def list_policies(caller: PrincipalDep, runtime: RuntimeDep) -> list[PolicySummary]:
     async with runtime.sessions() as session:
-        await runtime.context.policies.refresh(runtime.event_store(session))
-    return [PolicySummary(**v.model_dump()) for v in runtime.context.policies.book.versions]
+        await context(runtime).policies.refresh(runtime.event_store(session))
+    return [PolicySummary(**v.model_dump()) for v in context(runtime).policies.book.versions]
 
 
 @router.get("/policies/{version}", response_model=PolicyVersion, summary="One policy version")
 async def get_policy(version: str, caller: PrincipalDep, runtime: RuntimeDep) -> PolicyVersion:
     async with runtime.sessions() as session:
-        await runtime.context.policies.refresh(runtime.event_store(session))
-    for v in runtime.context.policies.book.versions:
+        await context(runtime).policies.refresh(runtime.event_store(session))
+    for v in context(runtime).policies.book.versions:
         if v.version == version:
             return v
     raise NotFound(f"no policy version {version}")
@@ -72,7 +74,7 @@ async def publish_policy(
     caller.require(Role.ADMIN)
     if "/" in caller.org:
         raise Forbidden("only the provincial federation publishes policy", rule="auth.org")
-    ctx = runtime.context
+    ctx = context(runtime)
     async with UnitOfWork(runtime) as uow:
         event = await policies.publish(
             ctx.policies, uow.events, body, business_date(ctx.clock), caller.subject
@@ -100,7 +102,7 @@ async def put_standard(
     values = body.model_dump(exclude={"effective_from"}, exclude_none=True)
     async with UnitOfWork(runtime) as uow:
         return await policies.set_standard(
-            runtime.context.policies,
+            context(runtime).policies,
             uow.events,
             union=union,
             benefit=benefit,
@@ -187,15 +189,15 @@ async def put_finances(
     if body.consumption_share_fen > body.budget_fen:
         raise InvalidInput("the share cannot exceed the budget", field="consumption_share_fen")
     async with UnitOfWork(runtime) as uow:
-        await runtime.context.policies.refresh(uow.events)
+        await context(runtime).policies.refresh(uow.events)
         try:
-            policy = runtime.context.policies.in_force(date(year, 12, 31))
+            policy = context(runtime).policies.in_force(date(year, 12, 31))
         except LookupError:
             raise InvalidInput(f"no policy governs {year}", field="year") from None
         ledger = await handlers.record_union_finances(
             uow, union, year, body.model_dump(), caller.subject, policy
         )
-    return _union_view(runtime.context, ledger, union, year)
+    return _union_view(context(runtime), ledger, union, year)
 
 
 @router.get(
@@ -221,11 +223,13 @@ async def get_union_ledger(
         ledger = await views.read_union_ledger(runtime.event_store(session), union, year, as_of)
     if ledger is None:
         raise NotFound(f"no union ledger for {union} in {year}")
-    return _union_view(runtime.context, ledger, union, year)
+    return _union_view(context(runtime), ledger, union, year)
 
 
-def _union_view(ctx: object, ledger: UnionLedger, union: str, year: int) -> UnionLedgerView:
-    policy = ctx.policies.in_force(date(year, 12, 31))  # type: ignore[attr-defined]
+def _union_view(
+    ctx: EntitlementsContext, ledger: UnionLedger, union: str, year: int
+) -> UnionLedgerView:
+    policy = ctx.policies.in_force(date(year, 12, 31))
     finances = ledger.finances
     lines = []
     for name, rule in policy.union_rules.items():
@@ -276,7 +280,7 @@ async def post_assistance(
     caller.require(Role.ADMIN, Role.FINANCE_OFFICER)
     union = parse_org(org)
     caller.require_org(union)
-    ctx = runtime.context
+    ctx = context(runtime)
     if body.business_date > business_date(ctx.clock):
         raise InvalidInput(
             "the business date is in the future", field="business_date", rule="period.future"

@@ -67,7 +67,7 @@ async def facts_of(
     day = ask.business_date
     standing = profile.standing_on(day)
     assert profile.join_date is not None and profile.birth_date is not None
-    rule = policy.member_benefits.get(ask.benefit)  # type: ignore[call-overload]
+    rule = policy.rule_for(ask.benefit)
     standard = None
     if rule is not None and rule.union_may_set:
         found = await limit_for(
@@ -400,7 +400,7 @@ def _keeps_count(ctx: EntitlementsContext, held: Outcome | None) -> bool:
         return False
     for version in ctx.policies.book.versions:
         if version.version == held.event.policy_version:
-            rule = version.member_benefits.get(held.event.benefit)  # type: ignore[call-overload]
+            rule = version.rule_for(held.event.benefit)
             return bool(rule and rule.count_kept_once_issued)
     return False
 

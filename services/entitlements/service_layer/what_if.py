@@ -261,7 +261,7 @@ def _settle(
         if union:
             union.settle(event.disbursement_id, issued=False)
     else:
-        rule = replay.draft.member_benefits.get(event.benefit)  # type: ignore[call-overload]
+        rule = replay.draft.rule_for(event.benefit)
         keeps = bool(rule and rule.count_kept_once_issued)
         ledger.reverse(event.disbursement_id, event.reason, event.business_date, keeps_count=keeps)
         if union:

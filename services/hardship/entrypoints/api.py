@@ -18,6 +18,7 @@ from services.hardship.contracts import HardshipLevel
 from services.hardship.domain.case import Case
 from services.hardship.domain.commands import STEPS, CaseCommand
 from services.hardship.domain.household import ids_masked, masked
+from services.hardship.entrypoints.deps import context
 from services.hardship.entrypoints.schemas import (
     CaseRow,
     CaseView,
@@ -89,7 +90,7 @@ async def _read(
 ) -> CaseView:
     """Every read is audited, a refused one too (in its own transaction, so the refusal
     stands)."""
-    ctx = runtime.context
+    ctx = context(runtime)
     why = unquote(why)
     try:
         caller.require(*READERS)
@@ -120,7 +121,7 @@ async def intake(body: IntakeRequest, caller: PrincipalDep, runtime: RuntimeDep)
     caller.require_org(union)
     async with UnitOfWork(runtime) as uow:
         case_id, joined = await handlers.intake(
-            runtime.context, uow, caller, union=union, source=body.source, household=body.household
+            context(runtime), uow, caller, union=union, source=body.source, household=body.household
         )
     return IntakeAnswer(case_id=case_id, joined=joined)
 
@@ -149,7 +150,7 @@ async def _step(runtime: Runtime, caller: Principal, command: CaseCommand) -> Ca
     """request → command → one handler → the file as it stands afterwards."""
     caller.require(*CASEWORK)
     async with UnitOfWork(runtime) as uow:
-        await handlers.handle(runtime.context, uow, caller, command)
+        await handlers.handle(context(runtime), uow, caller, command)
     return await _read(runtime, caller, command.case_id, f"after {command.action}")
 
 
@@ -186,7 +187,7 @@ async def emergency(
     caller.require_org(union)
     async with UnitOfWork(runtime) as uow:
         case_id, relief_id = await handlers.emergency(
-            runtime.context,
+            context(runtime),
             uow,
             caller,
             union=union,
@@ -206,7 +207,7 @@ async def request_relief(
     """Above the criteria's threshold a reviewer (not the requester) must approve it."""
     caller.require(*CASEWORK)
     async with UnitOfWork(runtime) as uow:
-        await handlers.request_relief(runtime.context, uow, caller, case_id, **body.model_dump())
+        await handlers.request_relief(context(runtime), uow, caller, case_id, **body.model_dump())
     return await _read(runtime, caller, case_id, "after relief request")
 
 
@@ -218,7 +219,7 @@ async def approve_relief(
 ) -> CaseView:
     caller.require(Role.REVIEWER)
     async with UnitOfWork(runtime) as uow:
-        await handlers.approve_relief(runtime.context, uow, caller, case_id, relief_id)
+        await handlers.approve_relief(context(runtime), uow, caller, case_id, relief_id)
     return await _read(runtime, caller, case_id, "after relief approval")
 
 
@@ -255,7 +256,7 @@ async def search(
         rows = await views.search_cases(
             session,
             org,
-            runtime.context.today(),
+            context(runtime).today(),
             level=level,
             status=status,
             review_due_before=review_due_before,
@@ -303,7 +304,7 @@ async def watch_list(
     caller.require(*READERS)
     async with UnitOfWork(runtime) as uow:
         rows = await early_warning.watched(uow.session, caller.org, include_cleared=include_cleared)
-        await handlers.audit(runtime.context, uow, caller, "read-watch-list", None, unquote(why))
+        await handlers.audit(context(runtime), uow, caller, "read-watch-list", None, unquote(why))
     return [WatchEntry(**row) for row in rows]
 
 
@@ -319,7 +320,7 @@ async def clear_watch(
     runtime: RuntimeDep,
 ) -> list[WatchEntry]:
     caller.require(*CASEWORK)
-    ctx = runtime.context
+    ctx = context(runtime)
     async with UnitOfWork(runtime) as uow:
         done = await early_warning.clear(
             uow, entry_id, caller.org, caller.subject, body.reason, ctx.today()

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from services.members.adapters import orgs
 from services.members.domain.org import OrgUnit
+from services.members.entrypoints.deps import context
 from services.members.service_layer import hr
 from services.members.service_layer.hr import parked_events
 from shared.auth import PrincipalDep, Role, parse_org
@@ -140,7 +141,7 @@ async def resolve_conflict(
     caller.require(Role.ADMIN, Role.HR_INTEGRATION)
     async with UnitOfWork(runtime) as uow:
         done = await hr.resolve_conflict(
-            runtime.context, uow, conflict_id, caller.org, caller.subject, body.resolution
+            context(runtime), uow, conflict_id, caller.org, caller.subject, body.resolution
         )
     if not done:
         raise NotFound(f"no HR conflict {conflict_id}")
