@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
 
@@ -14,3 +14,13 @@ def get_runtime(request: Request) -> Runtime:
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+C = TypeVar("C")
+
+
+def typed_context(runtime: Runtime, kind: type[C]) -> C:
+    """A service's own context, typed: the runtime holds every service's context untyped, and a
+    runtime bootstrapped for another service fails loudly here."""
+    found = runtime.context
+    if not isinstance(found, kind):
+        raise TypeError(f"the runtime holds a {type(found).__name__}, not a {kind.__name__}")
+    return found
