@@ -16,6 +16,7 @@ import asyncpg
 import httpx
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy.engine import make_url
 
@@ -27,6 +28,17 @@ from shared.settings import ServiceSettings
 app = typer.Typer(help="Jinhui (晋惠): union benefits within the Shanxi 2025 ten measures.")
 console = Console(width=None if sys.stdout.isatty() else 120)
 STATE_DIR = Path(os.environ.get("JINHUI_HOME", ".jinhui"))
+
+
+def _progress() -> Progress:
+    """A labelled bar with a count and the time it has taken, for the longer commands."""
+    return Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    )
 
 
 def _raise_keyboard_interrupt(signum: int, frame: object) -> None:
@@ -223,7 +235,6 @@ def replay(
     """Rebuild a service's read tables from its event store, then swap them in (online)."""
     if service != "entitlements":
         raise typer.BadParameter("only entitlements keeps rebuildable read tables")
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
     from services.entitlements.adapters.tables import event_tables
     from services.entitlements.service_layer.replay import rebuild
@@ -232,13 +243,7 @@ def replay(
     async def run() -> None:
         engine = create_engine(_database_url(service, database_url))
         try:
-            with Progress(
-                "[progress.description]{task.description}",
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                console=console,
-            ) as bar:
+            with _progress() as bar:
                 task = bar.add_task("replaying events", total=None)
                 report = await rebuild(
                     engine,
@@ -299,7 +304,6 @@ def what_if_command(
 ) -> None:
     """Decide a past year again under a draft policy, saving nothing; print what changes."""
     import yaml
-    from rich.progress import Progress, SpinnerColumn, TimeElapsedColumn
 
     from services.entitlements.adapters.tables import event_tables
     from services.entitlements.domain.policy import PolicyVersion
@@ -358,8 +362,6 @@ def demo(
     import random
     import webbrowser
 
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
     from jinhui.demo import runner
     from jinhui.demo.report import Year, write_report
 
@@ -373,13 +375,7 @@ def demo(
 
     async def run() -> Year:
         rng = random.Random(seed)
-        with Progress(
-            "[progress.description]{task.description}",
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-        ) as bar:
+        with _progress() as bar:
             tasks: dict[str, object] = {}
 
             def progress(what: str, done: int, total: int) -> None:

@@ -9,7 +9,6 @@ its own org and everything below it; nothing above or beside it.
 from __future__ import annotations
 
 import functools
-import re
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
@@ -19,6 +18,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from shared.errors import Forbidden, InvalidInput, Unauthenticated
+from shared.orgs import org_contains, parse_org
 from shared.settings import SAFE_ENVIRONMENTS, ServiceSettings
 from shared.tokens import JwksVerifier, LocalIssuer, TokenInvalid, claim
 
@@ -30,25 +30,6 @@ class Role(StrEnum):
     REVIEWER = "reviewer"
     AUDITOR = "auditor"
     ADMIN = "admin"
-
-
-_SEGMENT = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
-
-
-def parse_org(path: str) -> str:
-    """Normalise an org path: lower case, slash separated, at most four levels."""
-    parts = [p for p in path.strip().strip("/").lower().split("/") if p]
-    if not parts or len(parts) > 4 or not all(_SEGMENT.match(p) for p in parts):
-        raise InvalidInput(
-            "an org path is 1 to 4 segments of a-z, 0-9 and '-', "
-            "e.g. shanxi/taiyuan/xiaodian/bu-0001",
-            field="org",
-        )
-    return "/".join(parts)
-
-
-def org_contains(ancestor: str, org: str) -> bool:
-    return org == ancestor or org.startswith(ancestor + "/")
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,9 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.auth import org_contains
 from shared.events import DomainEvent
 from shared.kafka.topics import ENTITLEMENTS_EVENTS
+from shared.orgs import org_contains
 
 
 class Benefit(StrEnum):

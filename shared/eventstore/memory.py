@@ -12,7 +12,6 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from shared.clock import Clock
 from shared.errors import ConcurrencyConflict
@@ -33,19 +32,6 @@ class InMemoryEventStore:
     clock: Clock
     events: list[StoredEvent] = field(default_factory=list)
     outbox: list[OutboxRow] = field(default_factory=list)
-
-    async def append(
-        self,
-        stream_id: str,
-        expected_version: int,
-        events: Sequence[Any],
-        *,
-        partition_key: str | None = None,
-        metadata: dict[str, Any] | None = None,
-    ) -> list[RecordedEvent]:
-        return await self.append_many(
-            [StreamAppend(stream_id, expected_version, events, partition_key, metadata)]
-        )
 
     async def append_many(self, appends: Sequence[StreamAppend]) -> list[RecordedEvent]:
         """All or nothing, as one transaction: a stale version anywhere appends nothing."""

@@ -25,7 +25,6 @@ class Person(BaseModel):
     id_number: SecretStr | None = Field(
         default=None,
         description="身份证号 (kept encrypted; masked in every answer unless read in clear)",
-        examples=["140105198001011234"],
     )
     member_id: str | None = Field(default=None, description="When the person is a union member")
 

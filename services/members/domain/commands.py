@@ -20,7 +20,6 @@ class RegisterMember(Command):
     name: str = Field(min_length=1, max_length=100, description="姓名", examples=["王芳"])
     id_number: SecretStr = Field(
         description="身份证号: resident ID number, 18 characters (GB 11643)",
-        examples=["140105199003071234"],
     )
     phone: SecretStr | None = Field(default=None, description="Mobile number")
     birth_date: PlausibleDate | None = Field(

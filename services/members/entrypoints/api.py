@@ -75,9 +75,17 @@ class MemberChange:
             await views.require_reachable(session, self.caller, member_id)
 
     async def __call__(
-        self, member_id: str, action: Callable[[UnitOfWork], Awaitable[object]]
+        self,
+        member_id: str,
+        action: Callable[[UnitOfWork], Awaitable[object]],
+        *,
+        reaching: str | None = None,
     ) -> views.MemberView:
+        """`reaching`: another union the caller must reach too (a transfer's destination),
+        checked after the member, so a member outside the caller's tree stays undisclosed."""
         await self.allowed(member_id)
+        if reaching:
+            self.caller.require_org(parse_org(reaching))
         async with UnitOfWork(self.runtime) as uow:
             await action(uow)
         return await _view(self.runtime, self.ctx, self.caller, member_id)
@@ -294,12 +302,11 @@ async def transfer(
     cmd: TransferMember,
     change: ChangeDep,
 ) -> views.MemberView:
-    """The caller must reach both unions. Ledgers are kept per member, so they follow. The member
-    is looked up first, so a member outside the caller's tree stays undisclosed (404)."""
-    await change.allowed(member_id)
-    change.caller.require_org(parse_org(cmd.to_union))
+    """The caller must reach both unions. Ledgers are kept per member, so they follow."""
     return await change(
-        member_id, lambda uow: handlers.transfer_member(uow, member_id, cmd, change.actor)
+        member_id,
+        lambda uow: handlers.transfer_member(uow, member_id, cmd, change.actor),
+        reaching=cmd.to_union,
     )
 
 
@@ -320,11 +327,10 @@ async def rejoin(
     cmd: RejoinMember,
     change: ChangeDep,
 ) -> views.MemberView:
-    await change.allowed(member_id)
-    if cmd.base_union:
-        change.caller.require_org(parse_org(cmd.base_union))
     return await change(
-        member_id, lambda uow: handlers.rejoin_member(uow, member_id, cmd, change.actor)
+        member_id,
+        lambda uow: handlers.rejoin_member(uow, member_id, cmd, change.actor),
+        reaching=cmd.base_union,
     )
 
 
