@@ -9,36 +9,24 @@ import signal
 import subprocess
 import sys
 import time
+import webbrowser
 from pathlib import Path
 from typing import Annotated
 
-import asyncpg
 import httpx
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TimeElapsedColumn
+from rich.progress import Progress, SpinnerColumn, TimeElapsedColumn
 from rich.table import Table
-from sqlalchemy.engine import make_url
 
 from jinhui.localstack import SERVICES, Stack, start_service
+from jinhui.progress import progress_bar
 from shared.auth import Role, issue_token
-from shared.db.engine import with_database
 from shared.settings import ServiceSettings
 
 app = typer.Typer(help="Jinhui (晋惠): union benefits within the Shanxi 2025 ten measures.")
 console = Console(width=None if sys.stdout.isatty() else 120)
 STATE_DIR = Path(os.environ.get("JINHUI_HOME", ".jinhui"))
-
-
-def _progress() -> Progress:
-    """A labelled bar with a count and the time it has taken, for the longer commands."""
-    return Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-    )
 
 
 def _raise_keyboard_interrupt(signum: int, frame: object) -> None:
@@ -243,7 +231,7 @@ def replay(
     async def run() -> None:
         engine = create_engine(_database_url(service, database_url))
         try:
-            with _progress() as bar:
+            with progress_bar(console) as bar:
                 task = bar.add_task("replaying events", total=None)
                 report = await rebuild(
                     engine,
@@ -294,6 +282,7 @@ def outbox_republish(
     console.print(f"{count} rows will be published again by {service}'s relay")
 
 
+# Long on purpose: a command's options and its printed answer read together.
 @app.command("what-if")
 def what_if_command(
     draft: Annotated[Path, typer.Option(help="The draft policy (YAML, like policies/*.yaml)")],
@@ -359,79 +348,11 @@ def demo(
     seed: Annotated[int, typer.Option(help="Random seed")] = 11643,
 ) -> None:
     """Live through a year of one base union on the local stack, then report."""
-    import random
-    import webbrowser
+    from jinhui.demo.command import run_demo
 
-    from jinhui.demo import runner
-    from jinhui.demo.report import Year, write_report
-
-    target = out or STATE_DIR / f"demo-report-{year}.html"
-    server = _running_server()
-    if server:
-        console.print(
-            "使用正在运行的本地 PostgreSQL（演示数据库用完即删） "
-            "using the running stack's PostgreSQL"
-        )
-
-    async def run() -> Year:
-        rng = random.Random(seed)
-        with _progress() as bar:
-            tasks: dict[str, object] = {}
-
-            def progress(what: str, done: int, total: int) -> None:
-                if what not in tasks:
-                    tasks[what] = bar.add_task(what, total=total)
-                bar.update(tasks[what], completed=done)  # type: ignore[arg-type]
-
-            progress("starting PostgreSQL, the broker and the services", 0, 1)
-            async with runner.demo_stack(year, server) as services:
-                progress("starting PostgreSQL, the broker and the services", 1, 1)
-                progress("HR roster import", 0, members)
-                await runner.import_roster(services, members, rng)
-                await runner.known_downstream(services)
-                progress("HR roster import", members, members)
-                await runner.setup_union(services, year)
-                year_stats = await runner.a_year(services, year, rng, progress)
-                return await runner.collect(services, year, year_stats["hardship"])
-
-    report = asyncio.run(run())
-    table = Table(title=f"{runner.UNION} {year} 年 (a year of the union)")
-    table.add_column("")
-    table.add_column("", justify="right")
-    for key, value in report.summary:
-        table.add_row(key, value)
-    console.print(table)
-    path = write_report(target, report)
-    console.print(f"报告 report: {path.resolve()}")
+    path = run_demo(console, STATE_DIR, members=members, year=year, out=out, seed=seed)
     if open_report:
         webbrowser.open(path.resolve().as_uri())
-
-
-def _running_server() -> str | None:
-    """The PostgreSQL server of a local stack `jinhui up` started, if one answers."""
-    described = STATE_DIR / "stack.json"
-    if not described.exists():
-        return None
-    try:
-        url = json.loads(described.read_text())["database_urls"]["members"]
-    except (ValueError, KeyError):
-        return None
-    server = with_database(url, "postgres")
-    try:
-        asyncio.run(_answers(server))
-    except (OSError, TimeoutError, asyncpg.PostgresError):
-        return None
-    return server
-
-
-async def _answers(url: str) -> None:
-    conn = await asyncio.wait_for(
-        asyncpg.connect(
-            make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-        ),
-        3,
-    )
-    await conn.close()
 
 
 def _register_service_commands() -> None:

@@ -165,12 +165,14 @@ class Stack:
         folder.mkdir(parents=True, exist_ok=True)
         server_url = server_url or os.environ.get("DATABASE_URL")
         postgres = None if server_url else LocalPostgres(folder)
-        server_url = server_url or postgres.url  # type: ignore[union-attr]
+        if postgres is not None:
+            server_url = postgres.url
         external_kafka = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
         broker = None if external_kafka else LocalBroker(log_file=folder / "broker.log")
+        assert server_url is not None
         stack = cls(
             server_url=server_url,
-            bootstrap_servers=external_kafka or broker.bootstrap_servers,  # type: ignore[union-attr]
+            bootstrap_servers=broker.bootstrap_servers if broker else str(external_kafka),
             database_prefix=database_prefix,
             _postgres=postgres,
             _broker=broker,

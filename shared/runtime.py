@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -54,7 +55,7 @@ class Runtime:
     producer: AIOKafkaProducer
     relay: OutboxRelay
     consumers: list[ConsumerRunner] = field(default_factory=list)
-    extra_workers: list[Callable[[], object]] = field(default_factory=list)
+    extra_workers: list[Callable[[], Awaitable[object]]] = field(default_factory=list)
     context: Any = None  # the service's own handler context (policies, settings of its domain)
     on_start: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     services: dict[str, Any] = field(default_factory=dict)  # named parts (schedulers) for tools
@@ -87,7 +88,7 @@ class Runtime:
         s.start(f"{self.service}-relay", lambda: self._after_producer(self.relay.run))
         for consumer in self.consumers:
             consumer.health = s.handle(consumer.group_id)
-            s.start(consumer.group_id, lambda c=consumer: self._after_producer(c.run))  # type: ignore[misc]
+            s.start(consumer.group_id, functools.partial(self._after_producer, consumer.run))
         s.start(
             f"{self.service}-retention",
             traced=False,
@@ -99,7 +100,7 @@ class Runtime:
             ),
         )
         for n, worker in enumerate(self.extra_workers):
-            s.start(f"{self.service}-worker-{n}", worker, traced=False)  # type: ignore[arg-type]
+            s.start(f"{self.service}-worker-{n}", worker, traced=False)
 
     async def _after_broker_emptied(self) -> None:
         """The broker lost its data: send recent rows again and read every topic again — and
@@ -144,9 +145,9 @@ class Runtime:
                 )
                 await asyncio.sleep(delay)
 
-    async def _after_producer(self, work: Callable[[], object]) -> None:
+    async def _after_producer(self, work: Callable[[], Awaitable[None]]) -> None:
         await self._producer_ready.wait()
-        await work()  # type: ignore[misc]
+        await work()
 
     async def stop(self, grace_s: float = 10.0) -> None:
         """Cancel the workers and give them `grace_s` to finish (a consumer leaving its group
@@ -190,6 +191,7 @@ class Runtime:
             return False
 
 
+# Long on purpose: the one place a service's parts are wired, in the order they start.
 def build_runtime(
     *,
     service: str,

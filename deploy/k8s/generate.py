@@ -4,6 +4,10 @@ settings and secrets, and every Kafka topic with its partitions (`shared/kafka/t
     .venv/bin/python deploy/k8s/generate.py     # then review the diff and commit it
 
 A test renders the overlays and checks they still match the code.
+
+Long on purpose (one file, a few long functions): the functions are the manifests written as
+data, one resource after another, so a reviewer reads each beside the YAML it produces; split
+into pieces they would be read out of order.
 """
 
 from __future__ import annotations

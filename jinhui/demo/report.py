@@ -83,6 +83,7 @@ def _ticks(top: float, steps: int = 4) -> list[float]:
     return [i * step for i in range(steps + 2) if i * step < top + step]
 
 
+# Long on purpose: one SVG drawn top to bottom, mostly literal.
 def column_chart(
     title: str,
     labels: Sequence[str],

@@ -1,8 +1,8 @@
-"""A year of one base union, on the real local stack, with a fast clock.
+"""The demo's stack and its moves: one base union on the real local services with a fast clock.
 
 Everything goes through the services' own APIs and topics, as users would: HR's roster import,
-births, new-employment-form registrations, the birthday scheduler day by day, holiday and
-voucher batches, outings, hardship intake → review → exit and emergency relief.
+single requests and batches, case steps. `calendar` runs the year with these moves; `collect`
+reads what it came to.
 """
 
 from __future__ import annotations
@@ -21,18 +21,14 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from jinhui.demo.report import Measure, Refusal, UnionRule, Year
 from jinhui.inprocess import RunningService, running_service
 from jinhui.localstack import Stack
 from services.disbursements.adapters.tables import disbursements, member_directory
-from services.disbursements.service_layer.vouchers import expire_vouchers
 from services.entitlements.adapters.projections import LIVE
-from services.hardship.adapters.tables import cases
 from services.members.domain.identity import synthetic_id_number
 from shared.auth import Role, issue_token
 from shared.clock import FixedClock
 from shared.db.engine import drop_database
-from shared.money import yuan_text
 from shared.settings import ServiceSettings
 
 UNION = "shanxi/taiyuan/xiaodian/bu-0001"
@@ -274,307 +270,10 @@ async def case_step(s: Services, case_id: str, action: str, **body: Any) -> None
     )
 
 
-async def _known_as_riders(s: Services) -> bool:
+async def known_as_riders(s: Services) -> bool:
     p = LIVE.profiles.c
     async with s.entitlements.runtime.sessions() as session:
         known = await session.scalar(
             select(func.count()).where(p.member_id.in_(s.riders), p.employment_form != "standard")
         )
     return (known or 0) >= len(s.riders)
-
-
-async def other_measures(s: Services, year: int, day: date, rng: random.Random) -> None:
-    """The measures the rest of the year does not reach: training (the union's own standard),
-    recuperation (the union's plan), NEF injury insurance and summer camps (granted by the
-    county union), culture-tourism products and consumption assistance (union spending)."""
-    finance, ids = headers(Role.FINANCE_OFFICER), s.member_ids
-    if day == date(year, 1, 5):
-        await s.entitlements.client.put(
-            f"/v1/unions/{UNION}/standards/training_subsidy",
-            json={"effective_from": f"{year}-01-01", "standard_fen": 100000},
-            headers=finance,
-        )
-        await s.disbursements.client.put(
-            f"/v1/recuperation-plans/{UNION}/{year}",
-            json={
-                "window_from": f"{year}-04-01",
-                "window_to": f"{year}-10-31",
-                "participants": ids[: max(1, len(ids) // 20)],
-                "union_subsidy_per_person_fen": 80000,
-                "employer_fund_per_person_fen": 300000,
-            },
-            headers=finance,
-        )
-    if day == date(year, 5, 25):
-        for member_id in ids[: max(1, len(ids) // 20)]:
-            trip = {
-                "plan_year": year,
-                "start_date": (day - timedelta(days=5)).isoformat(),
-                "end_date": (day - timedelta(days=1)).isoformat(),
-                "employer_welfare_fund_fen": 300000,
-            }
-            await single(s, member_id, "recuperation", 80000, day, trip)
-    if day == date(year, 6, 15):
-        await until(lambda: _known_as_riders(s))  # the county grants on what entitlements knows
-        for member_id in s.riders:
-            await single(s, member_id, "nef_injury_insurance", 15000, day, org=COUNTY)
-    if day == date(year, 7, 15):
-        for parent, child in s.children:
-            camp = {"child_id": child, "camp": "晋祠少年营"}
-            await single(s, parent, "summer_camp", 60000, day, camp, org=COUNTY)
-    if day == date(year, 9, 10):
-        for member_id in rng.sample(ids, max(1, len(ids) // 30)):
-            await single(s, member_id, "training_subsidy", 100000, day)
-    if day == date(year, 9, 28):
-        await batch(s, f"culture-tourism-{year}", "culture_tourism_product", 20000, day)
-    if day == date(year, 11, 15):
-        await s.entitlements.client.post(
-            f"/v1/unions/{UNION}/consumption-assistance",
-            json={
-                "purchase_id": f"assistance-{year}",
-                "amount_fen": len(ids) * 8000,
-                "business_date": day.isoformat(),
-                "purpose": "采购脱贫地区农产品用于职工食堂",
-            },
-            headers=finance,
-        )
-
-
-async def a_year(s: Services, year: int, rng: random.Random, progress: Progress) -> dict[str, Any]:
-    ids = s.member_ids
-    caseworker = headers(Role.CASEWORKER, "caseworker-demo")
-    reviewer = headers(Role.REVIEWER, "reviewer-demo")
-    hr = headers(Role.HR_INTEGRATION)
-    cases_open: list[str] = []
-    register_by_month: dict[str, list[int]] = {"deep": [], "relative": [], "accident": []}
-    day, end = date(year, 1, 2), date(year, 12, 31)
-    total = (end - day).days + 1
-    while day <= end:
-        s.clock.set_business_date(day)
-        await s.members.runtime.services["birthdays"].run_once()
-        await other_measures(s, year, day, rng)
-        if day == date(year, 1, 20):
-            await batch(s, f"spring-{year}", "holiday_gift", 50000, day)
-        if day == date(year, 2, 15):
-            for member_id in rng.sample(ids, max(2, len(ids) // 100)):
-                income = rng.choice((50000, 90000, 120000))
-                created = await s.hardship.client.post(
-                    "/v1/hardship/cases",
-                    json={
-                        "union": UNION,
-                        "source": "survey",
-                        "household": household(member_id, income),
-                    },
-                    headers=caseworker,
-                )
-                case_id = created.json()["case_id"]
-                await case_step(s, case_id, "assess")
-                await case_step(s, case_id, "register")
-                cases_open.append(case_id)
-        if day == date(year, 3, 1):
-            await batch(s, f"vouchers-{year}", "voucher", 30000, day)
-        if day == date(year, 3, 20):  # most members spend their voucher; the rest expire
-            await redeem_vouchers(s, rng, share=0.8)
-        if day == date(year, 6, 1):
-            await batch(s, f"films-{year}", "culture_sports", 20000, day)
-        if day == date(year, 4, 8):
-            for a, b in zip(ids[0:20:2], ids[1:20:2], strict=False):
-                await s.members.client.put(
-                    f"/v1/members/{a}/spouse", json={"spouse_member_id": b}, headers=hr
-                )
-                born = await s.members.client.post(
-                    f"/v1/members/{a}/births",
-                    json={
-                        "birth_date": day.isoformat(),
-                        "birth_order": rng.choice((1, 2)),
-                        "within_policy": True,
-                        "other_parent_member_id": b,
-                    },
-                    headers=hr,
-                )
-                child = born.json()["child_id"]
-                s.children.append((a, child))
-                order_amount = 150000
-                for parent in (a, b):
-                    await single(
-                        s, parent, "childbirth_gift", order_amount, day, {"child_id": child}
-                    )
-        if day == date(year, 5, 16):
-            for member_id in rng.sample(ids, max(1, len(ids) // 5)):
-                await single(s, member_id, "outing", 53000, day, outing(day))
-        if day == date(year, 6, 10):
-            for member_id in rng.sample(ids, max(1, len(ids) // 50)):
-                s.riders.append(member_id)
-                await s.members.client.put(
-                    f"/v1/members/{member_id}/new-employment-form",
-                    json={
-                        "employment_form": "food_delivery_rider",
-                        "registered_on": day.isoformat(),
-                        "platform": "美团",
-                    },
-                    headers=hr,
-                )
-        if day == date(year, 7, 12) and ids:
-            emergency = await s.hardship.client.post(
-                "/v1/hardship/emergencies",
-                json={
-                    "union": UNION,
-                    "member_id": ids[-1],
-                    "amount_fen": 300000,
-                    "purpose": "flood_damage",
-                    "household": household(ids[-1], 60000, "natural_disaster"),
-                },
-                headers=caseworker,
-            )
-            body = emergency.json()
-            await s.hardship.client.post(
-                f"/v1/hardship/cases/{body['case_id']}/reliefs/{body['relief_id']}/approve",
-                headers=reviewer,
-            )
-        if day == date(year, 8, 20):
-            for case_id in cases_open[: len(cases_open) // 2]:
-                await case_step(s, case_id, "start-review", reason="mid-year review")
-                await case_step(
-                    s,
-                    case_id,
-                    "complete-review",
-                    household=household(None, 200000),
-                )
-        if day == date(year, 9, 15):
-            await batch(s, f"mid-autumn-{year}", "holiday_gift", 30000, day)
-        if day == date(year, 10, 1):  # a National Day plan too generous for the yearly cap
-            await batch(s, f"national-day-{year}", "holiday_gift", 180000, day)
-        if day == date(year, 11, 5) and cases_open:
-            await case_step(s, cases_open[0], "re-enter", household=household(None, 40000))
-        if day.day == 1:
-            await expire_vouchers(s.disbursements.runtime.context, s.disbursements.runtime)
-        next_day = day + timedelta(days=1)
-        if next_day.month != day.month:  # month end: birthday gifts of the month, register
-            await batch(
-                s,
-                f"birthdays-{year}-{day.month}",
-                "birthday_gift",
-                30000,
-                day,
-                {"kind": "birthday_month", "month": day.month},
-            )
-            async with s.hardship.runtime.sessions() as session:
-                counts: dict[str, int] = dict(
-                    (
-                        await session.execute(
-                            select(cases.c.level, func.count())
-                            .where(cases.c.status.in_(("on_register", "under_review")))
-                            .group_by(cases.c.level)
-                        )
-                    )
-                    .tuples()
-                    .all()
-                )
-            for level, values in register_by_month.items():
-                values.append(int(counts.get(level, 0)))
-        progress("a year of the union", (day - date(year, 1, 2)).days + 1, total)
-        day = next_day
-    return {"hardship": register_by_month}
-
-
-async def collect(s: Services, year: int, hardship: dict[str, list[int]]) -> Year:
-    """The year as the report shows it, read through the services' own APIs and tables."""
-
-    async def nothing_pending() -> bool:
-        async with s.disbursements.runtime.sessions() as session:
-            pending = await session.scalar(
-                select(func.count()).where(disbursements.c.status == "pending")
-            )
-        return not pending
-
-    await until(nothing_pending)
-    d = disbursements.c
-    async with s.disbursements.runtime.sessions() as session:
-        issued = {
-            b: (int(n), int(f or 0))
-            for b, n, f in (
-                await session.execute(
-                    select(d.benefit, func.count(), func.sum(d.amount_fen))
-                    .where(d.status == "issued")
-                    .group_by(d.benefit)
-                )
-            ).tuples()
-        }
-        refused = (
-            (
-                await session.execute(
-                    select(d.clause, d.rule, func.count(), func.min(d.reason))
-                    .where(d.status == "rejected")
-                    .group_by(d.clause, d.rule)
-                    .order_by(func.count().desc())
-                )
-            )
-            .tuples()
-            .all()
-        )
-        statuses: dict[str, int] = dict(
-            (await session.execute(select(d.status, func.count()).group_by(d.status)))
-            .tuples()
-            .all()
-        )
-    auditor = headers(Role.AUDITOR)
-    spending = await s.disbursements.client.get(
-        "/v1/finance/spending", params={"year": year, "union": UNION}, headers=auditor
-    )
-    monthly = [0] * 12
-    for row in spending.json():
-        monthly[int(row["month"]) - 1] += int(row["issued_fen"])
-    ledger = await s.entitlements.client.get(f"/v1/unions/{UNION}/ledgers/{year}", headers=auditor)
-    policy = s.entitlements.runtime.context.policies.in_force(date(year, 12, 31))
-    titles = {rule.clause: rule.title for rule in policy.member_benefits.values()}
-    titles |= {rule.clause: rule.title for rule in policy.union_rules.values()}
-    total = sum(f for _, f in issued.values())
-    return Year(
-        union=UNION,
-        year=year,
-        members=len(s.member_ids),
-        summary=[
-            ("会员人数 members", f"{len(s.member_ids):,}"),
-            ("已发放 issued", f"{statuses.get('issued', 0):,} 笔"),
-            ("未通过 refused", f"{statuses.get('rejected', 0):,} 笔"),
-            ("已冲回 reversed（过期未用的消费券、更正）", f"{statuses.get('reversed', 0):,} 笔"),
-            ("全年发放总额 paid in total", yuan_text(total)),
-        ],
-        measures=[
-            Measure(
-                clause=rule.clause,
-                title=rule.title,
-                benefit=benefit,
-                cap_fen=rule.cap_fen if rule.yearly_cap else None,
-                max_count=rule.max_count,
-                used_fen=issued.get(benefit, (0, 0))[1],
-                issued=issued.get(benefit, (0, 0))[0],
-            )
-            for benefit, rule in policy.member_benefits.items()
-        ],
-        union_rules=[
-            UnionRule(
-                title=line["title"],
-                clause=line["clause"],
-                kind=line["kind"],
-                limit_fen=line["limit_fen"],
-                used_fen=line["used_fen"],
-                left_fen=line["remaining_fen"]
-                if line["kind"] == "ceiling"
-                else line["still_to_spend_fen"],
-            )
-            for line in ledger.json().get("lines", [])
-        ],
-        monthly_fen=monthly,
-        hardship=hardship,
-        refusals=[
-            Refusal(
-                clause=clause or "-",
-                title=titles.get(clause or "", clause or "-"),
-                rule=rule or "-",
-                count=int(n),
-                reason=reason or "",
-            )
-            for clause, rule, n, reason in refused
-        ],
-    )

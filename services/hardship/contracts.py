@@ -57,3 +57,7 @@ class ReliefGranted(HardshipEvent):
     in_kind: bool = False
     purpose: str = Field(max_length=40, description="A purpose code, never free text")
     granted_on: date
+    union: str | None = Field(
+        default=None, description="The case's union, whose caseworkers granted the relief"
+    )
+    approved_by: str | None = Field(default=None, description="Who approved it (a subject)")

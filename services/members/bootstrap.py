@@ -9,10 +9,10 @@ from datetime import timedelta
 from services.members.adapters.orgs import read_tree_file, save_units, stored_kinds
 from services.members.adapters.tables import event_tables
 from services.members.adapters.vault import vault_from_settings
-from services.members.entrypoints.hr_consumer import hr_events
+from services.members.entrypoints.consumers import hr_events
 from services.members.service_layer.birthdays import BirthdayScheduler
 from services.members.service_layer.handlers import MembersContext
-from services.members.service_layer.hr import expire_parked
+from services.members.service_layer.hr_conflicts import expire_parked
 from services.members.settings import MembersSettings
 from shared.clock import Clock, SystemClock
 from shared.runtime import Runtime, build_runtime

@@ -12,7 +12,7 @@ import itertools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Executable, Table, bindparam, or_, text
+from sqlalchemy import CursorResult, Executable, Result, Table, bindparam, or_, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import TextClause
 
@@ -63,3 +63,10 @@ def in_subtree(column: Any, org: str) -> Any:
     """Rows whose org path is `org` or below it (the caller's part of the union tree):
     `shanxi/taiyuan` holds `shanxi/taiyuan/xiaodian/bu-1`, never `shanxi/taiyuanxi`."""
     return or_(column == org, column.startswith(org + "/"))
+
+
+def rows_affected(result: Result[Any]) -> int:
+    """What an INSERT, UPDATE or DELETE changed: `execute` is typed as answering a `Result`,
+    but for these it is a `CursorResult`, which counts."""
+    assert isinstance(result, CursorResult)
+    return int(result.rowcount or 0)

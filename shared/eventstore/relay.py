@@ -23,6 +23,7 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.backoff import Backoff
+from shared.db.sql import rows_affected
 from shared.eventstore.tables import EventStoreTables
 from shared.outages import is_outage
 from shared.supervisor import Health
@@ -98,7 +99,7 @@ class OutboxRelay:
                 )
                 .values(published_at=None)
             )
-        count = result.rowcount or 0  # type: ignore[attr-defined]
+        count = rows_affected(result)
         log.warning("re-sending what the broker may have lost", extra={"rows": count})
         self.wake()
         return int(count)
@@ -186,4 +187,4 @@ async def mark_for_republishing(
         query = query.where(outbox.topic == topic)
     async with sessions() as session, session.begin():
         result = await session.execute(query.values(published_at=None))
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return rows_affected(result)

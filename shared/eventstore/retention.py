@@ -16,6 +16,7 @@ from datetime import timedelta
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from shared.db.sql import rows_affected
 from shared.eventstore.tables import EventStoreTables
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,7 @@ async def prune(
         while True:
             async with sessions() as session, session.begin():
                 result = await session.execute(text(statement), {"age": older_than, "batch": batch})
-            count = result.rowcount or 0  # type: ignore[attr-defined]
+            count = rows_affected(result)
             deleted[table] += count
             if count < batch:
                 break

@@ -28,6 +28,7 @@ from shared.telemetry.privacy import drop_query_values
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
 
+# Long on purpose: every service's app is assembled here, middleware in the order it runs.
 def create_service_app(
     *,
     service: str,

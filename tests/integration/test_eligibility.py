@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 
-from services.entitlements.service_layer.decisions import Settlement, settle
+from services.entitlements.service_layer.settlements import Settlement, settle
 from services.entitlements.service_layer.views import read_profile
 from services.hardship.contracts import (
     HardshipEvent,

@@ -9,8 +9,8 @@ from datetime import date
 
 from jinhui.inprocess import running_service
 from jinhui.localstack import Stack
-from services.entitlements.service_layer.decisions import Settlement, settle
 from services.entitlements.service_layer.handlers import note_member_event
+from services.entitlements.service_layer.settlements import Settlement, settle
 from services.entitlements.service_layer.views import read_profile
 from services.members.contracts import MemberRegistered
 from shared.auth import Role

@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy import select, text
 
 from services.entitlements.adapters.projections import LIVE
-from services.entitlements.service_layer.decisions import Settlement, settle
 from services.entitlements.service_layer.replay import rebuild
+from services.entitlements.service_layer.settlements import Settlement, settle
 from shared.uow import UnitOfWork
 from tests.integration.conftest import Suite, register
 from tests.integration.test_reservations import request

@@ -19,13 +19,9 @@ from services.disbursements.contracts import (
 )
 from services.entitlements.adapters.tables import pending_requests
 from services.entitlements.domain.ledger import Outcome
-from services.entitlements.service_layer.decisions import (
-    Settlement,
-    commit_many,
-    settle,
-    sweep_expired,
-)
 from services.entitlements.service_layer.decisions import reserve_many as decide_run
+from services.entitlements.service_layer.decisions import sweep_expired
+from services.entitlements.service_layer.settlements import Settlement, commit_many, settle
 from shared.clock import FixedClock
 from shared.envelope import Envelope
 from shared.kafka.producer import make_producer

@@ -19,7 +19,7 @@ from jinhui.localstack import Stack
 from services.members.contracts import ChildBirthRegistered
 from services.members.domain.hr import EmployeeDetailsChanged, EmployeeHired, EmployeeLeft
 from services.members.domain.identity import compose_id_number
-from services.members.service_layer.hr import expire_parked
+from services.members.service_layer.hr_conflicts import expire_parked
 from shared.auth import Role
 from shared.db.engine import create_engine, with_database
 from shared.db.migrate import migrate_database

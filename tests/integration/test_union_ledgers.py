@@ -3,7 +3,7 @@ tracked against the budget share."""
 
 from __future__ import annotations
 
-from services.entitlements.service_layer.decisions import Settlement, settle
+from services.entitlements.service_layer.settlements import Settlement, settle
 from shared.auth import Role
 from shared.uow import UnitOfWork
 from tests.integration.conftest import Suite

@@ -11,15 +11,8 @@ from datetime import date, timedelta
 import pytest
 
 from services.entitlements.contracts import GrantingLevel
-from services.entitlements.domain.decision import (
-    Ask,
-    Decision,
-    MemberFacts,
-    TripFacts,
-    UnionStandard,
-    decide,
-    ledger_year,
-)
+from services.entitlements.domain.asks import Ask, Decision, MemberFacts, TripFacts, UnionStandard
+from services.entitlements.domain.decision import decide, ledger_year
 from services.entitlements.domain.policy import load_bundled_policies
 from services.entitlements.domain.profile import ChildFacts
 

@@ -11,7 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from services.entitlements.contracts import UnionFinancesRecorded, UnionSpendingReserved
-from services.entitlements.domain.decision import Ask, decide, ledger_year
+from services.entitlements.domain.asks import Ask
+from services.entitlements.domain.decision import decide, ledger_year
 from services.entitlements.domain.ledger import MemberLedger, ledger_id
 from services.entitlements.domain.policy import PolicyVersion, load_bundled_policies
 from services.entitlements.domain.profile import ChildFacts

@@ -94,7 +94,7 @@ class Disbursement(Aggregate):
                 amount_fen=opened.amount_fen,
                 business_date=opened.business_date,
                 requested_on=opened.requested_on,
-                child_id=opened.details.get("child_id"),  # type: ignore[arg-type]
+                child_id=_text(opened.details.get("child_id")),
                 granting_level=opened.granting_level,
                 trip=_trip(opened.details),
             )
@@ -197,6 +197,10 @@ class Disbursement(Aggregate):
             "business_date": o.business_date,
             "pay_period": f"{o.business_date:%Y-%m}",
         }
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
 
 
 def _trip(details: dict[str, object]) -> Trip | None:

@@ -29,7 +29,7 @@ from services.members.contracts import (
     MembershipEnded,
     MemberTransferred,
 )
-from shared.kafka.consumer import HandlerContext, InboundMessage
+from shared.kafka.consumer import HandlerContext, InboundMessage, events_of
 from shared.kafka.topics import ENTITLEMENTS_EVENTS, HARDSHIP_EVENTS, MEMBERS_EVENTS
 from shared.runtime import Subscription
 
@@ -43,8 +43,11 @@ def entitlement_events() -> Subscription:
         await decided(hc, event)
 
     async def on_decisions(hc: HandlerContext, messages: list[InboundMessage]) -> None:
-        events = [m.event for m in messages]
-        await decided_many(hc, events)  # type: ignore[arg-type]
+        events = []
+        for m in messages:
+            assert isinstance(m.event, EntitlementReserved | EntitlementRejected)
+            events.append(m.event)
+        await decided_many(hc, events)
 
     async def on_finances(hc: HandlerContext, message: InboundMessage) -> None:
         assert isinstance(message.event, UnionFinancesRecorded)
@@ -84,7 +87,7 @@ def member_events() -> Subscription:
     )
 
     async def on_registrations(hc: HandlerContext, messages: list[InboundMessage]) -> None:
-        await note_registrations(hc, [m.event for m in messages])  # type: ignore[misc]
+        await note_registrations(hc, events_of(messages, MemberRegistered))
 
     return Subscription(
         group_id="disbursements.members",

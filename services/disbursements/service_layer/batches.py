@@ -55,7 +55,8 @@ class BatchRequest(BaseModel):
     selection: Selection = Field(default_factory=Selection, description="Whom the batch is for")
 
 
-async def create_batch(runtime: Runtime, caller: Principal, body: BatchRequest, union: str) -> str:
+def _check_batch(runtime: Runtime, body: BatchRequest) -> None:
+    """What a batch as a whole must satisfy before any line is looked at."""
     if body.selection.kind == "birthday_month" and body.selection.month is None:
         raise InvalidInput("a birthday_month selection names the month", field="selection.month")
     if body.benefit in DETAILS and body.benefit is not Benefit.VOUCHER:
@@ -71,6 +72,11 @@ async def create_batch(runtime: Runtime, caller: Principal, body: BatchRequest, 
             field="business_date",
             rule="period.future",
         )
+
+
+async def create_batch(runtime: Runtime, caller: Principal, body: BatchRequest, union: str) -> str:
+    """The batch's id; the same `batch_key` from the same caller answers the same batch."""
+    _check_batch(runtime, body)
     batch_id = f"b-{uuid.uuid4().hex[:16]}"
     async with UnitOfWork(runtime) as uow:
         created = await uow.session.scalar(
@@ -102,14 +108,14 @@ async def create_batch(runtime: Runtime, caller: Principal, body: BatchRequest, 
             .mappings()
             .one()
         )
-    same = (
-        row["union_path"] == union
-        and row["benefit"] == body.benefit.value
-        and row["amount_fen"] == body.amount_fen
-        and row["business_date"] == body.business_date
-        and row["selection"] == body.selection.model_dump()
-    )
-    if not same:
+    asked = {
+        "union_path": union,
+        "benefit": body.benefit.value,
+        "amount_fen": body.amount_fen,
+        "business_date": body.business_date,
+        "selection": body.selection.model_dump(),
+    }
+    if any(row[k] != v for k, v in asked.items()):
         raise InvalidInput(
             "this batch_key was used for a different batch",
             field="batch_key",

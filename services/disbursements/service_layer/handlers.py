@@ -121,20 +121,7 @@ async def open_disbursement(
             rule="period.future",
         )
     member = member or await reachable_member(tx, caller, new.member_id)
-    details = check_details(new.benefit, new.details, new.amount_fen, ctx.references)
-    if new.benefit is Benefit.RECUPERATION:
-        await check_trip(
-            tx.session,
-            member["base_union"],
-            new.member_id,
-            details,
-            new.amount_fen,
-            ctx.references.clauses["recuperation"],
-        )
-    if new.benefit is Benefit.VOUCHER:
-        days = await repo.voucher_expiry_days(tx.session, member["base_union"], new.business_date)
-        expiry = days or ctx.default_voucher_expiry_days
-        details["expires_on"] = (new.business_date + timedelta(days=expiry)).isoformat()
+    details = await _details(ctx, tx, new, member["base_union"])
     disbursement = repo.disbursement_repository(tx.events).new(disbursement_id)
     disbursement.open(
         DisbursementOpened(
@@ -153,6 +140,22 @@ async def open_disbursement(
         )
     )
     return disbursement
+
+
+async def _details(
+    ctx: DisbursementsContext, tx: Transaction, new: NewDisbursement, base_union: str
+) -> dict[str, Any]:
+    """The benefit's own details, checked; a recuperation against its plan, a voucher with the
+    day it expires."""
+    details = check_details(new.benefit, new.details, new.amount_fen, ctx.references)
+    if new.benefit is Benefit.RECUPERATION:
+        clause = ctx.references.clauses["recuperation"]
+        await check_trip(tx.session, base_union, new.member_id, details, new.amount_fen, clause)
+    if new.benefit is Benefit.VOUCHER:
+        days = await repo.voucher_expiry_days(tx.session, base_union, new.business_date)
+        expiry = days or ctx.default_voucher_expiry_days
+        details["expires_on"] = (new.business_date + timedelta(days=expiry)).isoformat()
+    return details
 
 
 async def reachable_member(tx: Transaction, caller: Principal, member_id: str) -> dict[str, Any]:
@@ -231,7 +234,8 @@ async def handle(
     """One command on an existing disbursement, by a caller who can reach its member."""
     disbursements = repo.disbursement_repository(tx.events)
     disbursement = await disbursements.get(command.disbursement_id, for_update=True)
-    if disbursement is None or not caller.can_reach(disbursement.opened.base_union):  # type: ignore[union-attr]
+    opened = disbursement.opened if disbursement is not None else None
+    if disbursement is None or opened is None or not caller.can_reach(opened.base_union):
         raise NotFound(f"no disbursement {command.disbursement_id}")
     number = await employee_of(tx, disbursement.partition_key())
     match command:
@@ -248,7 +252,15 @@ async def handle(
     await disbursements.save(disbursement, metadata={"actor": caller.subject})
 
 
-HARDSHIP = Principal(subject="hardship-register", roles=frozenset(), org="shanxi")
+def _granted_by(granted: ReliefGranted, member: dict[str, Any]) -> Principal:
+    """The relief is requested of disbursements as the case's union did it (which decides the
+    granting level), by the approver; a grant recorded before unions were named in it counts as
+    the member's base union's."""
+    return Principal(
+        subject=f"hardship:{granted.approved_by or 'register'}",
+        roles=frozenset(),
+        org=granted.union or member["base_union"],
+    )
 
 
 async def pay_relief(ctx: DisbursementsContext, tx: Transaction, granted: ReliefGranted) -> None:
@@ -260,6 +272,7 @@ async def pay_relief(ctx: DisbursementsContext, tx: Transaction, granted: Relief
     member = await repo.directory_entry(tx.session, granted.member_id)
     if member is None:
         raise LookupError("the relief's member is not known here yet")  # retried by the runner
+    caller = _granted_by(granted, member)
     opened = await open_disbursement(
         ctx,
         tx,
@@ -271,7 +284,7 @@ async def pay_relief(ctx: DisbursementsContext, tx: Transaction, granted: Relief
             business_date=granted.granted_on,
             details={"relief_id": granted.relief_id, "case_id": granted.case_id},
         ),
-        HARDSHIP,
+        caller,
         member=member,
     )
-    await repository.save(opened, metadata={"actor": HARDSHIP.subject})
+    await repository.save(opened, metadata={"actor": caller.subject})

@@ -14,6 +14,7 @@ from datetime import timedelta
 
 from sqlalchemy import text
 
+from shared.db.sql import rows_affected
 from shared.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,7 @@ async def resend_stuck(runtime: Runtime, after_s: float, limit: int = 1000) -> i
         result = await session.execute(
             _RESEND, {"after": timedelta(seconds=after_s), "limit": limit}
         )
-    count = int(result.rowcount or 0)  # type: ignore[attr-defined]
+    count = rows_affected(result)
     if count:
         log.warning("requests still unanswered; sent again", extra={"count": count})
         runtime.relay.wake()

@@ -9,6 +9,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.entitlements.adapters.projections import LIVE
+from services.entitlements.domain.profile import Standing
 from shared.db.sql import in_subtree
 
 P, C, B = LIVE.profiles, LIVE.children, LIVE.balances
@@ -53,17 +54,15 @@ async def summer_camp_children(
     )
     children: dict[str, dict[str, Any]] = {}
     for r in rows.mappings():
-        reasons = [
-            name
-            for name, applies in (
-                ("martyr_family", r["martyr_family"]),
-                ("hardship", r["in_hardship"]),
-                ("new_employment_form", r["employment_form"] != "standard"),
-                ("migrant_worker", r["migrant_worker"]),
-                ("ethnic_minority", r["ethnic_minority"]),
-            )
-            if applies
-        ]
+        standing = Standing(
+            base_union=r["base_union"],
+            employment_form=r["employment_form"],
+            migrant_worker=r["migrant_worker"],
+            ethnic_minority=r["ethnic_minority"],
+            martyr_family=r["martyr_family"],
+            in_hardship=r["in_hardship"],
+            active=True,
+        )
         entry = children.setdefault(
             r["child_id"],
             {
@@ -74,7 +73,7 @@ async def summer_camp_children(
             },
         )
         entry["parents"].append(r["member_id"])
-        entry["reasons"] = sorted(set(entry["reasons"]) | set(reasons))
+        entry["reasons"] = sorted(set(entry["reasons"]) | standing.groups)
     return list(children.values())
 
 

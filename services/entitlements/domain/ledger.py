@@ -19,7 +19,7 @@ from services.entitlements.contracts import (
     ReservationReleased,
     ReservationReversed,
 )
-from services.entitlements.domain.decision import Ask, Decision
+from services.entitlements.domain.asks import Ask, Decision
 from services.entitlements.domain.events import LedgerLine, LedgerOpened
 from services.entitlements.domain.policy import PolicyVersion
 from shared.aggregate import Aggregate

@@ -174,6 +174,7 @@ class MemberProfile(Aggregate):
                 )
             )
 
+    # Long on purpose: one match over the member events; each event's effect is read in one place.
     def note(self, event: MemberEvent, source_event_id: str) -> None:
         """Record what a members' event tells; a fact already known is not recorded again."""
         common: dict[str, Any] = {"member_id": event.member_id, "source_event_id": source_event_id}

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from fastapi import Path as FastApiPath
 
 from services.entitlements.contracts import granting_level
-from services.entitlements.domain.decision import Ask, TripFacts
+from services.entitlements.domain.asks import Ask, TripFacts
 from services.entitlements.entrypoints.deps import context
 from services.entitlements.entrypoints.schemas import (
     BenefitLine,

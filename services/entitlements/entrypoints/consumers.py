@@ -11,18 +11,13 @@ from services.disbursements.contracts import (
     DisbursementReversed,
 )
 from services.entitlements.service_layer.context import EntitlementsContext
-from services.entitlements.service_layer.decisions import (
-    Settlement,
-    commit_many,
-    reserve,
-    reserve_many,
-    settle,
-)
+from services.entitlements.service_layer.decisions import reserve, reserve_many
 from services.entitlements.service_layer.handlers import (
     note_hardship,
     note_member_event,
     note_member_events,
 )
+from services.entitlements.service_layer.settlements import Settlement, commit_many, settle
 from services.hardship.contracts import (
     HardshipEvent,
     HardshipLevelChanged,
@@ -31,7 +26,7 @@ from services.hardship.contracts import (
 )
 from services.members import contracts as member_events_module
 from services.members.contracts import MemberEvent
-from shared.kafka.consumer import HandlerContext, InboundMessage
+from shared.kafka.consumer import HandlerContext, InboundMessage, events_with_ids
 from shared.kafka.topics import DISBURSEMENTS_EVENTS, HARDSHIP_EVENTS, MEMBERS_EVENTS
 from shared.runtime import Subscription
 
@@ -50,8 +45,7 @@ def member_events(ctx: EntitlementsContext) -> Subscription:
         await note_member_event(ctx, hc, message.event, message.envelope.id)
 
     async def on_member_events(hc: HandlerContext, messages: list[InboundMessage]) -> None:
-        events = [(m.event, m.envelope.id) for m in messages]
-        await note_member_events(ctx, hc, events)  # type: ignore[arg-type]
+        await note_member_events(ctx, hc, events_with_ids(messages, MemberEvent))
 
     return Subscription(
         group_id="entitlements.members",
@@ -102,6 +96,7 @@ def _issued(event: DisbursementIssued) -> Settlement:
     )
 
 
+# Long on purpose: one subscription's handlers read together, each a few lines.
 def disbursement_events(ctx: EntitlementsContext) -> Subscription:
     """The saga's entitlements side: decide requests, commit on issue, release on cancel."""
 
@@ -130,8 +125,7 @@ def disbursement_events(ctx: EntitlementsContext) -> Subscription:
         await settle(ctx, hc.events, given_back, source=message.envelope.id)
 
     async def on_many_requested(hc: HandlerContext, messages: list[InboundMessage]) -> None:
-        requests = [(m.event, m.envelope.id) for m in messages]
-        await reserve_many(ctx, hc, requests)  # type: ignore[arg-type]
+        await reserve_many(ctx, hc, events_with_ids(messages, DisbursementRequested))
 
     async def on_many_issued(hc: HandlerContext, messages: list[InboundMessage]) -> None:
         issued = []

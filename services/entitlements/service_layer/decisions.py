@@ -12,15 +12,8 @@ from datetime import date
 from services.disbursements.contracts import DisbursementRequested
 from services.entitlements.adapters import repository as repo
 from services.entitlements.contracts import EntitlementRejected, UnionSpendingReserved
-from services.entitlements.domain.decision import (
-    Ask,
-    Decision,
-    MemberFacts,
-    TripFacts,
-    UnionStandard,
-    decide,
-    ledger_year,
-)
+from services.entitlements.domain.asks import Ask, Decision, MemberFacts, TripFacts, UnionStandard
+from services.entitlements.domain.decision import decide, ledger_year
 from services.entitlements.domain.ledger import MemberLedger, Outcome, ledger_id
 from services.entitlements.domain.policy import PolicyVersion
 from services.entitlements.domain.profile import MemberProfile
@@ -345,91 +338,6 @@ async def _reject_alone(
     await store.append(stream, 0, [event], partition_key=request.member_id)
     DECISIONS.labels("rejected", "-").inc()
     return Outcome("rejected", event)
-
-
-# --- settling ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Settlement:
-    """What happened to a reserved disbursement: issued, cancelled or reversed, on a day."""
-
-    member_id: str
-    year: int
-    disbursement_id: str
-    outcome: str  # issued | cancelled | reversed
-    reason: str = ""
-    on: date | None = None
-
-
-async def settle(
-    ctx: EntitlementsContext, store: EventStore, s: Settlement, source: str | None = None
-) -> None:
-    """Issued: the reservation becomes use. Cancelled: it is released back to the cap.
-    Reversed: a use is given back to the cap (its count too, unless the policy keeps it)."""
-    ledgers = repo.ledger_repository(store)
-    ledger = await ledgers.get(ledger_id(s.member_id, s.year), for_update=True)
-    if ledger is None:
-        return
-    held = ledger.decisions.get(s.disbursement_id)
-    if s.outcome == "reversed":
-        ledger.reverse(s.disbursement_id, s.reason, s.on, keeps_count=_keeps_count(ctx, held))
-    elif s.outcome == "issued":
-        ledger.commit(s.disbursement_id, s.on)
-    else:
-        ledger.release(s.disbursement_id, s.reason, s.on)
-    await ledgers.save(ledger, metadata={"source_event_id": source or "-"})
-    union = held.event.union_charged if held else None
-    if union and held is not None:
-        unions = union_ledgers(store)
-        year = held.event.business_date.year if held.event.business_date else s.year
-        union_ledger = await unions.get(union_ledger_id(union, year), for_update=True)
-        if union_ledger is None:
-            union_ledger = await unions.get(union_ledger_id(union, s.year), for_update=True)
-        if union_ledger is not None:
-            if s.outcome == "reversed":
-                union_ledger.reverse(s.disbursement_id)
-            else:
-                union_ledger.settle(s.disbursement_id, s.outcome == "issued")
-            await unions.save(union_ledger, metadata={"source_event_id": source or "-"})
-
-
-def _keeps_count(ctx: EntitlementsContext, held: Outcome | None) -> bool:
-    """Whether the policy the grant was decided under keeps its count once issued."""
-    if held is None:
-        return False
-    for version in ctx.policies.book.versions:
-        if version.version == held.event.policy_version:
-            rule = version.rule_for(held.event.benefit)
-            return bool(rule and rule.count_kept_once_issued)
-    return False
-
-
-async def commit_many(
-    ctx: EntitlementsContext, store: EventStore, settled: list[tuple[Settlement, str]]
-) -> None:
-    """`settle` of issued disbursements in a handful of statements; one by one when any was
-    charged to a union-level rule."""
-    ledgers = repo.ledger_repository(store)
-    keys = [ledger_id(s.member_id, s.year) for s, _ in settled]
-    loaded = await ledgers.get_many(keys, for_update=True)
-    union_charged = any(
-        (d := loaded[k].decisions.get(s.disbursement_id)) is not None and d.event.union_charged
-        for (s, _), k in zip(settled, keys, strict=True)
-        if k in loaded
-    )
-    if union_charged:
-        for s, source in settled:
-            await settle(ctx, store, s, source)
-        return
-    appends = []
-    for (s, source), key in zip(settled, keys, strict=True):
-        ledger = loaded.get(key)
-        if ledger is None:
-            continue
-        ledger.commit(s.disbursement_id, s.on)
-        appends.append(ledgers.take(ledger, {"source_event_id": source}))
-    await ledgers.write(appends)
 
 
 async def sweep_expired(ctx: EntitlementsContext, runtime: Runtime, limit: int = 100) -> int:

@@ -15,7 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.entitlements.adapters import repository as repo
 from services.entitlements.adapters.projections import LIVE
 from services.entitlements.contracts import UnionSpendingReserved, granting_level
-from services.entitlements.domain.decision import Ask, Decision, decide, ledger_year
+from services.entitlements.domain.asks import Ask, Decision
+from services.entitlements.domain.decision import decide, ledger_year
 from services.entitlements.domain.ledger import MemberLedger, ledger_id
 from services.entitlements.domain.policy import UnionRule
 from services.entitlements.domain.union_ledger import UnionLedger, union_ledger_id

@@ -23,7 +23,8 @@ from services.entitlements.contracts import (
     UnionFinancesRecorded,
     UnionSpendingReserved,
 )
-from services.entitlements.domain.decision import Ask, Decision, TripFacts, decide, ledger_year
+from services.entitlements.domain.asks import Ask, Decision, TripFacts
+from services.entitlements.domain.decision import decide, ledger_year
 from services.entitlements.domain.ledger import MemberLedger, ledger_id
 from services.entitlements.domain.policy import PolicyVersion
 from services.entitlements.domain.profile import MemberProfile

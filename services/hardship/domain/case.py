@@ -86,6 +86,7 @@ class Case(Aggregate):
     def partition_key(self) -> str:
         return self.case_id
 
+    # Long on purpose: one match over the case events; each event's effect is read in one place.
     def apply(self, event: DomainEvent) -> None:
         s = self.state
         match event:
@@ -365,5 +366,7 @@ class Case(Aggregate):
                 in_kind=r.in_kind,
                 purpose=r.purpose,
                 granted_on=on,
+                union=self.state.union,
+                approved_by=actor,
             )
         )

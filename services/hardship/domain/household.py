@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
@@ -61,6 +61,11 @@ class Household(BaseModel):
         return data
 
 
+def _people(data: dict[str, object]) -> list[dict[str, Any]]:
+    """A stored household's people, as `Household.model_dump` wrote them."""
+    return cast(list[dict[str, Any]], data["people"])
+
+
 def masked(data: dict[str, object]) -> dict[str, object]:
     """For roles that need to know a file exists, not who is in it or what they earn."""
     people = [
@@ -70,7 +75,7 @@ def masked(data: dict[str, object]) -> dict[str, object]:
             "id_number": None,
             "member_id": p["member_id"],
         }
-        for p in data["people"]  # type: ignore[attr-defined]
+        for p in _people(data)
     ]
     return {
         "city": data["city"],
@@ -85,7 +90,7 @@ def ids_masked(data: dict[str, object]) -> dict[str, object]:
     """For caseworkers at work: everything but the ID numbers, which show only their ends
     (`1401**********1234`). The whole number needs a clear view asked for with a reason."""
     people = []
-    for p in data["people"]:  # type: ignore[attr-defined]
+    for p in _people(data):
         number = p.get("id_number")
         shown = f"{number[:4]}{'*' * (len(number) - 8)}{number[-4:]}" if number else None
         people.append({**p, "id_number": shown})

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.members.adapters.tables import org_units
 from services.members.domain.org import OrgKind, OrgUnit, check_tree
-from shared.db.sql import in_subtree
+from shared.db.sql import in_subtree, rows_affected
 from shared.errors import InvalidInput, NotFound
 
 
@@ -44,7 +44,7 @@ async def save_units(
         else statement.on_conflict_do_nothing()
     )
     result = await session.execute(statement)
-    return result.rowcount or 0  # type: ignore[attr-defined]  # a DML result's CursorResult
+    return rows_affected(result)
 
 
 async def subtree(session: AsyncSession, root: str) -> list[OrgUnit]:

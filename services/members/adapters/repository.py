@@ -69,6 +69,7 @@ def _where(member_id: str) -> Any:
     return members.c.member_id == member_id
 
 
+# Long on purpose: one match over the member events, each case a statement or two.
 async def project(session: AsyncSession, event: DomainEvent) -> None:
     values: dict[str, Any] | None = None
     match event:

@@ -11,8 +11,8 @@ from pydantic import BaseModel, Field
 from services.members.adapters import orgs
 from services.members.domain.org import OrgUnit
 from services.members.entrypoints.deps import context
-from services.members.service_layer import hr
-from services.members.service_layer.hr import parked_events
+from services.members.service_layer import hr_conflicts
+from services.members.service_layer.hr_conflicts import parked_events
 from shared.auth import PrincipalDep, Role, parse_org
 from shared.errors import NotFound
 from shared.http.deps import RuntimeDep
@@ -122,7 +122,7 @@ async def list_conflicts(
     hire) and re-send the event with a new `hr_event_id`, then mark the conflict resolved."""
     caller.require(Role.ADMIN, Role.HR_INTEGRATION)
     async with runtime.sessions() as session:
-        rows = await hr.conflicts(session, caller.org, open_only=not include_resolved)
+        rows = await hr_conflicts.conflicts(session, caller.org, open_only=not include_resolved)
     return [HrConflict(**row) for row in rows]
 
 
@@ -140,11 +140,11 @@ async def resolve_conflict(
 ) -> list[HrConflict]:
     caller.require(Role.ADMIN, Role.HR_INTEGRATION)
     async with UnitOfWork(runtime) as uow:
-        done = await hr.resolve_conflict(
+        done = await hr_conflicts.resolve_conflict(
             context(runtime), uow, conflict_id, caller.org, caller.subject, body.resolution
         )
     if not done:
         raise NotFound(f"no HR conflict {conflict_id}")
     async with runtime.sessions() as session:
-        rows = await hr.conflicts(session, caller.org, open_only=True)
+        rows = await hr_conflicts.conflicts(session, caller.org, open_only=True)
     return [HrConflict(**row) for row in rows]

@@ -8,15 +8,13 @@ event that breaks a rule raises a DomainError, which the consumer dead-letters w
 from __future__ import annotations
 
 import json
-from datetime import timedelta
-from typing import Any
 
-from sqlalchemy import delete, or_, select, update
+from pydantic import SecretStr
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.members.adapters import repository as repo
-from services.members.adapters.tables import hr_conflicts, hr_employees, hr_events_seen, hr_parked
+from services.members.adapters.tables import hr_employees, hr_events_seen, hr_parked
 from services.members.contracts import EmploymentForm
 from services.members.domain.commands import (
     CorrectMemberDetails,
@@ -38,12 +36,11 @@ from services.members.domain.identity import parse_id_number
 from services.members.domain.model import Member
 from services.members.service_layer import handlers
 from services.members.service_layer.handlers import MembersContext
+from services.members.service_layer.hr_conflicts import raise_conflict
 from shared.auth import parse_org
 from shared.clock import business_date
-from shared.db.sql import in_subtree
 from shared.errors import ConcurrencyConflict, DomainError
 from shared.events import load_event
-from shared.telemetry.metrics import HR_CONFLICTS
 from shared.uow import Transaction
 
 
@@ -97,99 +94,6 @@ async def _employee_number_of(tx: Transaction, source: str, member_id: str) -> s
     )
 
 
-async def raise_conflict(
-    ctx: MembersContext,
-    tx: Transaction,
-    *,
-    source: str,
-    event: HrEvent,
-    kind: str,
-    reason: str,
-    base_union: str | None = None,
-    existing_member_id: str | None = None,
-    existing_employee_number: str | None = None,
-) -> None:
-    await tx.session.execute(
-        pg_insert(hr_conflicts)
-        .values(
-            source=source,
-            employee_number=event.employee_number,
-            hr_event_id=event.hr_event_id,
-            event_type=event.event_type,
-            kind=kind,
-            reason=reason,
-            base_union=base_union,
-            existing_member_id=existing_member_id,
-            existing_employee_number=existing_employee_number,
-            raised_at=ctx.clock.now(),
-        )
-        .on_conflict_do_nothing()
-    )
-    HR_CONFLICTS.labels(kind).inc()
-
-
-async def expire_parked(ctx: MembersContext, tx: Transaction, older_than: timedelta) -> int:
-    """Parked events whose hire never came go to the conflict list, for an HR operator."""
-    cutoff = ctx.clock.now() - older_than
-    rows = (
-        await tx.session.execute(
-            delete(hr_parked)
-            .where(hr_parked.c.parked_at <= cutoff)
-            .returning(
-                hr_parked.c.source,
-                hr_parked.c.employee_number,
-                hr_parked.c.hr_event_id,
-                hr_parked.c.event_type,
-            )
-        )
-    ).all()
-    for source, employee_number, hr_event_id, event_type in rows:
-        await tx.session.execute(
-            pg_insert(hr_conflicts)
-            .values(
-                source=source,
-                employee_number=employee_number,
-                hr_event_id=hr_event_id,
-                event_type=event_type,
-                kind="never-hired",
-                reason=f"等待入职事件超过 {older_than.days} 天仍未收到"
-                "（no hire for this employee arrived in time）",
-                raised_at=ctx.clock.now(),
-            )
-            .on_conflict_do_nothing()
-        )
-        HR_CONFLICTS.labels("never-hired").inc()
-    return len(rows)
-
-
-async def conflicts(session: AsyncSession, org: str, *, open_only: bool) -> list[dict[str, Any]]:
-    """Conflicts within `org` (those that name no union only for callers at the root)."""
-    c = hr_conflicts
-    within = in_subtree(c.c.base_union, org)
-    if "/" not in org:
-        within = or_(within, c.c.base_union.is_(None))
-    query = select(c).where(within).order_by(c.c.id)
-    if open_only:
-        query = query.where(c.c.resolved_at.is_(None))
-    return [dict(r) for r in (await session.execute(query)).mappings()]
-
-
-async def resolve_conflict(
-    ctx: MembersContext, tx: Transaction, conflict_id: int, org: str, by: str, resolution: str
-) -> bool:
-    c = hr_conflicts
-    within = in_subtree(c.c.base_union, org)
-    if "/" not in org:
-        within = or_(within, c.c.base_union.is_(None))
-    done = await tx.session.execute(
-        update(c)
-        .where(c.c.id == conflict_id, within)
-        .values(resolved_at=ctx.clock.now(), resolved_by=by, resolution=resolution)
-        .returning(c.c.id)
-    )
-    return done.first() is not None
-
-
 async def _link(tx: Transaction, source: str, employee_number: str, member_id: str) -> None:
     await tx.session.execute(
         pg_insert(hr_employees)
@@ -206,6 +110,35 @@ async def _current(tx: Transaction, member_id: str) -> Member:
     return member[member_id]
 
 
+async def _by_id_number(
+    ctx: MembersContext, tx: Transaction, source: str, event: EmployeeHired
+) -> tuple[str | None, bool]:
+    """The member holding this ID number, if any; and whether the hire is a conflict (the
+    number belongs to another active employee of this source)."""
+    number = parse_id_number(event.id_number, today=business_date(ctx.clock))
+    fingerprint = ctx.vault.fingerprint(number.value)
+    await handlers.lock_fingerprints(tx, [fingerprint])
+    member_id = await repo.member_by_fingerprint(tx.session, fingerprint)
+    if member_id is not None:
+        holder = await _employee_number_of(tx, source, member_id)
+        member = await _current(tx, member_id)
+        if holder is not None and holder != event.employee_number and member.status == "active":
+            await raise_conflict(
+                ctx,
+                tx,
+                source=source,
+                event=event,
+                kind="id-number-in-use",
+                reason=f"该身份证号已属于同一 HR 来源的在职员工 {holder}，未合并"
+                "（the ID number belongs to another active employee of this source）",
+                base_union=parse_org(event.base_union),
+                existing_member_id=member_id,
+                existing_employee_number=holder,
+            )
+            return member_id, True
+    return member_id, False
+
+
 async def _hire(
     ctx: MembersContext, tx: Transaction, source: str, event: EmployeeHired, actor: str
 ) -> str | None:
@@ -216,27 +149,9 @@ async def _hire(
     person is the same member: membership follows the person, not the job.)"""
     member_id = await _member_for(tx, source, event.employee_number)
     if member_id is None:
-        number = parse_id_number(event.id_number, today=business_date(ctx.clock))
-        fingerprint = ctx.vault.fingerprint(number.value)
-        await handlers.lock_fingerprints(tx, [fingerprint])
-        member_id = await repo.member_by_fingerprint(tx.session, fingerprint)
-        if member_id is not None:
-            holder = await _employee_number_of(tx, source, member_id)
-            member = await _current(tx, member_id)
-            if holder is not None and holder != event.employee_number and member.status == "active":
-                await raise_conflict(
-                    ctx,
-                    tx,
-                    source=source,
-                    event=event,
-                    kind="id-number-in-use",
-                    reason=f"该身份证号已属于同一 HR 来源的在职员工 {holder}，未合并"
-                    "（the ID number belongs to another active employee of this source）",
-                    base_union=parse_org(event.base_union),
-                    existing_member_id=member_id,
-                    existing_employee_number=holder,
-                )
-                return None
+        member_id, conflicted = await _by_id_number(ctx, tx, source, event)
+        if conflicted:
+            return None
     if member_id is None:
         member_id = await handlers.register_member(
             ctx,
@@ -244,8 +159,8 @@ async def _hire(
             RegisterMember(
                 base_union=event.base_union,
                 name=event.name,
-                id_number=event.id_number,  # type: ignore[arg-type]
-                phone=event.phone,  # type: ignore[arg-type]
+                id_number=SecretStr(event.id_number),
+                phone=SecretStr(event.phone) if event.phone else None,
                 join_date=event.hire_date,
                 employment_form=event.employment_form,
                 migrant_worker=event.migrant_worker,
@@ -390,18 +305,3 @@ async def _unpark(
 def describe(exc: DomainError) -> str:
     where = ", ".join(f"{k}={v}" for k, v in exc.extensions.items() if k in ("field", "rule"))
     return f"{exc.code}: {exc.detail}" + (f" ({where})" if where else "")
-
-
-async def parked_events(session: AsyncSession) -> list[dict[str, Any]]:
-    """What is waiting for a hire (no payloads: they may hold ID numbers)."""
-    rows = await session.execute(
-        select(
-            hr_parked.c.source,
-            hr_parked.c.employee_number,
-            hr_parked.c.hr_event_id,
-            hr_parked.c.event_type,
-            hr_parked.c.parked_at,
-            hr_parked.c.last_error,
-        ).order_by(hr_parked.c.id)
-    )
-    return [dict(r) for r in rows.mappings()]

@@ -1,0 +1,228 @@
+"""The poll loop: fetch, hand each partition's messages to the handling chain in order, commit.
+
+Consecutive messages of a partition share one transaction, up to `chunk_size` of them (what a
+batch of a hundred thousand lines needs). If anything in a shared transaction fails, it is
+rolled back whole and its messages run again one transaction each through the chain
+(counted, traced, retried), so one bad message never holds up the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.errors import KafkaError
+
+from shared.backoff import Backoff
+from shared.kafka.consumer.config import ConsumerIO, ConsumerSettings, Subscription
+from shared.kafka.consumer.dead_letters import DeadLetters
+from shared.kafka.consumer.decoding import decode
+from shared.kafka.consumer.messages import Middleware, Skip, Step, Work, chain
+from shared.kafka.consumer.positions import STEP_S, PositionWatch, highwater, position
+from shared.kafka.consumer.retries import retrying
+from shared.kafka.consumer.tracing import chunk_span, process_span, traced
+from shared.kafka.consumer.transactions import Transactions
+from shared.kafka.topics import published_on
+from shared.supervisor import Health
+from shared.telemetry.metrics import CONSUMED, CONSUMER_LAG, CONSUMER_RETRIES
+
+log = logging.getLogger(__name__)
+
+
+def counted(group_id: str) -> Middleware:
+    def middleware(step: Step) -> Step:
+        async def run(work: Work) -> str:
+            outcome = await step(work)
+            CONSUMED.labels(group_id, work.record.topic, outcome).inc()
+            return outcome
+
+        return run
+
+    return middleware
+
+
+class ConsumerRunner:
+    def __init__(
+        self,
+        subscription: Subscription,
+        io: ConsumerIO,
+        settings: ConsumerSettings | None = None,
+    ) -> None:
+        self.subscription, self.io = subscription, io
+        self.settings = settings or ConsumerSettings()
+        self.group_id, self.topics = subscription.group_id, subscription.topics
+        self._handlers = dict(subscription.handlers)
+        # Types deliberately not handled: by default every other type known to be published on
+        # these topics. Anything else (a typo, a type from a newer producer) is dead-lettered.
+        ignores = subscription.ignores
+        self._ignores = (
+            ignores if ignores is not None else published_on(self.topics) - set(self._handlers)
+        )
+        self.health = Health("jinhui", self.group_id)
+        self._dead_letters = DeadLetters(io.dlq_producer, self.group_id, subscription.dlq_seal)
+        self._transactions = Transactions(
+            self.group_id, io.sessions, io.tables, io.store_factory, io.after_commit
+        )
+        self._one: Step = chain(
+            self._transactions.once,
+            counted(self.group_id),
+            traced(self.group_id),
+            retrying(self.group_id, self._dead_letters, self.health, self.settings.max_attempts),
+        )
+        self._positions = PositionWatch(self.group_id)
+        self.assigned = asyncio.Event()
+        self._failed_commits = 0
+        self._restart = asyncio.Event()
+        self._rewind_due = self._positions_due = False
+
+    def _consumer(self) -> AIOKafkaConsumer:
+        return AIOKafkaConsumer(
+            *self.topics,
+            bootstrap_servers=self.io.bootstrap_servers,
+            group_id=self.group_id,
+            client_id=self.group_id,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            session_timeout_ms=self.settings.session_timeout_ms,
+            heartbeat_interval_ms=self.settings.heartbeat_interval_ms,
+            max_poll_interval_ms=300_000,
+            **dict(self.io.connection),
+        )
+
+    async def run(self) -> None:
+        """Consume until cancelled; a broker error restarts the consumer after a back-off."""
+        backoff = Backoff(initial_s=0.2)
+        while True:
+            consumer = self._consumer()
+            try:
+                await asyncio.wait_for(consumer.start(), STEP_S)
+                await self._consume(consumer, backoff)
+            except (KafkaError, TimeoutError) as exc:
+                self.health.failing(exc)
+                await asyncio.sleep(backoff.next_delay())
+            finally:
+                # Leaving the group asks the broker; on shutdown it must not hang the process.
+                with contextlib.suppress(TimeoutError, KafkaError):
+                    await asyncio.wait_for(consumer.stop(), 5)
+
+    async def _consume(self, consumer: AIOKafkaConsumer, backoff: Backoff) -> None:
+        """Until a rewind asks for a fresh consumer (one that reads the broker's metadata, and
+        its partitions, anew)."""
+        while not self._restart.is_set():
+            batches = await consumer.getmany(timeout_ms=500, max_records=self.settings.max_records)
+            assigned = consumer.assignment()
+            if not assigned:
+                continue
+            self.assigned.set()
+            if self._rewind_due:
+                await consumer.seek_to_beginning(*assigned)
+                self._rewind_due, self._positions_due = False, True
+                continue  # what was fetched came from positions that no longer mean anything
+            if self._positions_due:
+                await self._commit_positions(consumer, assigned)
+            if batches:
+                await self._process_batches(consumer, batches)
+            stale = await self._positions.past_the_end(consumer, assigned)
+            if stale:
+                await consumer.seek_to_beginning(*stale)
+                self._positions_due = True
+            if self._positions.stalled(consumer, assigned, batches):
+                self._restart.set()
+            backoff.reset()
+        self._restart.clear()
+
+    def rewind(self) -> None:
+        """Read every partition again from its beginning, with a fresh consumer: the broker
+        lost its data, so positions, partition counts and committed offsets from before point
+        into logs that are gone. What was processed before is recognised by its id and has no
+        second effect."""
+        self._rewind_due = True
+        self._restart.set()
+
+    async def _commit_positions(
+        self, consumer: AIOKafkaConsumer, assigned: set[TopicPartition]
+    ) -> None:
+        """Offsets committed at stale positions would be read after the next rebalance and
+        skip what the broker holds now: overwrite them with where this consumer stands."""
+        try:
+            await consumer.commit({tp: await position(consumer, tp) for tp in assigned})
+        except KafkaError:
+            return  # due again at the next poll
+        self._positions_due = False
+
+    async def _process_batches(
+        self, consumer: AIOKafkaConsumer, batches: dict[TopicPartition, list[ConsumerRecord]]
+    ) -> None:
+        """Partitions run side by side; within a partition messages run strictly in order."""
+        size = self.settings.chunk_size
+
+        async def one_partition(records: list[ConsumerRecord]) -> None:
+            for start in range(0, len(records), size):
+                await self.process_chunk(records[start : start + size])
+
+        await asyncio.gather(*(one_partition(records) for records in batches.values()))
+        offsets = {tp: records[-1].offset + 1 for tp, records in batches.items()}
+        try:
+            await consumer.commit(offsets)
+            self._failed_commits = 0
+            self.health.ok()
+        except KafkaError as exc:
+            # A rebalance took the partitions: the next owner re-reads from the last commit,
+            # and the processed-message records make that harmless. Commits that keep failing
+            # (a broker that came back empty forgot the group) need a new consumer.
+            self._failed_commits += 1
+            log.warning(
+                "offset commit failed", extra={"group": self.group_id, "error": type(exc).__name__}
+            )
+            if self._failed_commits >= 3:
+                self._failed_commits = 0
+                raise
+        for tp, records in batches.items():
+            end = highwater(consumer, tp)
+            if end is not None:
+                CONSUMER_LAG.labels(self.group_id, tp.topic, tp.partition).set(
+                    max(0, end - records[-1].offset - 1)
+                )
+
+    async def process_chunk(self, records: list[ConsumerRecord]) -> None:
+        """Consecutive messages of one partition, in one transaction when that succeeds."""
+        work: list[Work] = []
+        for record in records:
+            decoded = decode(record, self._handlers, self._ignores)
+            if isinstance(decoded, Skip):
+                await self._skip(decoded)
+            else:
+                work.append(decoded)
+        if len(work) > 1 and await self._together(work):
+            return
+        for w in work:
+            await self._one(w)
+
+    async def _together(self, work: list[Work]) -> bool:
+        """False when the shared transaction failed (rolled back whole)."""
+        try:
+            with chunk_span(self.group_id, work):
+                outcomes = await self._transactions.together(
+                    work,
+                    self.subscription.bulk_handlers,
+                    lambda w: process_span(self.group_id, w),
+                )
+        except Exception as exc:
+            CONSUMER_RETRIES.labels(self.group_id, f"shared:{type(exc).__name__}").inc()
+            log.info(
+                "a shared transaction failed; its messages run one by one",
+                extra={"group": self.group_id, "error": type(exc).__name__},
+            )
+            return False
+        for w, outcome in zip(work, outcomes, strict=True):
+            CONSUMED.labels(self.group_id, w.record.topic, outcome).inc()
+        return True
+
+    async def _skip(self, skip: Skip) -> None:
+        if skip.reason is None:
+            CONSUMED.labels(self.group_id, skip.record.topic, "ignored").inc()
+            return
+        await self._dead_letters.send(skip.record, skip.reason, skip.detail)
+        CONSUMED.labels(self.group_id, skip.record.topic, "dead_lettered").inc()
