@@ -33,10 +33,7 @@ lint: setup
 	$(BIN)/mypy
 
 bench: setup
-	$(BIN)/python bench/outbox_relay.py
-	$(BIN)/python bench/roster_import.py
-	$(BIN)/python bench/entitlements_replay.py
-	$(BIN)/python -m bench.batch
+	$(BIN)/python -m bench
 
 clean:
 	rm -rf .jinhui

@@ -50,6 +50,10 @@ class ServiceSettings(BaseSettings):
     kafka_rewind_settle_s: float = Field(default=15.0, ge=0)
     # Consecutive messages of a partition that may share one database transaction.
     kafka_consumer_chunk_size: int = Field(default=50, ge=1, le=500)
+    # How long a fetch may wait at the broker for data. Apache Kafka answers a waiting fetch as
+    # soon as data arrives, so there a larger value costs no latency; Tansu answers only when
+    # the wait is over, so every hop between services waits half of it on average.
+    kafka_fetch_max_wait_ms: int = Field(default=20, ge=1, le=500)
     # The identity provider's signing keys (its JWKS), e.g. Keycloak's
     # https://sso.example/realms/jinhui/protocol/openid-connect/certs. Required outside dev and
     # test; there, empty means the local issuer (`shared.tokens.LocalIssuer`).

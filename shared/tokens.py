@@ -17,6 +17,7 @@ import json
 import os
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -32,6 +33,8 @@ ALGORITHMS = ("RS256", "ES256")
 # A token naming a key id the cached key set lacks makes the verifier read the JWKS again (the
 # provider rotated its keys), at most this often, so that made-up key ids cannot flood it.
 _REFRESH_AT_MOST_EVERY_S = 1.0
+_REMEMBER_VERIFIED_S = 60.0
+_REMEMBER_AT_MOST = 10_000
 
 
 class TokenInvalid(Exception):
@@ -62,8 +65,26 @@ class JwksVerifier:
     audience: str
     _keys: dict[str, Any] = field(default_factory=dict)
     _read_at: float = float("-inf")
+    # Tokens verified lately, with their claims: a caller sends the same token with every
+    # request, and checking its signature costs more than many reads. Kept for a minute at
+    # most (and never past the token's expiry), so a key the provider withdraws stops working
+    # within that minute.
+    _verified: OrderedDict[str, tuple[float, dict[str, Any]]] = field(default_factory=OrderedDict)
+    _reading: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
 
     async def verify(self, token: str) -> dict[str, Any]:
+        now = time.time()
+        known = self._verified.get(token)
+        if known is not None and known[0] > now:
+            return known[1]
+        claims = await self._verify(token)
+        until = min(now + _REMEMBER_VERIFIED_S, float(claims["exp"]))
+        self._verified[token] = (until, claims)
+        if len(self._verified) > _REMEMBER_AT_MOST:
+            self._verified.popitem(last=False)
+        return claims
+
+    async def _verify(self, token: str) -> dict[str, Any]:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:
@@ -85,12 +106,24 @@ class JwksVerifier:
             raise TokenInvalid(type(exc).__name__) from None
 
     async def _key(self, kid: str) -> Any:
-        if kid not in self._keys and time.monotonic() - self._read_at >= _REFRESH_AT_MOST_EVERY_S:
-            self._read_at = time.monotonic()  # before reading: one reader, not a stampede
-            self._keys = await asyncio.to_thread(self._read)
+        if kid not in self._keys:
+            # One reader at a time; those who waited for it look again before reading, so a
+            # burst of requests at start-up reads once and none is refused while it reads.
+            async with self._lock():
+                stale = time.monotonic() - self._read_at >= _REFRESH_AT_MOST_EVERY_S
+                if kid not in self._keys and stale:
+                    self._read_at = time.monotonic()
+                    self._keys = await asyncio.to_thread(self._read)
         if kid not in self._keys:
             raise TokenInvalid("unknown signing key")
         return self._keys[kid]
+
+    def _lock(self) -> asyncio.Lock:
+        """One per event loop: a lock is bound to the loop it first waits in."""
+        loop = asyncio.get_running_loop()
+        if self._reading is None or self._reading[0] is not loop:
+            self._reading = (loop, asyncio.Lock())
+        return self._reading[1]
 
     def _read(self) -> dict[str, Any]:
         try:

@@ -36,7 +36,3 @@ class IdentityVault:
             return self._fernet.decrypt(token).decode()
         except InvalidToken:
             raise ValueError("stored value cannot be decrypted with the configured keys") from None
-
-    def reseal(self, token: bytes) -> bytes:
-        """Re-encrypt under the newest key (key rotation)."""
-        return self._fernet.rotate(token)

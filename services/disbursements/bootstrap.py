@@ -10,11 +10,12 @@ from services.disbursements.entrypoints.consumers import (
     member_events,
 )
 from services.disbursements.service_layer.batches import BatchWorker
-from services.disbursements.service_layer.handlers import DisbursementsContext
+from services.disbursements.service_layer.handlers import DECIDED, DisbursementsContext
 from services.disbursements.service_layer.stuck import keep_resending
 from services.disbursements.service_layer.vouchers import run_expiry
 from services.disbursements.settings import DisbursementsSettings
 from shared.clock import Clock, SystemClock
+from shared.db.notices import Notices
 from shared.runtime import Runtime, build_runtime
 
 
@@ -25,6 +26,7 @@ def bootstrap(settings: DisbursementsSettings | None = None, clock: Clock | None
         references=References.bundled(),
         clock=clock,
         default_voucher_expiry_days=settings.default_voucher_expiry_days,
+        decided=Notices(settings.database_url, DECIDED, "disbursements"),
     )
     runtime = build_runtime(
         service="disbursements",
@@ -37,6 +39,8 @@ def bootstrap(settings: DisbursementsSettings | None = None, clock: Clock | None
     worker = BatchWorker(ctx, runtime)
     runtime.services["batches"] = worker
     runtime.extra_workers.append(worker.run)
+    if ctx.decided is not None:
+        runtime.extra_workers.append(ctx.decided.run)
     runtime.extra_workers.append(
         lambda: run_expiry(ctx, runtime, settings.voucher_expiry_interval_s)
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -17,7 +18,7 @@ from shared.settings import to_async_url
 
 def create_engine(url: str, *, pool_size: int = 10, pool_timeout_s: float = 1.0) -> AsyncEngine:
     """No pre-ping: it doubles the round trips of every short transaction (measured in
-    bench/outbox_relay.py). A connection lost to a database restart fails one unit of work; the
+    `make bench`). A connection lost to a database restart fails one unit of work; the
     pool then discards it, consumers retry, and HTTP callers get a 503 they may retry. A caller
     waits at most `pool_timeout_s` for a connection: past it, 503 with Retry-After, not a
     thirty-second hang."""
@@ -29,7 +30,14 @@ def create_engine(url: str, *, pool_size: int = 10, pool_timeout_s: float = 1.0)
         pool_timeout=pool_timeout_s,
         connect_args={"timeout": 5},
         hide_parameters=True,  # statement parameters may be ID numbers, names, incomes
+        # JSONB in and out through orjson: every event, outbox row and read passes here.
+        json_serializer=_json_text,
+        json_deserializer=orjson.loads,
     )
+
+
+def _json_text(value: object) -> str:
+    return orjson.dumps(value).decode()
 
 
 def create_sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
+from collections.abc import Iterator, Sequence
 from datetime import timedelta
 from typing import Any
 
+import orjson
 from aiokafka import AIOKafkaProducer
 from opentelemetry import propagate, trace
+from opentelemetry.context import Context
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -43,7 +45,7 @@ class OutboxRelay:
         producer: AIOKafkaProducer,
         batch_size: int = 500,
         poll_interval_s: float = 0.05,
-        linger_s: float = 0.005,
+        linger_s: float = 0.002,
     ) -> None:
         self._service = service
         self._sessions = sessions
@@ -130,8 +132,9 @@ class OutboxRelay:
                 OUTBOX_BACKLOG.labels(self._service).set(0)
                 OUTBOX_OLDEST_AGE.labels(self._service).set(0)
                 return 0
-            futures = [await self._send(row) for row in rows]
-            await asyncio.gather(*futures)
+            with _publishing(rows) as carrier:
+                futures = [await self._send(row, carrier) for row in rows]
+                await asyncio.gather(*futures)
             await session.execute(
                 update(self._t.outbox)
                 .where(self._t.outbox.c.id.in_([row["id"] for row in rows]))
@@ -142,22 +145,17 @@ class OutboxRelay:
         OUTBOX_PUBLISHED.labels(self._service).inc(len(rows))
         return len(rows)
 
-    async def _send(self, row: Any) -> asyncio.Future[Any]:
-        parent = propagate.extract(row["trace_context"] or {})
-        with tracer.start_as_current_span(
-            f"outbox relay {row['topic']}",
-            context=parent,
-            attributes={
-                "messaging.destination.name": row["topic"],
-                "jinhui.event_id": str(row["event_id"]),
-            },
-        ):
-            return await self._producer.send(
-                row["topic"],
-                key=row["key"].encode() if row["key"] is not None else None,
-                value=json.dumps(row["payload"], ensure_ascii=False).encode(),
-                headers=[(k, v.encode()) for k, v in row["headers"].items()],
-            )
+    async def _send(self, row: Any, carrier: dict[str, str] | None) -> asyncio.Future[Any]:
+        """`carrier`: the relay span's trace context, when the batch continues one trace;
+        otherwise each message carries the trace of the transaction that wrote it."""
+        trace_headers = carrier if carrier is not None else (row["trace_context"] or {})
+        headers = {**row["headers"], **trace_headers}
+        return await self._producer.send(
+            row["topic"],
+            key=row["key"].encode() if row["key"] is not None else None,
+            value=orjson.dumps(row["payload"]),
+            headers=[(k, v.encode()) for k, v in headers.items()],
+        )
 
     async def _observe_backlog(self, session: AsyncSession) -> None:
         count, oldest = (
@@ -188,3 +186,36 @@ async def mark_for_republishing(
     async with sessions() as session, session.begin():
         result = await session.execute(query.values(published_at=None))
     return rows_affected(result)
+
+
+_MAX_LINKS = 128
+
+
+@contextlib.contextmanager
+def _publishing(rows: Sequence[Any]) -> Iterator[dict[str, str] | None]:
+    """One span for the batch, not one a message (a batch of a hundred thousand lines would
+    spend a fifth of its time on spans). Rows of one trace (one request's transaction) publish
+    as a child of it and carry the relay span on; rows of many traces publish under a span
+    linked to each, as OpenTelemetry's messaging conventions have it, and each message keeps
+    its own trace."""
+    contexts = [propagate.extract(row["trace_context"] or {}) for row in rows]
+    spans = [trace.get_current_span(c).get_span_context() for c in contexts]
+    one_trace = all(s.is_valid for s in spans) and len({s.trace_id for s in spans}) == 1
+    topics = sorted({row["topic"] for row in rows})
+    with tracer.start_as_current_span(
+        f"outbox relay {', '.join(topics)}",
+        context=contexts[0] if one_trace else Context(),
+        kind=trace.SpanKind.PRODUCER,
+        links=[] if one_trace else [trace.Link(s) for s in spans if s.is_valid][:_MAX_LINKS],
+        attributes={
+            "messaging.system": "kafka",
+            "messaging.destination.name": ", ".join(topics),
+            "messaging.batch.message_count": len(rows),
+        },
+    ):
+        if not one_trace:
+            yield None
+            return
+        carrier: dict[str, str] = {}
+        propagate.inject(carrier)
+        yield carrier

@@ -3,7 +3,6 @@ route latency and OpenTelemetry instrumentation, around the service's own router
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any
@@ -16,13 +15,12 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from shared.http.access import Access, enforce
 from shared.http.guard import RequestGuard
+from shared.http.latency import LatencyAndLastResort
 from shared.http.problems import (
     MEDIA_TYPE,
     PROBLEM_RESPONSES,
     install_problem_handlers,
-    unexpected,
 )
-from shared.telemetry.metrics import HTTP_LATENCY
 from shared.telemetry.privacy import drop_query_values
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
@@ -56,21 +54,7 @@ def create_service_app(
         app.include_router(router, responses=PROBLEM_RESPONSES, dependencies=guard)
     app.include_router(_operations_router(), responses={503: PROBLEM_RESPONSES[503]})
 
-    @app.middleware("http")
-    async def _latency(request: Request, call_next: Callable[[Request], Any]) -> Response:
-        """Also the last word on errors no handler took: answered here as problem+json (503
-        for an outage), so the exception never reaches the server, which would drop the
-        keep-alive connection."""
-        started = time.perf_counter()
-        try:
-            response: Response = await call_next(request)
-        except Exception as exc:
-            response = unexpected(request, exc)
-        route = request.scope.get("route")
-        HTTP_LATENCY.labels(
-            service, request.method, getattr(route, "path", "unmatched"), str(response.status_code)
-        ).observe(time.perf_counter() - started)
-        return response
+    app.add_middleware(LatencyAndLastResort, service=service)
 
     FastAPIInstrumentor.instrument_app(
         app,

@@ -9,7 +9,9 @@ from fastapi import Depends, Request
 from shared.runtime import Runtime
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
+    """Async, as every dependency here: a plain `def` would be run in a worker thread, a hop
+    that costs more than most reads."""
     return request.app.state.runtime
 
 

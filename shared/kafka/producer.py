@@ -38,7 +38,7 @@ def make_producer(
         **security(settings),
         acks="all",
         enable_idempotence=False,
-        linger_ms=5,
+        linger_ms=1,
         request_timeout_ms=15_000,
         retry_backoff_ms=200,
     )

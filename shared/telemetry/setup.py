@@ -10,7 +10,6 @@ import logging
 import sys
 
 from opentelemetry import trace
-from opentelemetry.instrumentation.aiokafka import AIOKafkaInstrumentor
 from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
@@ -40,9 +39,9 @@ def configure_tracing(
         provider._jinhui_query_values_dropped = True  # type: ignore[attr-defined]
     for processor in extra:
         provider.add_span_processor(processor)
-    instrumentor = AIOKafkaInstrumentor()
-    if not instrumentor.is_instrumented_by_opentelemetry:
-        instrumentor.instrument()
+    # Kafka is traced by the outbox relay and the consumer runner themselves (a span per batch
+    # published, per chunk consumed, per message handled); the aiokafka instrumentation would
+    # add two spans to every message, which a batch of a hundred thousand lines cannot afford.
     return provider
 
 

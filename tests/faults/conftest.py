@@ -24,7 +24,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
-from bench.roster_import import UNION, chunk_bodies, roster
+from bench.roster import UNION, chunk_bodies, roster
 from jinhui.localstack import SERVICES, Stack, free_port, start_service
 from services.disbursements.adapters.tables import disbursements, member_directory
 from services.entitlements.adapters.projections import LIVE

@@ -14,8 +14,9 @@ from services.entitlements.service_layer.settlements import Settlement, settle
 from services.entitlements.service_layer.views import read_profile
 from services.members.contracts import MemberRegistered
 from shared.auth import Role
+from shared.clock import business_date
 from shared.uow import UnitOfWork
-from tests.integration.conftest import HR, Suite, register
+from tests.integration.conftest import HR, OFFICER, Suite, register
 from tests.integration.test_reservations import balance, member_with_ledger, request
 from tests.support import bearer, eventually, reserve_now
 
@@ -121,6 +122,15 @@ async def test_both_parents_receive_the_childbirth_gift_once_each(suite: Suite) 
         assert twice.event.rule == "count.exhausted"  # type: ignore[attr-defined]
     nameless = await reserve_now(ctx, runtime, request(mother, "childbirth_gift", 100))
     assert nameless is not None and nameless.status == "rejected"
+    # The ledger read from the read tables says what folding its stream says, grants included.
+    now = await suite.ledger(mother)
+    today = business_date(ctx.clock).isoformat()
+    folded = await suite.entitlements.client.get(
+        f"/v1/members/{mother}/ledgers/2026", params={"as_of": today}, headers=OFFICER
+    )
+    assert now is not None and folded.status_code == 200
+    assert now.json()["childbirth_grants"] == folded.json()["childbirth_grants"] != []
+    assert now.json()["benefits"] == folded.json()["benefits"]
 
 
 async def test_a_child_born_outside_the_policy_brings_no_gift(suite: Suite) -> None:

@@ -102,12 +102,12 @@ async def test_crash_between_send_and_mark_republishes(infra: Infra) -> None:
         real_send = crashing._send
         sent = 0
 
-        async def send_then_crash(row):  # type: ignore[no-untyped-def]
+        async def send_then_crash(row, carrier):  # type: ignore[no-untyped-def]
             nonlocal sent
             sent += 1
             if sent == 3:
                 raise ConnectionError("relay process died")
-            return await real_send(row)
+            return await real_send(row, carrier)
 
         crashing._send = send_then_crash  # type: ignore[method-assign]
         with pytest.raises(ConnectionError):

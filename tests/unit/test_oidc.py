@@ -125,6 +125,16 @@ async def test_a_rotated_key_is_fetched_once_and_trusted(provider: Provider) -> 
     assert provider.reads == 2
 
 
+async def test_a_burst_at_start_up_reads_the_keys_once_and_refuses_no_one(
+    provider: Provider,
+) -> None:
+    settings = _settings(provider)
+    tokens = [provider.token(sub=f"caller-{n}") for n in range(20)]
+    principals = await asyncio.gather(*(decode_token(settings, t) for t in tokens))
+    assert {p.subject for p in principals} == {f"caller-{n}" for n in range(20)}
+    assert provider.reads == 1
+
+
 @pytest.mark.parametrize(
     "claims",
     [

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+from contextlib import nullcontext
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Response
@@ -32,6 +33,7 @@ from services.disbursements.service_layer.batches import BatchRequest, batch_rep
 from services.entitlements.contracts import Benefit
 from shared.auth import Principal, PrincipalDep, Role, parse_org
 from shared.clock import business_date
+from shared.db.notices import Notices
 from shared.errors import NotFound
 from shared.http.deps import RuntimeDep
 from shared.http.params import OrgQuery, YearPath, YearQuery
@@ -40,6 +42,7 @@ from shared.runtime import Runtime
 from shared.uow import UnitOfWork
 
 router = APIRouter(prefix="/v1", tags=["disbursements"])
+_FALLBACK_POLL_S = 0.5
 WRITERS = (Role.FINANCE_OFFICER, Role.ADMIN)
 # Who reads payments: finance, its auditors, and the hardship desk for the relief it grants.
 READERS = (Role.FINANCE_OFFICER, Role.ADMIN, Role.AUDITOR, Role.CASEWORKER, Role.REVIEWER)
@@ -105,12 +108,18 @@ async def get_disbursement(
     runtime: RuntimeDep,
     wait: Annotated[float, Query(ge=0, le=30, description="Seconds to wait while pending")] = 0,
 ) -> DisbursementView:
-    deadline = asyncio.get_running_loop().time() + wait
-    while True:
-        row = await _read(runtime, caller, disbursement_id)
-        if row["status"] != "pending" or asyncio.get_running_loop().time() >= deadline:
-            return _view(row, caller)
-        await asyncio.sleep(0.1)
+    loop, decided = asyncio.get_running_loop(), context(runtime).decided
+    deadline = loop.time() + wait
+    with decided.watching(disbursement_id) if decided else nullcontext(asyncio.Event()) as notice:
+        while True:
+            notice.clear()  # before the read: a notice during the read is kept
+            row = await _read(runtime, caller, disbursement_id)
+            left = deadline - loop.time()
+            if row["status"] != "pending" or left <= 0:
+                return _view(row, caller)
+            # Woken by the transaction that applies the decision, on whichever replica; the
+            # fallback poll covers a listener that is reconnecting.
+            await Notices.wait(notice, min(left, _FALLBACK_POLL_S))
 
 
 async def _change(

@@ -15,7 +15,7 @@ def context(runtime: Runtime) -> DisbursementsContext:
     return typed_context(runtime, DisbursementsContext)
 
 
-def _context(runtime: RuntimeDep) -> DisbursementsContext:
+async def _context(runtime: RuntimeDep) -> DisbursementsContext:
     return context(runtime)
 
 

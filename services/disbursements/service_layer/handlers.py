@@ -39,6 +39,7 @@ from services.entitlements.contracts import (
 from services.hardship.contracts import ReliefGranted
 from shared.auth import Principal
 from shared.clock import Clock, business_date
+from shared.db.notices import Notices, notify
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.uow import Transaction
 
@@ -48,6 +49,11 @@ class DisbursementsContext:
     references: References
     clock: Clock
     default_voucher_expiry_days: int = 90
+    # Wakes long-polling callers when entitlements' answers are applied (on any replica).
+    decided: Notices | None = None
+
+
+DECIDED = "jinhui_disbursements_decided"
 
 
 @dataclass(frozen=True)
@@ -199,6 +205,8 @@ async def decided_many(
         disbursement.decided(_outcome(event), numbers.get(event.member_id, Employee()))
         appends.append(disbursements.take(disbursement, {"actor": "entitlements"}))
     await disbursements.write(appends)
+    if appends:
+        await notify(tx.session, DECIDED, [e.disbursement_id for e in events])
 
 
 def _outcome(

@@ -10,6 +10,7 @@ from fastapi import Path as FastApiPath
 
 from services.entitlements.contracts import granting_level
 from services.entitlements.domain.asks import Ask, TripFacts
+from services.entitlements.domain.ledger import MemberLedger
 from services.entitlements.entrypoints.deps import context
 from services.entitlements.entrypoints.schemas import (
     BenefitLine,
@@ -20,7 +21,13 @@ from services.entitlements.entrypoints.schemas import (
     LedgerView,
 )
 from services.entitlements.service_layer.decisions import check
-from services.entitlements.service_layer.views import ledger_as_read, ledger_entries, read_profile
+from services.entitlements.service_layer.views import (
+    LedgerNow,
+    ledger_as_read,
+    ledger_entries,
+    ledger_now,
+    read_profile,
+)
 from shared.auth import PrincipalDep, Role
 from shared.clock import business_date
 from shared.errors import NotFound
@@ -52,13 +59,22 @@ async def get_ledger(
     caller.require(*LEDGER_READERS)
     ctx = context(runtime)
     async with runtime.sessions() as session:
-        await ctx.policies.refresh(runtime.event_store(session))
-        found = await ledger_as_read(ctx, runtime.event_store(session), member_id, year, as_of)
-    if found is None or not caller.can_reach(found[0].base_union):
-        raise NotFound(f"no ledger for member {member_id} in {year}")
-    ledger = found[1]
+        store = runtime.event_store(session)
+        await ctx.policies.refresh_for_reading(store)
+        ledger: LedgerNow | MemberLedger | None = None
+        if as_of is None:
+            ledger = await ledger_now(runtime.engine, store, member_id, year)
+            base_union = ledger.base_union if ledger else None
+        else:
+            found = await ledger_as_read(ctx, store, member_id, year, as_of)
+            base_union, ledger = (found[0].base_union, found[1]) if found else (None, None)
     read_on = as_of or business_date(ctx.clock)
-    policy = ctx.policies.in_force(max(date(year, 1, 1), min(read_on, date(year, 12, 31))))
+    if ledger is None or base_union is None or not caller.can_reach(base_union):
+        raise NotFound(f"no ledger for member {member_id} in {year}")
+    try:
+        policy = ctx.policies.in_force(max(date(year, 1, 1), min(read_on, date(year, 12, 31))))
+    except LookupError:
+        raise NotFound(f"no ledger for member {member_id} in {year}") from None
     lines = []
     for name, rule in policy.member_benefits.items():
         used, reserved, count = ledger.line(name)
@@ -80,7 +96,7 @@ async def get_ledger(
     return LedgerView(
         member_id=member_id,
         year=year,
-        base_union=found[0].base_union,
+        base_union=base_union,
         as_of=read_on,
         policy_version=policy.version,
         benefits=lines,

@@ -15,7 +15,7 @@ def context(runtime: Runtime) -> EntitlementsContext:
     return typed_context(runtime, EntitlementsContext)
 
 
-def _context(runtime: RuntimeDep) -> EntitlementsContext:
+async def _context(runtime: RuntimeDep) -> EntitlementsContext:
     return context(runtime)
 
 

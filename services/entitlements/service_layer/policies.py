@@ -7,6 +7,7 @@ governs decisions on all of them.
 
 from __future__ import annotations
 
+import time
 from datetime import date
 
 from services.entitlements.contracts import UnionStandardSet
@@ -28,6 +29,7 @@ class PolicyRegistry:
         self._bundled = bundled
         self._book = bundled
         self._seen = 0
+        self._checked_at = float("-inf")
 
     @property
     def book(self) -> PolicyBook:
@@ -36,9 +38,16 @@ class PolicyRegistry:
     def in_force(self, on: date) -> PolicyVersion:
         return self._book.in_force(on)
 
+    async def refresh_for_reading(self, store: EventStore, within_s: float = 1.0) -> None:
+        """For reads, which show what the book says: a version published through another
+        replica shows here within `within_s`. Decisions refresh in their own transaction."""
+        if time.monotonic() - self._checked_at >= within_s:
+            await self.refresh(store, again=True)
+
     async def refresh(self, store: EventStore, *, again: bool = False) -> None:
         """Once per transaction (unless `again`): a consumer deciding fifty requests in one
         transaction asks once."""
+        self._checked_at = time.monotonic()
         memo = transaction_memo(store.session)
         if POLICY_STREAM in memo and not again:
             return

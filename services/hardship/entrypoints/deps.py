@@ -15,7 +15,7 @@ def context(runtime: Runtime) -> HardshipContext:
     return typed_context(runtime, HardshipContext)
 
 
-def _context(runtime: RuntimeDep) -> HardshipContext:
+async def _context(runtime: RuntimeDep) -> HardshipContext:
     return context(runtime)
 
 

@@ -91,7 +91,9 @@ class MemberChange:
         return await _view(self.runtime, self.ctx, self.caller, member_id)
 
 
-def _change(caller: PrincipalDep, runtime: RuntimeDep, ctx: MembersContextDep) -> MemberChange:
+async def _change(
+    caller: PrincipalDep, runtime: RuntimeDep, ctx: MembersContextDep
+) -> MemberChange:
     return MemberChange(runtime, ctx, caller)
 
 

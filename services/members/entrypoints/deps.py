@@ -15,7 +15,7 @@ def context(runtime: Runtime) -> MembersContext:
     return typed_context(runtime, MembersContext)
 
 
-def _context(runtime: RuntimeDep) -> MembersContext:
+async def _context(runtime: RuntimeDep) -> MembersContext:
     return context(runtime)
 
 

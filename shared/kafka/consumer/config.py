@@ -51,3 +51,4 @@ class ConsumerSettings:
     max_attempts: int = 5
     max_records: int = 200
     chunk_size: int = 50
+    fetch_max_wait_ms: int = 20  # see `ServiceSettings.kafka_fetch_max_wait_ms`

@@ -43,9 +43,10 @@ def _lags(consumer: AIOKafkaConsumer, tp: TopicPartition) -> bool:
 class PositionWatch:
     """One consumer group's watch; its verdicts are read by the runner's poll loop."""
 
-    def __init__(self, group_id: str) -> None:
+    def __init__(self, group_id: str, ends_every_s: float = _ENDS_EVERY_S) -> None:
         self._group = group_id
-        self._ends_checked_at = 0.0
+        self._ends_every_s = ends_every_s
+        self._ends_checked_at = float("-inf")
         self._past_end: set[TopicPartition] = set()  # past the end at the last check
         self._stalled_since: dict[TopicPartition, float] = {}
 
@@ -58,12 +59,19 @@ class PositionWatch:
         The broker is asked for the ends (a fetch from past the end may never answer with
         one), every few seconds."""
         now = asyncio.get_running_loop().time()
-        if now < self._ends_checked_at + _ENDS_EVERY_S:
+        if now < self._ends_checked_at + self._ends_every_s:
             return []
         self._ends_checked_at = now
         current = list(consumer.assignment() & assigned)
         ends = await asyncio.wait_for(consumer.end_offsets(current), STEP_S) if current else {}
-        past = {tp for tp, end in ends.items() if await position(consumer, tp) > end}
+        past = set()
+        for tp, end in ends.items():
+            # Tansu answers "latest" with where the last record batch begins, not where it
+            # ends; the high-water mark of the last fetch is exact. A log that is gone shows
+            # in both: the fetches past its end answer with its new, lower mark.
+            fetched = highwater(consumer, tp)
+            if await position(consumer, tp) > max(end, fetched or 0):
+                past.add(tp)
         # Past the end twice in a row: a broker may report an end that lags a write it has
         # just served; a log that is gone stays gone.
         stale, self._past_end = list(past & self._past_end), past - self._past_end

@@ -73,6 +73,9 @@ class ConsumerRunner:
         )
         self._positions = PositionWatch(self.group_id)
         self.assigned = asyncio.Event()
+        # The partitions this replica reads now: replicas of a service share a topic's
+        # partitions, each partition read by one of them.
+        self.assignment: frozenset[TopicPartition] = frozenset()
         self._failed_commits = 0
         self._restart = asyncio.Event()
         self._rewind_due = self._positions_due = False
@@ -88,6 +91,7 @@ class ConsumerRunner:
             session_timeout_ms=self.settings.session_timeout_ms,
             heartbeat_interval_ms=self.settings.heartbeat_interval_ms,
             max_poll_interval_ms=300_000,
+            fetch_max_wait_ms=self.settings.fetch_max_wait_ms,
             **dict(self.io.connection),
         )
 
@@ -113,6 +117,7 @@ class ConsumerRunner:
         while not self._restart.is_set():
             batches = await consumer.getmany(timeout_ms=500, max_records=self.settings.max_records)
             assigned = consumer.assignment()
+            self.assignment = frozenset(assigned)
             if not assigned:
                 continue
             self.assigned.set()

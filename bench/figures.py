@@ -1,0 +1,233 @@
+"""Each figure of the performance targets, measured on a running stack (`bench.stack`)."""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import httpx
+from sqlalchemy import MetaData, select
+
+from bench import load
+from bench.roster import UNION
+from bench.stack import Running, token
+from services.disbursements.adapters.tables import member_directory
+from services.entitlements.adapters.tables import event_tables
+from services.entitlements.service_layer.replay import rebuild
+from shared.auth import Role
+from shared.clock import SystemClock, business_date
+from shared.db.engine import create_engine, create_sessions, ensure_database, with_database
+from shared.events import DomainEvent
+from shared.eventstore.store import EventStore
+from shared.eventstore.tables import event_store_tables
+
+FINAL = {"issued", "rejected", "cancelled"}
+
+
+async def member_ids(run: Running, n: int) -> list[str]:
+    engine = create_engine(run.stack.database_urls["disbursements"])
+    async with engine.connect() as conn:
+        ids = (
+            await conn.scalars(
+                select(member_directory.c.member_id).order_by(member_directory.c.member_id).limit(n)
+            )
+        ).all()
+    await engine.dispose()
+    return list(ids)
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
+
+
+async def _one_decision(
+    client: httpx.AsyncClient, member_id: str, headers: dict[str, str]
+) -> float:
+    """Seconds from the request to the disbursement's final status (decided and issued)."""
+    started = time.perf_counter()
+    response = await client.post(
+        "/v1/disbursements",
+        json={
+            "member_id": member_id,
+            "benefit": "holiday_gift",
+            "amount_fen": 100,
+            "business_date": business_date(SystemClock()).isoformat(),
+        },
+        headers={**headers, "Idempotency-Key": uuid.uuid4().hex},
+    )
+    response.raise_for_status()
+    url = f"/v1/disbursements/{response.json()['disbursement_id']}"
+    while response.json()["status"] not in FINAL:
+        response = await client.get(url, params={"wait": 10}, headers=headers)
+        response.raise_for_status()
+    return time.perf_counter() - started
+
+
+@dataclass(frozen=True)
+class Decisions:
+    one_p50_ms: float
+    one_p99_ms: float
+    parallel_per_s: float
+    parallel_p99_ms: float
+    callers: int
+
+
+async def decisions(
+    run: Running,
+    ids: list[str],
+    *,
+    one_at_a_time: int = 200,
+    callers: int = 20,
+    seconds: float = 15,
+) -> Decisions:
+    """P3: request → final status, one at a time, then from `callers` at once."""
+    headers = token(Role.FINANCE_OFFICER)
+    limits = httpx.Limits(max_connections=callers * 2)
+    async with httpx.AsyncClient(base_url=run.url("disbursements"), timeout=60, limits=limits) as c:
+        await _one_decision(c, ids[0], headers)  # warm
+        single = [await _one_decision(c, ids[i % len(ids)], headers) for i in range(one_at_a_time)]
+        latencies: list[float] = []
+        deadline = time.perf_counter() + seconds
+
+        async def caller(n: int) -> None:
+            i = n
+            while time.perf_counter() < deadline:
+                latencies.append(await _one_decision(c, ids[i % len(ids)], headers))
+                i += callers
+
+        started = time.perf_counter()
+        await asyncio.gather(*(caller(n) for n in range(callers)))
+        elapsed = time.perf_counter() - started
+    run.sample_rss()
+    return Decisions(
+        statistics.median(single) * 1000,
+        _percentile(single, 0.99) * 1000,
+        len(latencies) / elapsed,
+        _percentile(latencies, 0.99) * 1000,
+        callers,
+    )
+
+
+@dataclass(frozen=True)
+class Reads:
+    ledger: dict[int, load.Load]  # by connections
+    healthz: dict[int, load.Load]
+    paced: load.Load
+
+
+async def ledger_reads(run: Running, ids: list[str], *, seconds: float = 8) -> Reads:
+    """P4: `GET /v1/members/{id}/ledgers/{year}` beside `/healthz` of the same process."""
+    headers = token(Role.FINANCE_OFFICER)
+    year = business_date(SystemClock()).year
+    url = run.url("entitlements")
+
+    def ledger(i: int) -> str:
+        return f"/v1/members/{ids[i % len(ids)]}/ledgers/{year}"
+
+    def healthz(i: int) -> str:
+        return "/healthz"
+
+    reads, health = {}, {}
+    for connections in (2, 32):
+        reads[connections] = await load.closed_loop(
+            url, ledger, headers, connections=connections, seconds=seconds
+        )
+        health[connections] = await load.closed_loop(
+            url, healthz, headers, connections=connections, seconds=seconds
+        )
+    paced = await load.paced(url, ledger, headers, rate=1000, seconds=seconds)
+    run.sample_rss()
+    return Reads(reads, health, paced)
+
+
+@dataclass(frozen=True)
+class Batch:
+    members: int
+    seconds: float
+    by_status: dict[str, int]
+
+
+async def batch(run: Running, members: int, key: str) -> Batch:
+    """P5: one holiday-gift batch for every member, until every line is decided and issued
+    (issued lines are on the payroll topic: the same transaction records both)."""
+    finance = token(Role.FINANCE_OFFICER)
+    async with run.client("disbursements") as client:
+        started = time.perf_counter()
+        created = await client.post(
+            "/v1/disbursement-batches",
+            json={
+                "batch_key": key,
+                "union": UNION,
+                "benefit": "holiday_gift",
+                "amount_fen": 30000,
+                "business_date": business_date(SystemClock()).isoformat(),
+            },
+            headers=finance,
+        )
+        created.raise_for_status()
+        url = f"/v1/disbursement-batches/{created.json()['batch_id']}"
+        while True:
+            report = (await client.get(url, headers=finance)).json()
+            done = sum(n for s, n in report["by_status"].items() if s in FINAL)
+            run.sample_rss()
+            if report["status"] == "submitted" and done >= members:
+                break
+            await asyncio.sleep(1)
+    return Batch(members, time.perf_counter() - started, report["by_status"])
+
+
+async def rebuild_rate(run: Running) -> tuple[int, float]:
+    """P2: entitlements' read tables rebuilt from its event store (events, events/s)."""
+    engine = create_engine(run.stack.database_urls["entitlements"], pool_size=4)
+    try:
+        report = await rebuild(engine, create_sessions(engine), event_tables)
+    finally:
+        await engine.dispose()
+    return report.events, report.events_per_second
+
+
+class BenchEvent(DomainEvent):
+    event_type = "jinhui.bench.BenchEvent"
+    member_id: str
+    amount_fen: int
+
+
+async def append_rate(run: Running, *, writers: int = 8, seconds: float = 5) -> float:
+    """The event store's append (event + outbox row), one event per transaction."""
+    url = with_database(run.stack.server_url, "jinhui_bench_append")
+    await ensure_database(url)
+    metadata = MetaData()
+    tables = event_store_tables(metadata)
+    engine = create_engine(url, pool_size=writers + 2)
+    async with engine.begin() as conn:
+        await conn.run_sync(metadata.drop_all)
+        await conn.run_sync(metadata.create_all)
+    sessions = create_sessions(engine)
+    clock = SystemClock()
+    done = 0
+    deadline = time.perf_counter() + seconds
+
+    async def writer() -> None:
+        nonlocal done
+        while time.perf_counter() < deadline:
+            async with sessions() as s, s.begin():
+                store = EventStore(s, tables, source="/bench", clock=clock)
+                member = f"m-{done % 1000}"
+                event = BenchEvent(member_id=member, amount_fen=100)
+                await store.append(f"bench-{uuid.uuid4()}", 0, [event], partition_key=member)
+            done += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(writer() for _ in range(writers)))
+    rate = done / (time.perf_counter() - started)
+    await engine.dispose()
+    return rate
+
+
+def now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
