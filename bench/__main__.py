@@ -203,6 +203,7 @@ async def measure(members: int) -> tuple[list[Row], dict[str, float], dict[str, 
         "pg_copy": pg["copy"],
         "pg_single_tx": pg["single_tx"],
         "kafka_ms": kafka_ms,
+        "fetch_wait_ms": fetch_wait,
     }
     sizes = {f"{k} RSS MB": v for k, v in rss.items()} | {
         f"{k} DB MB": v for k, v in databases.items()
@@ -243,7 +244,8 @@ def write_results(
         f"{extra['pg_executemany']:,.0f} rows/s (500-row transactions), COPY "
         f"{extra['pg_copy']:,.0f} rows/s, single-row transactions "
         f"{extra['pg_single_tx']:,.0f}/s (8 connections); one Kafka round trip "
-        f"{extra['kafka_ms']:.2f} ms (with the 20 ms fetch wait the services use).",
+        f"{extra['kafka_ms']:.2f} ms (with the {extra['fetch_wait_ms']:.0f} ms fetch wait the "
+        "services use).",
         "",
         "Memory and size at the end of the run: "
         + ", ".join(f"{k} {v:,.0f}" for k, v in sizes.items())
