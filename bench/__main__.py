@@ -18,6 +18,7 @@ from pathlib import Path
 
 from bench import figures, limits
 from bench.stack import import_roster, quiet, running
+from shared.db.engine import asyncpg_dsn
 from shared.settings import ServiceSettings
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
@@ -61,7 +62,7 @@ async def measure(members: int) -> tuple[list[Row], dict[str, float], dict[str, 
     folder = Path(tempfile.mkdtemp(prefix="jinhui-bench-"))
     async with running(folder) as run:
         print("raw limits …", flush=True)
-        pg = await limits.postgres(run.stack.database_urls["members"].replace("+asyncpg", ""))
+        pg = await limits.postgres(asyncpg_dsn(run.stack.database_urls["members"]))
         fetch_wait = ServiceSettings().kafka_fetch_max_wait_ms
         kafka_ms = await limits.kafka_round_trip_ms(run.stack.bootstrap_servers, fetch_wait)
         print(f"  PostgreSQL {pg}; Kafka round trip {kafka_ms:.2f} ms", flush=True)

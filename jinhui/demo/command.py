@@ -11,12 +11,11 @@ import asyncpg
 from rich.console import Console
 from rich.progress import TaskID
 from rich.table import Table
-from sqlalchemy.engine import make_url
 
 from jinhui.demo import calendar, collect, runner
 from jinhui.demo.report import Year, write_report
 from jinhui.progress import progress_bar
-from shared.db.engine import with_database
+from shared.db.engine import asyncpg_dsn, with_database
 
 
 def run_demo(
@@ -84,9 +83,7 @@ def _running_server(state_dir: Path) -> str | None:
 
 async def _answers(url: str) -> None:
     conn = await asyncio.wait_for(
-        asyncpg.connect(
-            make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-        ),
+        asyncpg.connect(asyncpg_dsn(url)),
         3,
     )
     await conn.close()

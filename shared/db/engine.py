@@ -49,13 +49,21 @@ def with_database(url: str, database: str) -> str:
     return make_url(to_async_url(url)).set(database=database).render_as_string(hide_password=False)
 
 
+def asyncpg_dsn(url: str) -> str:
+    """A SQLAlchemy URL (`postgresql+asyncpg://…`) as asyncpg takes it."""
+    return (
+        make_url(to_async_url(url))
+        .set(drivername="postgresql")
+        .render_as_string(hide_password=False)
+    )
+
+
 async def ensure_database(url: str) -> bool:
     """Create the database a URL names if it is missing; True when it was created."""
     import asyncpg
 
     target = make_url(to_async_url(url))
-    admin = target.set(drivername="postgresql", database="postgres")
-    conn = await asyncpg.connect(admin.render_as_string(hide_password=False))
+    conn = await asyncpg.connect(asyncpg_dsn(with_database(url, "postgres")))
     try:
         exists = await conn.fetchval(
             "SELECT 1 FROM pg_database WHERE datname = $1", target.database
@@ -76,8 +84,7 @@ async def drop_database(url: str) -> None:
     import asyncpg
 
     target = make_url(to_async_url(url))
-    admin = target.set(drivername="postgresql", database="postgres")
-    conn = await asyncpg.connect(admin.render_as_string(hide_password=False))
+    conn = await asyncpg.connect(asyncpg_dsn(with_database(url, "postgres")))
     try:
         await conn.execute(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)')
     finally:

@@ -12,20 +12,15 @@ from collections.abc import Iterator, Sequence
 
 import asyncpg
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.backoff import Backoff
+from shared.db.engine import asyncpg_dsn
 from shared.supervisor import Health
 
 log = logging.getLogger(__name__)
 _PING_EVERY_S = 30.0
 _PAYLOAD_BYTES = 7_000
-
-
-def asyncpg_dsn(url: str) -> str:
-    """A SQLAlchemy URL (`postgresql+asyncpg://…`) as asyncpg takes it."""
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 async def notify(session: AsyncSession, channel: str, keys: Sequence[str]) -> None:

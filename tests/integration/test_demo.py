@@ -12,11 +12,10 @@ from datetime import date
 from pathlib import Path
 
 import asyncpg
-from sqlalchemy.engine import make_url
 
 from jinhui.localstack import Stack
 from services.entitlements.domain.policy import load_bundled_policies
-from shared.db.engine import with_database
+from shared.db.engine import asyncpg_dsn, with_database
 
 
 def _demo_folders() -> set[Path]:
@@ -82,7 +81,7 @@ async def test_the_demo_uses_a_running_stacks_server_and_leaves_nothing_behind(
     assert "using the running stack's PostgreSQL" in output.decode()
     assert _demo_folders() <= before  # nothing left in the temporary folder
     server = with_database(stack.database_urls["members"], "postgres")
-    conn = await asyncpg.connect(make_url(server).set(drivername="postgresql").render_as_string())
+    conn = await asyncpg.connect(asyncpg_dsn(server))
     try:
         left = await conn.fetch("SELECT datname FROM pg_database WHERE datname LIKE 'jinhui_demo%'")
     finally:

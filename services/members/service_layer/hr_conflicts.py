@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 from services.members.adapters.tables import hr_conflicts, hr_parked
 from services.members.domain.hr import HrEvent
@@ -86,10 +87,7 @@ async def expire_parked(ctx: MembersContext, tx: Transaction, older_than: timede
 async def conflicts(session: AsyncSession, org: str, *, open_only: bool) -> list[dict[str, Any]]:
     """Conflicts within `org` (those that name no union only for callers at the root)."""
     c = hr_conflicts
-    within = in_subtree(c.c.base_union, org)
-    if "/" not in org:
-        within = or_(within, c.c.base_union.is_(None))
-    query = select(c).where(within).order_by(c.c.id)
+    query = select(c).where(_within(org)).order_by(c.c.id)
     if open_only:
         query = query.where(c.c.resolved_at.is_(None))
     return [dict(r) for r in (await session.execute(query)).mappings()]
@@ -99,12 +97,9 @@ async def resolve_conflict(
     ctx: MembersContext, tx: Transaction, conflict_id: int, org: str, by: str, resolution: str
 ) -> bool:
     c = hr_conflicts
-    within = in_subtree(c.c.base_union, org)
-    if "/" not in org:
-        within = or_(within, c.c.base_union.is_(None))
     done = await tx.session.execute(
         update(c)
-        .where(c.c.id == conflict_id, within)
+        .where(c.c.id == conflict_id, _within(org))
         .values(resolved_at=ctx.clock.now(), resolved_by=by, resolution=resolution)
         .returning(c.c.id)
     )
@@ -124,3 +119,9 @@ async def parked_events(session: AsyncSession) -> list[dict[str, Any]]:
         ).order_by(hr_parked.c.id)
     )
     return [dict(r) for r in rows.mappings()]
+
+
+def _within(org: str) -> ColumnElement[bool]:
+    """Conflicts in `org`'s subtree; those that name no union, for callers at the root only."""
+    within = in_subtree(hr_conflicts.c.base_union, org)
+    return or_(within, hr_conflicts.c.base_union.is_(None)) if "/" not in org else within
