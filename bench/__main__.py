@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import os
 import platform
+import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,7 @@ from shared.db.engine import asyncpg_dsn
 from shared.settings import ServiceSettings
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
+RUNS = Path(__file__).with_name("runs")  # one section per roster size
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,32 @@ def machine() -> str:
 
 async def measure(members: int) -> tuple[list[Row], dict[str, float], dict[str, float]]:
     folder = Path(tempfile.mkdtemp(prefix="jinhui-bench-"))
+    try:
+        measured = await _measured(folder, members)
+    except BaseException:
+        print(f"the stack's data and the services' logs are kept in {folder}", flush=True)
+        raise
+    shutil.rmtree(folder, ignore_errors=True)  # a million members leave tens of gigabytes
+    return _rows(members, measured)
+
+
+@dataclass(frozen=True)
+class Measured:
+    pg: dict[str, float]
+    kafka_ms: float
+    fetch_wait: int
+    roster_s: float
+    decisions: figures.Decisions
+    reads: figures.Reads
+    batch: figures.Batch
+    events: int
+    rebuild: float
+    append: float
+    databases: dict[str, float]
+    rss: dict[str, float]
+
+
+async def _measured(folder: Path, members: int) -> Measured:
     async with running(folder) as run:
         print("raw limits …", flush=True)
         pg = await limits.postgres(asyncpg_dsn(run.stack.database_urls["members"]))
@@ -85,6 +113,13 @@ async def measure(members: int) -> tuple[list[Row], dict[str, float], dict[str, 
         append = await figures.append_rate(run)
         databases = await run.database_mb()
         rss = dict(run.peak_rss_mb)
+    return Measured(
+        pg, kafka_ms, fetch_wait, roster_s, d, reads, batch, events, rebuild, append, databases, rss
+    )
+
+
+def _rows(members: int, m: Measured) -> tuple[list[Row], dict[str, float], dict[str, float]]:
+    pg, d, reads, batch, rss = m.pg, m.decisions, m.reads, m.batch, m.rss
 
     per_line_rows = 20  # rows one batch line writes across the services (events, outbox, reads)
     rows = [
@@ -98,7 +133,7 @@ async def measure(members: int) -> tuple[list[Row], dict[str, float], dict[str, 
             pg["executemany"] / per_line_rows,
         ),
         Row("P5", f"batch of {members:,}: seconds", batch.seconds, "s", "≤ 60 s", "", None),
-        Row("P5", f"roster of {members:,} known downstream", roster_s, "s", "≤ 20 s", "", None),
+        Row("P5", f"roster of {members:,} known downstream", m.roster_s, "s", "≤ 20 s", "", None),
         Row(
             "P3",
             "one decision at a time, p50",
@@ -106,7 +141,7 @@ async def measure(members: int) -> tuple[list[Row], dict[str, float], dict[str, 
             "ms",
             "",
             "Kafka round trip × 3 (three hops)",
-            kafka_ms * 3,
+            m.kafka_ms * 3,
         ),
         Row(
             "P3",
@@ -115,7 +150,7 @@ async def measure(members: int) -> tuple[list[Row], dict[str, float], dict[str, 
             "ms",
             "≤ 50 ms",
             "Kafka round trip × 3 (three hops)",
-            kafka_ms * 3,
+            m.kafka_ms * 3,
         ),
         Row(
             "P3",
@@ -173,8 +208,8 @@ async def measure(members: int) -> tuple[list[Row], dict[str, float], dict[str, 
         ),
         Row(
             "P2",
-            f"rebuild of entitlements' read tables ({events:,} events)",
-            rebuild,
+            f"rebuild of entitlements' read tables ({m.events:,} events)",
+            m.rebuild,
             "events/s",
             "≥ 50,000",
             "PostgreSQL COPY rows/s",
@@ -183,7 +218,7 @@ async def measure(members: int) -> tuple[list[Row], dict[str, float], dict[str, 
         Row(
             "—",
             "event store append, 8 writers, 1 event a transaction",
-            append,
+            m.append,
             "events/s",
             "",
             "PostgreSQL single-row transactions/s, 8 connections",
@@ -203,11 +238,11 @@ async def measure(members: int) -> tuple[list[Row], dict[str, float], dict[str, 
         "pg_executemany": pg["executemany"],
         "pg_copy": pg["copy"],
         "pg_single_tx": pg["single_tx"],
-        "kafka_ms": kafka_ms,
-        "fetch_wait_ms": fetch_wait,
+        "kafka_ms": m.kafka_ms,
+        "fetch_wait_ms": m.fetch_wait,
     }
     sizes = {f"{k} RSS MB": v for k, v in rss.items()} | {
-        f"{k} DB MB": v for k, v in databases.items()
+        f"{k} DB MB": v for k, v in m.databases.items()
     }
     print(f"  batch by status: {batch.by_status}")
     return rows, extra, sizes
@@ -228,16 +263,15 @@ def table(rows: list[Row]) -> list[str]:
 
 
 def write_results(
-    rows: list[Row], extra: dict[str, float], sizes: dict[str, float], command: str
+    rows: list[Row], extra: dict[str, float], sizes: dict[str, float], command: str, members: int
 ) -> None:
-    text = [
-        "# Benchmark figures",
+    """This run's section in `bench/runs/<members>.md`, then RESULTS.md again from every
+    size measured (a million-member run does not replace the hundred-thousand one) and the
+    notes."""
+    section = [
+        f"## {members:,} members",
         "",
-        f"Machine: {machine()}. Measured {figures.now()} with `{command}`: embedded PostgreSQL, "
-        "the Tansu broker and the four services (each in its own uvicorn process, one worker) "
-        "on this one machine. Each figure stands beside the raw limit of the part that bounds "
-        "it, measured in the same run. The members service's birthday scan is held off during "
-        "the run: for a new roster of 100,000 its catch-up is a load of its own.",
+        f"Machine: {machine()}. Measured {figures.now()} with `{command}`.",
         "",
         *table(rows),
         "",
@@ -253,6 +287,24 @@ def write_results(
         + ".",
         "",
     ]
+    RUNS.mkdir(exist_ok=True)
+    (RUNS / f"{members}.md").write_text("\n".join(section))
+    assemble()
+
+
+def assemble() -> None:
+    """RESULTS.md from every roster size measured and the notes."""
+    text = [
+        "# Benchmark figures",
+        "",
+        "Embedded PostgreSQL, the Tansu broker and the four services (each in its own uvicorn "
+        "process, one worker) on one machine. Each figure stands beside the raw limit of the "
+        "part that bounds it, measured in the same run. The members service's birthday scan is "
+        "held off during a run: for a new roster of 100,000 its catch-up is a load of its own.",
+        "",
+    ]
+    runs = sorted(RUNS.glob("*.md"), key=lambda f: int(f.stem) if f.stem.isdigit() else 0)
+    text += [run.read_text() for run in runs]
     notes = RESULTS.with_name("NOTES.md")
     if notes.exists():
         text += [notes.read_text()]
@@ -272,7 +324,7 @@ def main() -> None:
     )
     print(", ".join(f"{k} {v:,.0f}" for k, v in sizes.items()))
     command = "python -m bench" + ("" if args.members == 100_000 else f" --members {args.members}")
-    write_results(rows, extra, sizes, command)
+    write_results(rows, extra, sizes, command, args.members)
     print(f"written: {RESULTS}")
 
 

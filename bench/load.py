@@ -34,7 +34,7 @@ def _summary(latencies: list[float], seconds: float, errors: int) -> Load:
     return Load(len(latencies), seconds, statistics.median(ordered) * 1000, p99 * 1000, errors)
 
 
-class _Connection:
+class Connection:
     def __init__(self, host: str, port: int, headers: dict[str, str]) -> None:
         self._host, self._port = host, port
         self._head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
@@ -43,22 +43,31 @@ class _Connection:
 
     async def get(self, path: str) -> int:
         """The status of one GET on this connection (opened again if the server closed it)."""
+        return (await self.request("GET", path))[0]
+
+    async def request(
+        self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
+    ) -> tuple[int, bytes]:
+        """The status and body of one request on this connection."""
         if self._writer is None or self._reader is None:
             self._reader, self._writer = await asyncio.open_connection(self._host, self._port)
+        extra = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
+        if body:
+            extra += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
         self._writer.write(
-            f"GET {path} HTTP/1.1\r\nHost: {self._host}\r\n{self._head}\r\n".encode()
+            f"{method} {path} HTTP/1.1\r\nHost: {self._host}\r\n{self._head}{extra}\r\n".encode()
+            + body
         )
         status_line = await self._reader.readline()
         if not status_line:
             self._writer = None
-            return await self.get(path)
+            return await self.request(method, path, body, headers)
         length = 0
         while (line := await self._reader.readline()) not in (b"\r\n", b""):
             name, _, value = line.partition(b":")
             if name.lower() == b"content-length":
                 length = int(value)
-        await self._reader.readexactly(length)
-        return int(status_line.split()[1])
+        return int(status_line.split()[1]), await self._reader.readexactly(length)
 
     def close(self) -> None:
         if self._writer is not None:
@@ -75,7 +84,7 @@ async def closed_loop(
 ) -> Load:
     """`connections` callers, each sending its next request when the last is answered."""
     url = urlsplit(base_url)
-    pool = [_Connection(url.hostname or "", url.port or 80, headers) for _ in range(connections)]
+    pool = [Connection(url.hostname or "", url.port or 80, headers) for _ in range(connections)]
     latencies: list[float] = []
     errors = 0
     for c in pool:
@@ -112,9 +121,9 @@ async def paced(
     """Requests started at a steady `rate` whatever the answers do (open loop); latency counts
     from when each request was due, so a queue shows."""
     url = urlsplit(base_url)
-    idle: asyncio.Queue[_Connection] = asyncio.Queue()
+    idle: asyncio.Queue[Connection] = asyncio.Queue()
     for _ in range(connections):
-        c = _Connection(url.hostname or "", url.port or 80, headers)
+        c = Connection(url.hostname or "", url.port or 80, headers)
         await c.get(path(0))
         idle.put_nowait(c)
     latencies: list[float] = []

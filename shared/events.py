@@ -55,8 +55,13 @@ def event_class(event_type: str) -> type[DomainEvent]:
         raise UnknownEventType(event_type) from None
 
 
-def load_event(event_type: str, data: dict[str, Any]) -> DomainEvent:
-    return event_class(event_type).model_validate(data)
+def load_event(event_type: str, data: dict[str, Any] | str) -> DomainEvent:
+    """A stored event from its data, or from the data's JSON text: validating the text
+    straight into the model skips building the dicts first (stores read `data::text`)."""
+    cls = event_class(event_type)
+    if isinstance(data, str):
+        return cls.model_validate_json(data)
+    return cls.model_validate(data)
 
 
 def registered_event_types() -> dict[str, type[DomainEvent]]:

@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from opentelemetry import propagate
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import Text, cast, func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -175,13 +175,12 @@ class EventStore:
                 partition_key=a.partition_key,
                 event_id=str(r.event_id),
             )
-            _, _value, headers = envelope.to_kafka()
             rows.append(
                 {
                     "event_id": r.event_id,
                     "topic": r.event.topic,
                     "key": a.partition_key,
-                    "headers": {k: v.decode() for k, v in headers},
+                    "headers": {k: v.decode() for k, v in envelope.headers()},
                     "payload": envelope.data,
                     "trace_context": trace_context,
                 }
@@ -211,7 +210,7 @@ class EventStore:
         )
 
     async def load(self, stream_id: str, *, up_to: datetime | None = None) -> list[StoredEvent]:
-        query = select(self._t.events).where(self._t.events.c.stream_id == stream_id)
+        query = select(*self._read_columns()).where(self._t.events.c.stream_id == stream_id)
         if up_to is not None:
             query = query.where(self._t.events.c.recorded_at <= up_to)
         result = await self._session.execute(query.order_by(self._t.events.c.version))
@@ -221,13 +220,18 @@ class EventStore:
         """Several streams in one query: {stream id: its events in version order}."""
         found: dict[str, list[StoredEvent]] = {s: [] for s in stream_ids}
         result = await self._session.execute(
-            select(self._t.events)
+            select(*self._read_columns())
             .where(self._t.events.c.stream_id.in_(list(stream_ids)))
             .order_by(self._t.events.c.stream_id, self._t.events.c.version)
         )
         for row in result.mappings():
             found[row["stream_id"]].append(stored_event(row))
         return found
+
+    def _read_columns(self) -> list[Any]:
+        """Every column, the data as its JSON text (see `load_event`)."""
+        events = self._t.events
+        return [cast(c, Text).label(c.name) if c.name == "data" else c for c in events.columns]
 
     async def current_version(self, stream_id: str) -> int:
         result = await self._session.execute(
@@ -244,7 +248,7 @@ class EventStore:
         table, so no position high-water mark can skip a row that commits late.
         """
         result = await self._session.execute(
-            select(self._t.events)
+            select(*self._read_columns())
             .where(self._t.events.c.position > after_position)
             .order_by(self._t.events.c.position)
             .limit(limit)

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import random
-from datetime import date, timedelta
+import uuid
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select, text
 
 from services.entitlements.adapters.projections import LIVE
 from services.entitlements.service_layer.replay import rebuild
 from services.entitlements.service_layer.settlements import Settlement, settle
+from shared.events import UnknownEventType
 from shared.uow import UnitOfWork
 from tests.integration.conftest import Suite, register
 from tests.integration.test_reservations import request
@@ -89,3 +92,34 @@ async def test_rebuild_equals_the_live_tables_even_under_writes(suite: Suite) ->
     after_writes = await _snapshot(suite)
     await rebuild(runtime.engine, runtime.sessions, runtime.tables)
     assert await _snapshot(suite) == after_writes
+
+
+async def test_a_rebuild_that_cannot_read_an_event_stops_and_says_so(suite: Suite) -> None:
+    """Pages are read ahead of the writes; a page that fails to read must fail the rebuild,
+    not leave it waiting for a page that never comes, and the live tables stay as they were."""
+    runtime = suite.entitlements.runtime
+    events = runtime.tables.events
+    member = await register(suite, name="回放坏")
+    await eventually(lambda: suite.ledger(member))
+    live = await _snapshot(suite)
+    async with runtime.sessions() as session, session.begin():
+        await session.execute(
+            events.insert().values(
+                event_id=uuid.uuid4(),
+                stream_id="ledger-gone",
+                version=1,
+                event_type="jinhui.entitlements.NoSuchEvent",
+                schema_version=1,
+                data={},
+                recorded_at=datetime.now(UTC),
+            )
+        )
+    try:
+        with pytest.raises(UnknownEventType):
+            await asyncio.wait_for(
+                rebuild(runtime.engine, runtime.sessions, runtime.tables, batch=5), timeout=60
+            )
+    finally:
+        async with runtime.sessions() as session, session.begin():
+            await session.execute(events.delete().where(events.c.stream_id == "ledger-gone"))
+    assert await _snapshot(suite) == live

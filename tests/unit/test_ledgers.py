@@ -8,6 +8,7 @@ import pytest
 
 from services.entitlements.adapters.repository import ledger_repository
 from services.entitlements.domain.decision import decide
+from services.entitlements.domain.events import LedgerOpened
 from services.entitlements.domain.ledger import MemberLedger
 from shared.clock import FixedClock
 from shared.errors import ConcurrencyConflict
@@ -83,3 +84,25 @@ async def test_a_saved_ledger_loads_as_it_was_and_a_stale_writer_conflicts() -> 
         await ledger_repository(store).save(stale)
     final = await ledger_repository(store).get("m-1-2026")
     assert final is not None and final.line("holiday_gift") == (30000, 10000, 2)
+
+
+def test_a_ledger_opens_with_the_caps_of_its_own_policy_version() -> None:
+    """Ledger lines are built once per policy version; a later version's caps must not be
+    answered from an earlier version's lines."""
+    lower = POLICY.model_copy(
+        update={
+            "version": "lower",
+            "member_benefits": {
+                **POLICY.member_benefits,
+                "holiday_gift": POLICY.member_benefits["holiday_gift"].model_copy(
+                    update={"cap_fen": 1000}
+                ),
+            },
+        }
+    )
+    for policy, cap in ((POLICY, HOLIDAY_CAP), (lower, 1000), (POLICY, HOLIDAY_CAP)):
+        ledger = MemberLedger("ledger-m-9-2026")
+        ledger.open(member_id="m-9", year=2026, base_union="u", policy=policy, source_event_id="p")
+        opened = ledger.pending[0]
+        assert isinstance(opened, LedgerOpened)
+        assert {line.benefit: line.cap_fen for line in opened.lines}["holiday_gift"] == cap

@@ -25,6 +25,28 @@ from services.entitlements.domain.policy import PolicyVersion
 from shared.aggregate import Aggregate
 from shared.events import DomainEvent
 
+_LINES: dict[int, tuple[PolicyVersion, list[LedgerLine]]] = {}
+
+
+def lines_of(policy: PolicyVersion) -> list[LedgerLine]:
+    """A ledger's lines under a policy version, built once per version: they are the same for
+    every ledger opened under it, and a roster of a hundred thousand opens as many ledgers."""
+    cached = _LINES.get(id(policy))
+    if cached is None or cached[0] is not policy:
+        if len(_LINES) >= 64:  # versions replaced by a refresh are let go
+            _LINES.clear()
+        lines = [
+            LedgerLine(
+                benefit=name,
+                clause=rule.clause,
+                cap_fen=rule.cap_fen if rule.yearly_cap else None,
+                max_count=rule.max_count if rule.yearly_cap else None,
+            )
+            for name, rule in policy.member_benefits.items()
+        ]
+        cached = _LINES[id(policy)] = (policy, lines)
+    return cached[1]
+
 
 @dataclass
 class BenefitBalance:
@@ -134,15 +156,6 @@ class MemberLedger(Aggregate):
     ) -> None:
         if self.opened:
             return
-        lines = [
-            LedgerLine(
-                benefit=name,
-                clause=rule.clause,
-                cap_fen=rule.cap_fen if rule.yearly_cap else None,
-                max_count=rule.max_count if rule.yearly_cap else None,
-            )
-            for name, rule in policy.member_benefits.items()
-        ]
         self._record(
             LedgerOpened(
                 member_id=member_id,
@@ -150,7 +163,7 @@ class MemberLedger(Aggregate):
                 base_union=base_union,
                 policy_version=policy.version,
                 source_event_id=source_event_id,
-                lines=lines,
+                lines=lines_of(policy),
             )
         )
 

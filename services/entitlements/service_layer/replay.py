@@ -10,6 +10,7 @@ never a mix.
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections.abc import Callable
@@ -26,7 +27,7 @@ from services.entitlements.adapters.projections import (
     writes,
 )
 from shared.db.errors import is_transient
-from shared.db.sql import run_writes
+from shared.db.sql import Write, run_writes
 from shared.events import event_class
 from shared.eventstore.store import StoredEvent, stored_event
 from shared.eventstore.tables import EventStoreTables
@@ -59,39 +60,71 @@ async def rebuild(
     async with engine.begin() as conn:
         for table in fresh.all:
             await conn.run_sync(table.create)
-    events = tables.events
     async with sessions() as session:
-        total = int(await session.scalar(select(func.count()).select_from(events)) or 0)
+        total = int(await session.scalar(select(func.count()).select_from(tables.events)) or 0)
     applied: set[int] = set()
-    after = 0
-    while True:
-        async with sessions() as session, session.begin():
-            rows = (
-                await session.execute(
-                    select(events.c.position, events.c.event_type, cast(events.c.data, Text))
-                    .where(events.c.position > after)
-                    .order_by(events.c.position)
-                    .limit(batch)
-                )
-            ).all()
-            # The JSON text straight into the event's model: parsing it to dicts first and
-            # validating those costs twice as much.
-            page = [
-                w
-                for _, event_type, data in rows
-                for w in writes(event_class(event_type).model_validate_json(data), fresh)
-            ]
-            await run_writes(session, page)
-            applied.update(row[0] for row in rows)
-        if not rows:
-            break
-        after = rows[-1][0]
-        if progress:
-            progress(len(applied), total)
+    pages: asyncio.Queue[Page | Exception | None] = asyncio.Queue(maxsize=2)
+    reader = asyncio.create_task(_read(sessions, tables, fresh, batch, pages))
+    try:
+        while (page := await pages.get()) is not None:
+            if isinstance(page, Exception):
+                raise page
+            async with sessions() as session, session.begin():
+                await run_writes(session, page.writes)
+            applied.update(page.positions)
+            if progress:
+                progress(len(applied), total)
+    finally:
+        reader.cancel()
     caught_up = await _swap_with_retries(sessions, tables, fresh, applied, suffix)
     if progress:
         progress(len(applied) + caught_up, len(applied) + caught_up)
     return RebuildReport(len(applied) + caught_up, caught_up, time.perf_counter() - started)
+
+
+@dataclass(frozen=True)
+class Page:
+    positions: list[int]
+    writes: list[Write]
+
+
+async def _read(
+    sessions: async_sessionmaker[AsyncSession],
+    tables: EventStoreTables,
+    fresh: ProjectionTables,
+    batch: int,
+    pages: asyncio.Queue[Page | Exception | None],
+) -> None:
+    """Reads and plans the next pages while the last one is written: PostgreSQL works on one
+    core while Python parses on the other, instead of each waiting for the other. A failure
+    is handed to the writer, which raises it."""
+    events = tables.events
+    after = 0
+    try:
+        while True:
+            async with sessions() as session:
+                rows = (
+                    await session.execute(
+                        select(events.c.position, events.c.event_type, cast(events.c.data, Text))
+                        .where(events.c.position > after)
+                        .order_by(events.c.position)
+                        .limit(batch)
+                    )
+                ).all()
+            if not rows:
+                await pages.put(None)
+                return
+            # The JSON text straight into the event's model: parsing it to dicts first and
+            # validating those costs twice as much.
+            planned = [
+                w
+                for _, event_type, data in rows
+                for w in writes(event_class(event_type).model_validate_json(data), fresh)
+            ]
+            await pages.put(Page([row[0] for row in rows], planned))
+            after = rows[-1][0]
+    except Exception as exc:
+        await pages.put(exc)
 
 
 async def _swap_with_retries(

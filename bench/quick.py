@@ -1,0 +1,60 @@
+"""A few figures on a small stack, to see what one change does in a minute or two before the
+full run (`make bench`). Prints the figures; writes nothing.
+
+    .venv/bin/python -m bench.quick decisions reads --members 5000
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import shutil
+import tempfile
+from pathlib import Path
+
+from bench import figures
+from bench.stack import import_roster, quiet, running
+
+FIGURES = ("decisions", "reads", "batch", "rebuild")
+
+
+async def measure(members: int, wanted: list[str]) -> None:
+    folder = Path(tempfile.mkdtemp(prefix="jinhui-bench-"))
+    async with running(folder) as run:
+        print(f"roster of {members:,}: {await import_roster(run, members, 400_000):.1f} s")
+        ids = await figures.member_ids(run, 2000)
+        await quiet(run)
+        for name in wanted:
+            if name == "decisions":
+                print(await figures.decisions(run, ids))
+            elif name == "reads":
+                reads = await figures.ledger_reads(run, ids)
+                for n, load in reads.ledger.items():
+                    print(
+                        f"ledger, {n} connections: {load.per_second:,.0f} req/s, "
+                        f"p99 {load.p99_ms:.1f} ms; /healthz {reads.healthz[n].per_second:,.0f}"
+                    )
+                print(
+                    f"ledger at 1,000 req/s offered: {reads.paced.per_second:,.0f} req/s, "
+                    f"p99 {reads.paced.p99_ms:.1f} ms"
+                )
+            elif name == "batch":
+                batch = await figures.batch(run, members, "quick-holiday")
+                print(f"batch: {batch.seconds:.1f} s, {members / batch.seconds:,.0f} lines/s")
+            elif name == "rebuild":
+                events, rate = await figures.rebuild_rate(run)
+                print(f"rebuild: {events:,} events at {rate:,.0f} events/s")
+            await quiet(run)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("figures", nargs="+", choices=FIGURES)
+    parser.add_argument("--members", type=int, default=5000)
+    args = parser.parse_args()
+    asyncio.run(measure(args.members, args.figures))
+
+
+if __name__ == "__main__":
+    main()
