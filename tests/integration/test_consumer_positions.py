@@ -39,3 +39,38 @@ async def test_a_many_record_batch_at_the_end_is_not_a_lost_log(infra: Infra) ->
     finally:
         await consumer.stop()
         await producer.stop()
+
+
+async def test_a_partition_waiting_its_turn_behind_another_is_not_stalled(infra: Infra) -> None:
+    """A poll hands out a few hundred records, one partition's fetch after another: behind a
+    partition with a long backlog the others wait with their records fetched. Taken for a
+    stalled fetcher, the consumer was replaced over and over under a million-line batch."""
+    topic = f"test.positions.{uuid.uuid4().hex[:8]}"
+    await ensure_topics(infra.bootstrap_servers, [Topic(topic, 2, "test", "")])
+    producer = AIOKafkaProducer(bootstrap_servers=infra.bootstrap_servers, linger_ms=20)
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=infra.bootstrap_servers, auto_offset_reset="earliest"
+    )
+    await producer.start()
+    await consumer.start()
+    try:
+        sent = [
+            await producer.send(topic, value=b"line" * 50, partition=n % 2) for n in range(4000)
+        ]
+        await asyncio.gather(*sent)
+        watch = PositionWatch("test", stall_s=0.05)
+        assigned = {TopicPartition(topic, 0), TopicPartition(topic, 1)}
+        consumed, verdicts, queued = 0, [], 0
+        while consumed < 4000:
+            batches = await consumer.getmany(timeout_ms=1000, max_records=50)
+            consumed += sum(len(records) for records in batches.values())
+            queued += len(assigned - set(batches)) > 0 and any(
+                consumer.highwater(tp) for tp in assigned - set(batches)
+            )
+            verdicts.append(watch.stalled(consumer, consumer.assignment(), batches))
+            await asyncio.sleep(0.01)  # the handling time, which lets the stall window pass
+        assert queued, "no poll left a partition waiting: the test proves nothing"
+        assert not any(verdicts)
+    finally:
+        await consumer.stop()
+        await producer.stop()

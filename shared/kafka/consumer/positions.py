@@ -40,12 +40,21 @@ def _lags(consumer: AIOKafkaConsumer, tp: TopicPartition) -> bool:
     return state is not None and state.has_valid_position and state.position < end
 
 
+def _buffered(consumer: AIOKafkaConsumer, tp: TopicPartition) -> bool:
+    """Records of the partition fetched and not yet handed out by a poll."""
+    fetcher = getattr(consumer, "_fetcher", None)
+    return tp in getattr(fetcher, "_records", {})
+
+
 class PositionWatch:
     """One consumer group's watch; its verdicts are read by the runner's poll loop."""
 
-    def __init__(self, group_id: str, ends_every_s: float = _ENDS_EVERY_S) -> None:
+    def __init__(
+        self, group_id: str, ends_every_s: float = _ENDS_EVERY_S, stall_s: float = _STALL_S
+    ) -> None:
         self._group = group_id
         self._ends_every_s = ends_every_s
+        self._stall_s = stall_s
         self._ends_checked_at = float("-inf")
         self._past_end: set[TopicPartition] = set()  # past the end at the last check
         self._stalled_since: dict[TopicPartition, float] = {}
@@ -90,14 +99,16 @@ class PositionWatch:
     ) -> bool:
         """A partition known to hold more than its position that yields nothing for a long
         time has a fetcher that stopped (seen after a broker came back empty): a new consumer
-        should take over from the committed offsets."""
+        should take over from the committed offsets. A partition whose records are already
+        fetched and wait their turn behind other partitions' (a poll hands out a few hundred
+        records, one partition's fetch after another) is queued, not stalled."""
         now = asyncio.get_running_loop().time()
         for tp in assigned:
-            if tp not in batches and _lags(consumer, tp):
+            if tp not in batches and _lags(consumer, tp) and not _buffered(consumer, tp):
                 self._stalled_since.setdefault(tp, now)
             else:
                 self._stalled_since.pop(tp, None)
-        if any(now - since > _STALL_S for since in self._stalled_since.values()):
+        if any(now - since > self._stall_s for since in self._stalled_since.values()):
             log.warning("fetching stalled; a new consumer takes over", extra={"group": self._group})
             self._stalled_since.clear()
             return True
