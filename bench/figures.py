@@ -8,7 +8,6 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
 
 import orjson
 from sqlalchemy import MetaData, select
@@ -90,27 +89,12 @@ async def decisions(
 ) -> Decisions:
     """P3: request → final status, one at a time, then from `callers` at once, each caller on
     a keep-alive connection of the bench's own client, which costs little beside the services."""
-    url = urlsplit(run.url("disbursements"))
-    pool = [
-        load.Connection(url.hostname or "", url.port or 80, token(Role.FINANCE_OFFICER))
-        for _ in range(callers)
-    ]
-    await _one_decision(pool[0], ids[0])  # warm
-    single = [await _one_decision(pool[0], ids[i % len(ids)]) for i in range(one_at_a_time)]
-    latencies: list[float] = []
-    deadline = time.perf_counter() + seconds
-
-    async def caller(n: int) -> None:
-        i = n
-        while time.perf_counter() < deadline:
-            latencies.append(await _one_decision(pool[n], ids[i % len(ids)]))
-            i += callers
-
-    started = time.perf_counter()
-    await asyncio.gather(*(caller(n) for n in range(callers)))
-    elapsed = time.perf_counter() - started
-    for c in pool:
-        c.close()
+    connections = load.pool(run.url("disbursements"), token(Role.FINANCE_OFFICER), callers)
+    await _one_decision(connections[0], ids[0])  # warm
+    single = [await _one_decision(connections[0], ids[i % len(ids)]) for i in range(one_at_a_time)]
+    latencies, elapsed = await load.callers(
+        connections, lambda c, i: _one_decision(c, ids[i % len(ids)]), seconds
+    )
     run.sample_rss()
     return Decisions(
         statistics.median(single) * 1000,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -74,6 +74,36 @@ class Connection:
             self._writer.close()
 
 
+def pool(base_url: str, headers: dict[str, str], size: int) -> list[Connection]:
+    url = urlsplit(base_url)
+    return [Connection(url.hostname or "", url.port or 80, headers) for _ in range(size)]
+
+
+async def callers(
+    connections: list[Connection],
+    call: Callable[[Connection, int], Awaitable[float]],
+    seconds: float,
+) -> tuple[list[float], float]:
+    """One caller a connection, each making its next call when the last is answered, for
+    `seconds`: every call's seconds, and the seconds they all took. Call `i` is the i-th of
+    all, so callers spread over what `i` selects."""
+    latencies: list[float] = []
+    deadline = time.perf_counter() + seconds
+
+    async def caller(n: int) -> None:
+        i = n
+        while time.perf_counter() < deadline:
+            latencies.append(await call(connections[n], i))
+            i += len(connections)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(caller(n) for n in range(len(connections))))
+    elapsed = time.perf_counter() - started
+    for c in connections:
+        c.close()
+    return latencies, elapsed
+
+
 async def closed_loop(
     base_url: str,
     path: Callable[[int], str],
@@ -83,29 +113,18 @@ async def closed_loop(
     seconds: float,
 ) -> Load:
     """`connections` callers, each sending its next request when the last is answered."""
-    url = urlsplit(base_url)
-    pool = [Connection(url.hostname or "", url.port or 80, headers) for _ in range(connections)]
-    latencies: list[float] = []
-    errors = 0
-    for c in pool:
+    connected = pool(base_url, headers, connections)
+    for c in connected:
         await c.get(path(0))  # warm: connection, caches
-    deadline = time.perf_counter() + seconds
+    errors = 0
 
-    async def caller(n: int) -> None:
+    async def get(c: Connection, i: int) -> float:
         nonlocal errors
-        i = n
-        while time.perf_counter() < deadline:
-            started = time.perf_counter()
-            status = await pool[n].get(path(i))
-            latencies.append(time.perf_counter() - started)
-            errors += status >= 400
-            i += connections
+        started = time.perf_counter()
+        errors += await c.get(path(i)) >= 400
+        return time.perf_counter() - started
 
-    started = time.perf_counter()
-    await asyncio.gather(*(caller(n) for n in range(connections)))
-    elapsed = time.perf_counter() - started
-    for c in pool:
-        c.close()
+    latencies, elapsed = await callers(connected, get, seconds)
     return _summary(latencies, elapsed, errors)
 
 
@@ -120,10 +139,8 @@ async def paced(
 ) -> Load:
     """Requests started at a steady `rate` whatever the answers do (open loop); latency counts
     from when each request was due, so a queue shows."""
-    url = urlsplit(base_url)
     idle: asyncio.Queue[Connection] = asyncio.Queue()
-    for _ in range(connections):
-        c = Connection(url.hostname or "", url.port or 80, headers)
+    for c in pool(base_url, headers, connections):
         await c.get(path(0))
         idle.put_nowait(c)
     latencies: list[float] = []

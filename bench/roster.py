@@ -1,4 +1,5 @@
-"""A base union's roster as HR sends it: CSV in the chunks `jinhui members import` sends."""
+"""A base union's roster as HR exports it; `bench.stack` sends it in the chunks `jinhui members
+import` sends."""
 
 from __future__ import annotations
 
@@ -29,7 +30,8 @@ def roster(rows: int, start: int) -> list[list[str]]:
     ]
 
 
-def chunk_bodies(lines: list[list[str]], size: int) -> list[str]:
+def roster_csv(rows: int, start: int) -> str:
+    """The whole roster as one CSV file, as HR exports it."""
     header = [
         "姓名",
         "身份证号",
@@ -41,11 +43,8 @@ def chunk_bodies(lines: list[list[str]], size: int) -> list[str]:
         "烈属",
         "工号",
     ]
-    bodies = []
-    for i in range(0, len(lines), size):
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(header)
-        writer.writerows(lines[i : i + size])
-        bodies.append(out.getvalue())
-    return bodies
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    writer.writerows(roster(rows, start))
+    return out.getvalue()

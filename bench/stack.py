@@ -15,10 +15,11 @@ from pathlib import Path
 import httpx
 from sqlalchemy import func, select, text
 
-from bench.roster import UNION, chunk_bodies, roster
+from bench.roster import UNION, roster_csv
 from jinhui.localstack import SERVICES, Stack, free_port, start_service
 from services.disbursements.adapters.tables import member_directory
 from services.entitlements.adapters.projections import LIVE
+from services.members.entrypoints.cli import chunks
 from shared.auth import Role, issue_token
 from shared.db.engine import create_engine
 from shared.settings import ServiceSettings
@@ -120,10 +121,10 @@ async def import_roster(run: Running, members: int, first_id: int, *, wait: bool
     before = await known_downstream(run)
     started = time.perf_counter()
     async with run.client("members") as client:
-        for n, body in enumerate(chunk_bodies(roster(members, first_id), 500)):
+        for first_row, body in chunks(roster_csv(members, first_id)):
             response = await client.post(
                 "/v1/members/imports",
-                params={"union": UNION, "first_row": n * 500 + 1},
+                params={"union": UNION, "first_row": first_row},
                 content=body.encode(),
                 headers={**token(Role.HR_INTEGRATION), "Content-Type": "text/csv"},
             )

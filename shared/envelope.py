@@ -89,20 +89,23 @@ class Envelope:
                 f"{self.type} fails validation: {describe_validation_error(exc)}"
             ) from None
 
-    def headers(self) -> Headers:
-        """The `ce_*` attributes and the content type, as Kafka headers."""
-        headers = [
-            ("ce_id", self.id.encode()),
-            ("ce_source", self.source.encode()),
-            ("ce_type", self.type.encode()),
-            ("ce_specversion", SPEC_VERSION.encode()),
-            ("ce_time", _rfc3339(self.time).encode()),
-            ("content-type", CONTENT_TYPE.encode()),
-            ("ce_schemaversion", str(self.schema_version).encode()),
-        ]
+    def attributes(self) -> dict[str, str]:
+        """The `ce_*` attributes and the content type, as the Kafka headers' text."""
+        attributes = {
+            "ce_id": self.id,
+            "ce_source": self.source,
+            "ce_type": self.type,
+            "ce_specversion": SPEC_VERSION,
+            "ce_time": _rfc3339(self.time),
+            "content-type": CONTENT_TYPE,
+            "ce_schemaversion": str(self.schema_version),
+        }
         if self.subject:
-            headers.append(("ce_subject", self.subject.encode()))
-        return headers
+            attributes["ce_subject"] = self.subject
+        return attributes
+
+    def headers(self) -> Headers:
+        return [(name, value.encode()) for name, value in self.attributes().items()]
 
     def to_kafka(self) -> tuple[bytes | None, bytes, Headers]:
         key = self.partition_key.encode() if self.partition_key is not None else None

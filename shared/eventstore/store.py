@@ -13,6 +13,7 @@ committed late.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from opentelemetry import propagate
-from sqlalchemy import Text, cast, func, insert, select, text
+from sqlalchemy import Table, Text, cast, func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -180,7 +181,7 @@ class EventStore:
                     "event_id": r.event_id,
                     "topic": r.event.topic,
                     "key": a.partition_key,
-                    "headers": {k: v.decode() for k, v in envelope.headers()},
+                    "headers": envelope.attributes(),
                     "payload": envelope.data,
                     "trace_context": trace_context,
                 }
@@ -210,7 +211,9 @@ class EventStore:
         )
 
     async def load(self, stream_id: str, *, up_to: datetime | None = None) -> list[StoredEvent]:
-        query = select(*self._read_columns()).where(self._t.events.c.stream_id == stream_id)
+        query = select(*_read_columns(self._t.events)).where(
+            self._t.events.c.stream_id == stream_id
+        )
         if up_to is not None:
             query = query.where(self._t.events.c.recorded_at <= up_to)
         result = await self._session.execute(query.order_by(self._t.events.c.version))
@@ -220,18 +223,13 @@ class EventStore:
         """Several streams in one query: {stream id: its events in version order}."""
         found: dict[str, list[StoredEvent]] = {s: [] for s in stream_ids}
         result = await self._session.execute(
-            select(*self._read_columns())
+            select(*_read_columns(self._t.events))
             .where(self._t.events.c.stream_id.in_(list(stream_ids)))
             .order_by(self._t.events.c.stream_id, self._t.events.c.version)
         )
         for row in result.mappings():
             found[row["stream_id"]].append(stored_event(row))
         return found
-
-    def _read_columns(self) -> list[Any]:
-        """Every column, the data as its JSON text (see `load_event`)."""
-        events = self._t.events
-        return [cast(c, Text).label(c.name) if c.name == "data" else c for c in events.columns]
 
     async def current_version(self, stream_id: str) -> int:
         result = await self._session.execute(
@@ -248,12 +246,18 @@ class EventStore:
         table, so no position high-water mark can skip a row that commits late.
         """
         result = await self._session.execute(
-            select(*self._read_columns())
+            select(*_read_columns(self._t.events))
             .where(self._t.events.c.position > after_position)
             .order_by(self._t.events.c.position)
             .limit(limit)
         )
         return [stored_event(row) for row in result.mappings()]
+
+
+@functools.cache
+def _read_columns(events: Table) -> tuple[Any, ...]:
+    """Every column, the data as its JSON text (see `load_event`)."""
+    return tuple(cast(c, Text).label(c.name) if c.name == "data" else c for c in events.columns)
 
 
 def stored_event(row: Any) -> StoredEvent:

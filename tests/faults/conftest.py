@@ -24,11 +24,12 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
-from bench.roster import UNION, chunk_bodies, roster
+from bench.roster import UNION, roster_csv
 from jinhui.localstack import SERVICES, Stack, free_port, start_service
 from services.disbursements.adapters.tables import disbursements, member_directory
 from services.entitlements.adapters.projections import LIVE
 from services.entitlements.adapters.tables import pending_requests
+from services.members.entrypoints.cli import chunks
 from shared.auth import Role, issue_token
 from shared.kafka.topics import PAYROLL_BENEFITS
 from shared.settings import ServiceSettings, to_async_url
@@ -139,10 +140,10 @@ async def cluster(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Clu
             )
         for service in SERVICES:
             await cluster.ready(service)
-        for n, body in enumerate(chunk_bodies(roster(MEMBERS, 700_000), 120)):
+        for first_row, body in chunks(roster_csv(MEMBERS, 700_000)):
             response = await cluster.clients["members"].post(
                 "/v1/members/imports",
-                params={"union": UNION, "first_row": n * 120 + 1},
+                params={"union": UNION, "first_row": first_row},
                 content=body.encode(),
                 headers={**bearer(Role.HR_INTEGRATION), "Content-Type": "text/csv"},
             )

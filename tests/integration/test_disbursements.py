@@ -286,6 +286,43 @@ async def test_an_unused_voucher_expires_and_goes_back_to_the_cap(suite: Suite) 
     assert (second["status"], second["rule"]) == ("rejected", "count.exhausted")
 
 
+def holiday_batch(union: str, amount_fen: int, key: str) -> dict[str, Any]:
+    return {
+        "batch_key": f"{key}-{uuid.uuid4().hex[:6]}",
+        "union": union,
+        "benefit": "holiday_gift",
+        "amount_fen": amount_fen,
+        "business_date": DAY,
+    }
+
+
+async def batch_settled(
+    suite: Suite,
+    body: dict[str, Any],
+    headers: dict[str, str],
+    *,
+    lines: int,
+    timeout_s: float = 20,
+) -> tuple[str, dict[str, Any]]:
+    """The batch's id and its report, once all its `lines` lines are issued or rejected."""
+    created = await suite.disbursements.client.post(
+        "/v1/disbursement-batches", json=body, headers=headers
+    )
+    assert created.status_code == 202, created.text
+    batch_id = created.json()["batch_id"]
+
+    async def finished() -> dict[str, Any] | None:
+        report = (
+            await suite.disbursements.client.get(
+                f"/v1/disbursement-batches/{batch_id}", headers=headers
+            )
+        ).json()
+        done = report["by_status"].get("issued", 0) + report["by_status"].get("rejected", 0)
+        return report if report["status"] == "submitted" and done == lines else None
+
+    return batch_id, await eventually(finished, timeout_s=timeout_s)
+
+
 async def test_a_batch_pays_those_within_their_caps_and_never_twice(suite: Suite) -> None:
     union = "shanxi/coal/bu-0006"
     hr = bearer(Role.HR_INTEGRATION, org=union)
@@ -296,29 +333,8 @@ async def test_a_batch_pays_those_within_their_caps_and_never_twice(suite: Suite
     near_cap = await ask(suite, members[0], "holiday_gift", 200000, headers=finance)
     assert (await settled(suite, near_cap["disbursement_id"], finance))["status"] == "issued"
 
-    body = {
-        "batch_key": f"mid-autumn-{uuid.uuid4().hex[:6]}",
-        "union": union,
-        "benefit": "holiday_gift",
-        "amount_fen": 30000,
-        "business_date": DAY,
-    }
-    created = await suite.disbursements.client.post(
-        "/v1/disbursement-batches", json=body, headers=finance
-    )
-    assert created.status_code == 202, created.text
-    batch_id = created.json()["batch_id"]
-
-    async def finished() -> dict[str, Any] | None:
-        report = (
-            await suite.disbursements.client.get(
-                f"/v1/disbursement-batches/{batch_id}", headers=finance
-            )
-        ).json()
-        done = report["by_status"].get("issued", 0) + report["by_status"].get("rejected", 0)
-        return report if report["status"] == "submitted" and done == 5 else None
-
-    report = await eventually(finished)
+    body = holiday_batch(union, 30000, "mid-autumn")
+    batch_id, report = await batch_settled(suite, body, finance, lines=5)
     assert report["by_status"] == {"issued": 4, "rejected": 1}
     assert report["amount_by_status_fen"]["issued"] == 120000
     again = await suite.disbursements.client.post(

@@ -5,7 +5,6 @@ both holds every cap exactly as one replica would."""
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from jinhui.inprocess import running_service
 from jinhui.localstack import Stack
@@ -13,7 +12,13 @@ from shared.auth import Role
 from shared.kafka.consumer import ConsumerRunner
 from shared.kafka.topics import DISBURSEMENTS_EVENTS
 from tests.integration.conftest import Suite
-from tests.integration.test_disbursements import DAY, ask, member_known, settled
+from tests.integration.test_disbursements import (
+    ask,
+    batch_settled,
+    holiday_batch,
+    member_known,
+    settled,
+)
 from tests.support import bearer, eventually
 
 
@@ -48,26 +53,8 @@ async def test_two_entitlements_replicas_share_a_batch_and_hold_every_cap(
             return bool(one) and bool(two) and not one & two and len(one | two) == 8
 
         await eventually(shared, timeout_s=60)
-        body = {
-            "batch_key": f"scale-out-{uuid.uuid4().hex[:6]}",
-            "union": union,
-            "benefit": "holiday_gift",
-            "amount_fen": 50000,
-            "business_date": DAY,
-        }
-        created = await suite.disbursements.client.post(
-            "/v1/disbursement-batches", json=body, headers=finance
-        )
-        assert created.status_code == 202, created.text
-        url = f"/v1/disbursement-batches/{created.json()['batch_id']}"
-
-        async def finished() -> dict[str, Any] | None:
-            report = (await suite.disbursements.client.get(url, headers=finance)).json()
-            by_status = report["by_status"]
-            done = by_status.get("issued", 0) + by_status.get("rejected", 0)
-            return report if report["status"] == "submitted" and done == 24 else None
-
-        report = await eventually(finished, timeout_s=60)
+        body = holiday_batch(union, 50000, "scale-out")
+        _, report = await batch_settled(suite, body, finance, lines=24, timeout_s=60)
         still_shared = await shared()
     assert report["by_status"] == {"issued": 20, "rejected": 4}
     assert still_shared  # both replicas held their partitions through the batch

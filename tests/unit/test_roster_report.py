@@ -16,7 +16,7 @@ def test_chunks_keep_blank_rows_so_row_numbers_match_the_sheet(
 ) -> None:
     monkeypatch.setattr(cli, "CHUNK", 2)
     text = "姓名,身份证号,入会日期\n甲,1,2020-01-01\n,,\n乙,2,2020-01-01\n丙,3,2020-01-01\n"
-    chunks = cli._chunks(text)
+    chunks = cli.chunks(text)
     assert [first for first, _ in chunks] == [1, 3]  # the blank third sheet row is counted
     assert chunks[1][1].splitlines()[1].startswith("乙")
 

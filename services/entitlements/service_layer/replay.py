@@ -28,7 +28,7 @@ from services.entitlements.adapters.projections import (
 )
 from shared.db.errors import is_transient
 from shared.db.sql import Write, run_writes
-from shared.events import event_class
+from shared.events import load_event
 from shared.eventstore.store import StoredEvent, stored_event
 from shared.eventstore.tables import EventStoreTables
 
@@ -114,13 +114,7 @@ async def _read(
             if not rows:
                 await pages.put(None)
                 return
-            # The JSON text straight into the event's model: parsing it to dicts first and
-            # validating those costs twice as much.
-            planned = [
-                w
-                for _, event_type, data in rows
-                for w in writes(event_class(event_type).model_validate_json(data), fresh)
-            ]
+            planned = [w for _, t, data in rows for w in writes(load_event(t, data), fresh)]
             await pages.put(Page([row[0] for row in rows], planned))
             after = rows[-1][0]
     except Exception as exc:

@@ -3,7 +3,7 @@ ledger "as of" a day holds every entry dated on or before it, whenever it was re
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from sqlalchemy import text
@@ -138,9 +138,10 @@ async def ledger_now(
         rows = found.tuples().all()
     if not rows:
         return None
-    lines = {b: (int(u), int(r), int(n)) for _, b, u, r, n in rows if b is not None}
-    grants: dict[str, str] = {}
-    if lines.get(Benefit.CHILDBIRTH_GIFT, (0, 0, 0))[2] > 0:
-        ledger = await read_ledger(store, member_id, year)
-        grants = dict(ledger.child_grants) if ledger else {}
-    return LedgerNow(str(rows[0][0]), lines, grants)
+    now = LedgerNow(
+        str(rows[0][0]), {b: (int(u), int(r), int(n)) for _, b, u, r, n in rows if b is not None}
+    )
+    if now.line(Benefit.CHILDBIRTH_GIFT)[2] == 0:
+        return now
+    ledger = await read_ledger(store, member_id, year)
+    return replace(now, child_grants=dict(ledger.child_grants) if ledger else {})

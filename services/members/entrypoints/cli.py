@@ -46,7 +46,7 @@ def _token(token: str | None, role: Role, org: str) -> str:
     return issue_token(settings, subject="jinhui-cli", roles=[role], org=org)
 
 
-def _chunks(text: str) -> list[tuple[int, str]]:
+def chunks(text: str) -> list[tuple[int, str]]:
     """The CSV split into bodies of CHUNK rows, each with the header and its first row number."""
     lines = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
     if not lines:
@@ -78,13 +78,13 @@ def import_roster(
         text = file.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise typer.BadParameter("the file is not UTF-8: save it as 'CSV UTF-8'") from None
-    chunks = _chunks(text)
+    bodies = chunks(text)
     headers = {
         "Authorization": f"Bearer {_token(token, Role.HR_INTEGRATION, union)}",
         "Content-Type": "text/csv; charset=utf-8",
     }
     results: list[dict[str, object]] = []
-    total = sum(body.count("\n") - 1 for _, body in chunks)
+    total = sum(body.count("\n") - 1 for _, body in bodies)
     with (
         httpx.Client(base_url=url, timeout=300) as client,
         Progress(
@@ -96,7 +96,7 @@ def import_roster(
         ) as progress,
     ):
         task = progress.add_task(f"importing {file.name}", total=total)
-        for first_row, body in chunks:
+        for first_row, body in bodies:
             response = client.post(
                 "/v1/members/imports",
                 params={"union": union, "first_row": first_row},
