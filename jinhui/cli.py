@@ -96,7 +96,7 @@ def _start_phoenix(processes: dict[str, subprocess.Popen[bytes]]) -> None:
     console.print("traces: http://127.0.0.1:6006 (Arize Phoenix)")
 
 
-def _wait_healthy(processes: dict[str, subprocess.Popen[bytes]], timeout_s: float = 60) -> None:
+def _wait_healthy(processes: dict[str, subprocess.Popen[bytes]], timeout_s: float = 180) -> None:
     deadline = time.monotonic() + timeout_s
     pending = dict(SERVICES)
     with console.status("waiting for the services…"):

@@ -51,6 +51,7 @@ class Runtime:
     clock: Clock
     tables: EventStoreTables
     engine: AsyncEngine
+    probe_engine: AsyncEngine  # one connection for /readyz, beside the requests' pool
     sessions: async_sessionmaker[AsyncSession]
     producer: AIOKafkaProducer
     relay: OutboxRelay
@@ -112,6 +113,12 @@ class Runtime:
         empty may have created a topic on a client's first request with its own partition
         count, and a producer still sending to partitions that no longer exist can be answered
         "stored" by a broker that keeps nothing of them."""
+        if not any(c.assigned.is_set() for c in self.consumers):
+            # No consumer has read a partition yet (a fresh broker, or this process has just
+            # started): there are no positions to distrust, so nothing to read again.
+            await self._refresh_producer_metadata()
+            await self.relay.republish(self.settings.kafka_republish_window_s)
+            return
         for attempt in range(2):
             if attempt:
                 await asyncio.sleep(self.settings.kafka_rewind_settle_s)
@@ -165,23 +172,33 @@ class Runtime:
             with contextlib.suppress(TimeoutError, KafkaError):
                 await asyncio.wait_for(self.producer.stop(), grace_s)
         await self.engine.dispose()
+        await self.probe_engine.dispose()
 
     async def readiness(self) -> dict[str, str]:
+        """Answered in milliseconds under any load: the database is asked over a pool of its
+        own (requests queueing in the main pool are not an outage), and only consumers that
+        hold their partitions and have read what was there when they got them count as ready."""
         checks: dict[str, str] = {}
         try:
-            async with self.engine.connect() as conn:
-                await asyncio.wait_for(conn.execute(text("SELECT 1")), 2)
+            await asyncio.wait_for(self._select_one(), 2)
             checks["database"] = "ok"
         except Exception as exc:
             checks["database"] = f"unavailable ({type(exc).__name__})"
         checks["broker"] = (
             "ok" if self._producer_ready.is_set() and await self._broker_ok() else "unavailable"
         )
+        if self.settings.run_background_workers and self.consumers:
+            behind = [c.group_id for c in self.consumers if not c.caught_up.is_set()]
+            checks["consumers"] = "ok" if not behind else "catching up: " + ", ".join(behind)
         problems = self.supervisor.problems()
         checks["background_tasks"] = (
             "ok" if not problems else "; ".join(f"{k}: {v}" for k, v in sorted(problems.items()))
         )
         return checks
+
+    async def _select_one(self) -> None:
+        async with self.probe_engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
 
     async def _broker_ok(self) -> bool:
         try:
@@ -227,6 +244,7 @@ def build_runtime(
         clock=clock,
         tables=tables,
         engine=engine,
+        probe_engine=create_engine(settings.database_url, pool_size=1, pool_timeout_s=1.0),
         sessions=sessions,
         producer=producer,
         relay=relay,

@@ -29,7 +29,7 @@ def bearer(*roles: Role, org: str = "shanxi", subject: str = "tester") -> dict[s
 
 
 async def eventually(
-    probe: Callable[[], Awaitable[T | None]], *, timeout_s: float = 20, interval_s: float = 0.05
+    probe: Callable[[], Awaitable[T | None]], *, timeout_s: float = 120, interval_s: float = 0.05
 ) -> T:
     """Wait for an asynchronous effect; fails the test with the last value when it never comes."""
     deadline = asyncio.get_running_loop().time() + timeout_s
@@ -54,7 +54,7 @@ async def read_topic(
     topic: str,
     *,
     until: Callable[[list[ConsumerRecord]], bool],
-    timeout_s: float = 20,
+    timeout_s: float = 120,
 ) -> list[ConsumerRecord]:
     """Records of a topic from the beginning (no consumer group) until `until` holds."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False)

@@ -15,8 +15,13 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.events import DomainEvent
-from shared.kafka.topics import ENTITLEMENTS_EVENTS
+from shared.kafka.topics import ENTITLEMENTS_EVENTS, announce
 from shared.orgs import org_contains
+
+# A new policy version goes on the topic for the record (its whole text); no other service reads
+# it, and each skips it on purpose.
+POLICY_VERSION_PUBLISHED = "jinhui.entitlements.PolicyVersionPublished"
+announce(ENTITLEMENTS_EVENTS, POLICY_VERSION_PUBLISHED)
 
 
 class Benefit(StrEnum):

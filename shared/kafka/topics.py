@@ -65,11 +65,22 @@ def key_of(topic: str, event: object) -> str | None:
     return value if isinstance(value, str) else None
 
 
+# Types a service publishes whose models other services do not load (a contract names them so
+# that a consumer skips them on purpose instead of dead-lettering them as unknown).
+_ANNOUNCED: dict[str, set[str]] = {}
+
+
+def announce(topic: str, *event_types: str) -> None:
+    _ANNOUNCED.setdefault(topic, set()).update(event_types)
+
+
 def published_on(topics: list[str]) -> frozenset[str]:
-    """The event types known (registered in this process) to be published on `topics`."""
+    """The event types known to be published on `topics`: registered in this process, or
+    announced by the publishing service's contract."""
     from shared.events import registered_event_types
 
-    return frozenset(name for name, cls in registered_event_types().items() if cls.topic in topics)
+    registered = {name for name, cls in registered_event_types().items() if cls.topic in topics}
+    return frozenset(registered.union(*(_ANNOUNCED.get(t, set()) for t in topics)))
 
 
 def dlq(topic: str) -> str:

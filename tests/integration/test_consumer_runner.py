@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
@@ -41,7 +43,10 @@ async def handle_job(ctx: HandlerContext, message: InboundMessage) -> None:
 
 @asynccontextmanager
 async def running_consumer(
-    infra: Infra, group: str, bulk: BulkHandler | None = None
+    infra: Infra,
+    group: str,
+    bulk: BulkHandler | None = None,
+    seal: Callable[[bytes], bytes] | None = None,
 ) -> AsyncIterator[ConsumerRunner]:
     producer = make_producer(infra.bootstrap_servers, "dlq")
     await producer.start()
@@ -51,6 +56,7 @@ async def running_consumer(
             topics=[CONSUMER_TOPIC],
             handlers={Job.event_type: handle_job},
             bulk_handlers={Job.event_type: bulk} if bulk else {},
+            dlq_seal=seal,
         ),
         ConsumerIO(
             sessions=infra.sessions,
@@ -128,7 +134,7 @@ async def test_poison_messages_go_to_the_dlq_and_the_consumer_goes_on(infra: Inf
         for envelope in (invalid, rejected, buggy, good):
             await send(producer, envelope)
     async with running_consumer(infra, f"g-{uuid.uuid4()}"):
-        await eventually(lambda: effect_count(infra, good.id), timeout_s=30)
+        await eventually(lambda: effect_count(infra, good.id), timeout_s=120)
 
     def ours(records) -> bool:  # type: ignore[no-untyped-def]
         return len(mine(records)) >= 4
@@ -151,6 +157,34 @@ async def test_poison_messages_go_to_the_dlq_and_the_consumer_goes_on(infra: Inf
         assert "110101199003071234" not in (header(record, "dlq_detail") or "")
     invalid_detail = next(header(r, "dlq_detail") for r in dead if header(r, "ce_id") == invalid.id)
     assert "value" in (invalid_detail or "")
+
+
+async def test_a_message_too_large_to_dead_letter_whole_goes_as_a_reference(
+    infra: Infra,
+) -> None:
+    """A 900 KB poison message, sealed for the dead-letter topic, would pass the broker's 1 MiB:
+    it is dead-lettered as where it lies and its digest, and the consumer goes on with the
+    messages behind it (it once retried the send forever and applied nothing more)."""
+    tag = uuid.uuid4().hex
+    poison = b"\xff" + tag.encode() + b"x" * 900_000
+    good = job(f"good-{tag}")
+    async with producer_for(infra) as producer:
+        await (await producer.send(CONSUMER_TOPIC, key=b"k", value=poison))
+        await send(producer, good)
+    async with running_consumer(infra, f"g-{uuid.uuid4()}", seal=lambda v: v + v[: len(v) // 3]):
+        await eventually(lambda: effect_count(infra, good.id))
+    digest = hashlib.sha256(poison).hexdigest()
+
+    def found(records) -> bool:  # type: ignore[no-untyped-def]
+        return any(header(r, "dlq_value_sha256") == digest for r in records)
+
+    dead = await read_topic(infra.bootstrap_servers, dlq(CONSUMER_TOPIC), until=found)
+    letter = next(r for r in dead if header(r, "dlq_value_sha256") == digest)
+    assert header(letter, "dlq_value") == "reference"
+    assert header(letter, "dlq_reason") == "undecodable"
+    reference = json.loads(letter.value)
+    assert (reference["topic"], reference["value_bytes"]) == (CONSUMER_TOPIC, len(poison))
+    assert reference["offset"] == int(header(letter, "dlq_source_offset") or -1)
 
 
 async def test_a_run_of_messages_shares_one_transaction_and_one_bad_message_spoils_none(
@@ -177,7 +211,7 @@ async def test_a_run_of_messages_shares_one_transaction_and_one_bad_message_spoi
             await send(producer, envelope)
     group = f"g-{uuid.uuid4()}"
     async with running_consumer(infra, group, bulk=handle_jobs):
-        await eventually(lambda: effect_count(infra, mixed[-1].id), timeout_s=30)
+        await eventually(lambda: effect_count(infra, mixed[-1].id), timeout_s=120)
     assert max(runs) > 1
     fallbacks = REGISTRY.get_sample_value(
         "jinhui_consumer_retries_total", {"group": group, "error": "shared:Rejected"}
@@ -215,6 +249,6 @@ async def test_restart_loses_nothing_and_repeats_nothing(infra: Infra) -> None:
             counts = [await effect_count(infra, e.id) for e in first + second]
             return all(c >= 1 for c in counts)
 
-        await eventually(all_done, timeout_s=30)
+        await eventually(all_done, timeout_s=120)
     for envelope in first + second:
         assert await effect_count(infra, envelope.id) == 1

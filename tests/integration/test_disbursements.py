@@ -277,6 +277,12 @@ async def test_an_unused_voucher_expires_and_goes_back_to_the_cap(suite: Suite) 
         return line["used_fen"] == 0 and line["count"] == 1
 
     await eventually(released)  # the money goes back to the cap; the year's one voucher is used
+    for as_of, used in (("2026-03-10", 30000), ("2026-03-11", 0)):  # released on its expiry day
+        read = await suite.entitlements.client.get(
+            f"/v1/members/{member_id}/ledgers/2026?as_of={as_of}", headers=OFFICER
+        )
+        line = next(b for b in read.json()["benefits"] if b["benefit"] == "voucher")
+        assert (line["used_fen"], line["count"]) == (used, 1), as_of
     second = await settled(
         suite,
         (await ask(suite, member_id, "voucher", 100, details={"channel": "online"}))[
@@ -302,7 +308,7 @@ async def batch_settled(
     headers: dict[str, str],
     *,
     lines: int,
-    timeout_s: float = 20,
+    timeout_s: float = 120,
 ) -> tuple[str, dict[str, Any]]:
     """The batch's id and its report, once all its `lines` lines are issued or rejected."""
     created = await suite.disbursements.client.post(

@@ -62,7 +62,7 @@ async def _run_batch(suite: Suite, benefit: str, amount: int) -> dict[str, tuple
         final = sum(report["by_status"].get(s, 0) for s in ("issued", "rejected"))
         return report if report["status"] == "submitted" and final == report["lines"] else None
 
-    report = await eventually(done, timeout_s=60)
+    report = await eventually(done, timeout_s=120)
     lines = await suite.disbursements.client.get(report["lines_url"], headers=FINANCE)
     reader = csv.DictReader(io.StringIO(lines.text.lstrip("\ufeff")))
     outcome = {"issued": "approved", "rejected": "rejected"}
@@ -211,7 +211,7 @@ async def test_a_member_who_loses_the_job_is_watched_by_the_right_union_only(
         assert listed.status_code == 200, listed.text
         return next((e for e in listed.json() if e["member_id"] == member_id), None)
 
-    entry = await eventually(watched, timeout_s=30)
+    entry = await eventually(watched, timeout_s=120)
     assert (entry["rule"], entry["title"]) == ("membership_ended", "离职或失业")
     assert entry["look_again_on"] > entry["raised_on"] and entry["union_path"].endswith("bu-0001")
     listed = (await svc.client.get("/v1/hardship/watch-list", headers=xiaodian)).json()

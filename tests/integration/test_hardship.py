@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from datetime import date
 from typing import Any
@@ -303,3 +304,35 @@ async def test_scoping_masking_and_the_audit_trail(
     assert (
         await svc.client.get(f"/v1/hardship/cases/{case_id}/audit", headers=CASEWORKER)
     ).status_code == 403
+
+
+async def test_relief_only_for_a_member_in_reach(
+    suite: Suite, hardship: tuple[RunningService, FixedClock]
+) -> None:
+    """An emergency for a made-up member once answered 201 "granted" and then died in
+    disbursements' dead letters; a caseworker of another base union granted relief to a member
+    of bu-0001. Both are refused up front, and nothing is opened."""
+    svc, _ = hardship
+    member_id = await register(suite)
+    # the made-up id is not merely on its way
+    svc.runtime.context = dataclasses.replace(svc.runtime.context, member_wait_s=1.0)
+    elsewhere = {**bearer(Role.CASEWORKER, org="shanxi/datong/bu-0002", subject="cw-zhou"), **WHY}
+    for who, caller, union in (
+        ("m-made-up-000", CASEWORKER, "shanxi/taiyuan/xiaodian"),
+        (member_id, elsewhere, "shanxi/datong/bu-0002"),
+    ):
+        opened = await svc.client.post(
+            "/v1/hardship/emergencies",
+            json={"union": union, "member_id": who, "amount_fen": 50000, "purpose": "medical",
+                  "household": household(who, 30000)},
+            headers=caller,
+        )  # fmt: skip
+        assert opened.status_code == 404, opened.text
+        assert opened.json()["field"] == "member_id"
+    known = await svc.client.post(
+        "/v1/hardship/emergencies",
+        json={"union": "shanxi/taiyuan/xiaodian", "member_id": member_id, "amount_fen": 50000,
+              "purpose": "medical", "household": household(member_id, 30000)},
+        headers=CASEWORKER,
+    )  # fmt: skip
+    assert known.status_code == 201, known.text

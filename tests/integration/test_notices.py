@@ -30,12 +30,12 @@ async def test_a_committed_notice_wakes_waiters_and_a_rolled_back_one_does_not(
                 assert not one.is_set()
                 async with session.begin():
                     await notify(session, channel, ["d-1", "d-3"])
-            await asyncio.wait_for(one.wait(), 10)
+            await asyncio.wait_for(one.wait(), 60)
             assert not other.is_set()  # a notice wakes only those waiting on its keys
             async with infra.sessions() as session, session.begin():
                 # Many keys travel in several notices, each under PostgreSQL's payload limit.
                 await notify(session, channel, [f"b-{n:020d}" for n in range(1000)] + ["d-2"])
-            await asyncio.wait_for(other.wait(), 10)
+            await asyncio.wait_for(other.wait(), 60)
 
         # The listening connection killed (a database restart, a failover): it listens again.
         async with infra.sessions() as session, session.begin():
@@ -50,7 +50,7 @@ async def test_a_committed_notice_wakes_waiters_and_a_rolled_back_one_does_not(
         with notices.watching("d-4") as notice:
             async with infra.sessions() as session, session.begin():
                 await notify(session, channel, ["d-4"])
-            await asyncio.wait_for(notice.wait(), 10)
+            await asyncio.wait_for(notice.wait(), 60)
     finally:
         listening.cancel()
         await asyncio.gather(listening, return_exceptions=True)

@@ -117,7 +117,7 @@ async def test_a_rebuild_that_cannot_read_an_event_stops_and_says_so(suite: Suit
     try:
         with pytest.raises(UnknownEventType):
             await asyncio.wait_for(
-                rebuild(runtime.engine, runtime.sessions, runtime.tables, batch=5), timeout=60
+                rebuild(runtime.engine, runtime.sessions, runtime.tables, batch=5), timeout=300
             )
     finally:
         async with runtime.sessions() as session, session.begin():

@@ -52,9 +52,9 @@ async def test_two_entitlements_replicas_share_a_batch_and_hold_every_cap(
             one, two = _reading(first_runner), _reading(second_runner)
             return bool(one) and bool(two) and not one & two and len(one | two) == 8
 
-        await eventually(shared, timeout_s=60)
+        await eventually(shared, timeout_s=120)
         body = holiday_batch(union, 50000, "scale-out")
-        _, report = await batch_settled(suite, body, finance, lines=24, timeout_s=60)
+        _, report = await batch_settled(suite, body, finance, lines=24, timeout_s=120)
         still_shared = await shared()
     assert report["by_status"] == {"issued": 20, "rejected": 4}
     assert still_shared  # both replicas held their partitions through the batch

@@ -7,8 +7,10 @@ import re
 from pathlib import Path
 from typing import Any
 
+import httpx
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from jinhui.inprocess import RunningService
 from shared.auth import Role
 from tests.integration.conftest import HR, Suite, register
 from tests.support import bearer, eventually
@@ -127,11 +129,17 @@ async def test_health_readiness_and_metrics(suite: Suite) -> None:
     await eventually(lambda: suite.ledger(member_id))
     for service in (suite.members, suite.entitlements):
         assert (await service.client.get("/healthz")).json() == {"status": "ok"}
-        ready = await service.client.get("/readyz")
-        assert ready.status_code == 200, ready.text
+
+        async def ready(service: RunningService = service) -> httpx.Response | None:
+            response = await service.client.get("/readyz")
+            return response if response.status_code == 200 else None
+
+        ready = await eventually(ready)  # consumers hold their partitions and have caught up
+        assert all(c.caught_up.is_set() for c in service.runtime.consumers)
         assert ready.json()["checks"] == {
             "database": "ok",
             "broker": "ok",
+            "consumers": "ok",
             "background_tasks": "ok",
         }
     metrics = (await suite.members.client.get("/metrics")).text

@@ -155,3 +155,21 @@ async def test_a_rejection_is_dead_lettered_at_once_with_its_reason() -> None:
     assert await run(_work()) == "dead_lettered"
     assert len(calls) == 1
     assert letters.sent == [("rejected", "这条消息永远无法处理")]
+
+
+def test_disbursements_skips_a_published_policy_on_purpose() -> None:
+    """Every `POST /v1/policies` once ended in disbursements' dead letters: its process does not
+    load entitlements' own models, so the contract names the type it skips."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\n"
+        "import services.disbursements.entrypoints.consumers\n"
+        "from shared.kafka.topics import ENTITLEMENTS_EVENTS, published_on\n"
+        "assert 'services.entitlements.domain.events' not in sys.modules\n"
+        "policy = 'jinhui.entitlements.PolicyVersionPublished'\n"
+        "print(policy in published_on([ENTITLEMENTS_EVENTS]))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "True"

@@ -151,7 +151,12 @@ class Disbursement(Aggregate):
             on=on,
         )
 
-    def reverse(self, reason: str, employee: Employee, on: date) -> None:
+    def reverse(
+        self, reason: str, employee: Employee, on: date, *, effective: date | None = None
+    ) -> None:
+        """Reversed on `on` (payroll corrects that month's pay run); the ledgers give the use
+        back as of `effective` when it differs: an expired voucher is released on its expiry
+        day, whenever the sweep noticed."""
         if self.status != "issued":
             raise Conflict(
                 f"only an issued disbursement can be reversed (this one is {self.status})",
@@ -164,12 +169,17 @@ class Disbursement(Aggregate):
                 member_id=self.opened.member_id,
                 year=self.year,
                 reason=reason,
-                on=on,
+                on=effective or on,
             )
         )
         correction = {**self._payroll(employee, "reversed"), "pay_period": f"{on:%Y-%m}"}
         issued = f"{self.opened.disbursement_id}/issued"
         self._record(PayrollBenefitReversed(**correction, reverses_entry_id=issued, reason=reason))
+
+    @property
+    def expires_on(self) -> date | None:
+        expires = self.opened.details.get("expires_on") if self.opened else None
+        return date.fromisoformat(str(expires)) if expires else None
 
     def redeem(self, on: date) -> None:
         assert self.opened is not None
@@ -177,8 +187,8 @@ class Disbursement(Aggregate):
             raise Conflict("only vouchers are redeemed", rule="disbursement.redeem")
         if self.status != "issued" or self.redeemed:
             raise Conflict("the voucher is not issued or was redeemed", rule="disbursement.state")
-        expires = self.opened.details.get("expires_on")
-        if expires and on > date.fromisoformat(str(expires)):
+        expires = self.expires_on
+        if expires and on > expires:
             raise Conflict("the voucher has expired", rule="voucher.expired")
         self._record(VoucherRedeemed(disbursement_id=self.opened.disbursement_id, redeemed_on=on))
 

@@ -42,7 +42,9 @@ async def expire_vouchers(ctx: DisbursementsContext, runtime: Runtime, limit: in
                 if voucher is None or voucher.status != "issued" or voucher.redeemed:
                     continue
                 number = await employee_of(uow, voucher.partition_key())
-                voucher.reverse("voucher expired unused", number, today)
+                voucher.reverse(
+                    "voucher expired unused", number, today, effective=voucher.expires_on
+                )
                 await vouchers.save(voucher, metadata={"actor": "voucher-expiry"})
                 expired += 1
         if len(due) < limit:

@@ -36,6 +36,7 @@ from services.entitlements.contracts import (
     ReservationReversed,
 )
 from services.entitlements.domain.events import ChildNoted, ProfileChanged, ProfileOpened
+from services.entitlements.domain.ledger import balance_change
 from shared.db.sql import Write, insert_on_conflict
 from shared.events import DomainEvent
 
@@ -158,18 +159,14 @@ def writes(event: DomainEvent, t: ProjectionTables = LIVE) -> list[Write]:
                 "within_policy": event.within_policy,
             }
             return [(_statements(t)["child"], row)]
-        case EntitlementReserved():
-            return [_balance(t, event, reserved=event.amount_fen, count=1)]
+        case EntitlementReserved() | ReservationReleased() | ReservationReversed():
+            return [_balance(t, event)]
         case ReservationCommitted():
-            done = [_balance(t, event, reserved=-event.amount_fen, used=event.amount_fen)]
+            done = [_balance(t, event)]
             if event.benefit == "recuperation":
                 year: dict[str, object] = {"last_recuperation_year": event.year}
                 done.append(_profile_update(t, year, event.member_id))
             return done
-        case ReservationReleased():
-            return [_balance(t, event, reserved=-event.amount_fen, count=-1)]
-        case ReservationReversed():
-            return [_balance(t, event, used=-event.amount_fen, count=-1)]
     return []
 
 
@@ -190,17 +187,15 @@ def _profile_update_statement(t: ProjectionTables, columns: tuple[str, ...]) -> 
 def _balance(
     t: ProjectionTables,
     event: EntitlementReserved | ReservationCommitted | ReservationReleased | ReservationReversed,
-    *,
-    reserved: int = 0,
-    used: int = 0,
-    count: int = 0,
 ) -> Write:
+    change = balance_change(event)
+    assert change is not None
     row = {
         "member_id": event.member_id,
         "year": event.year,
         "benefit": event.benefit,
-        "used_fen": used,
-        "reserved_fen": reserved,
-        "count": count,
+        "used_fen": change.used_fen,
+        "reserved_fen": change.reserved_fen,
+        "count": change.count,
     }
     return _statements(t)["balance"], row

@@ -7,6 +7,7 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.entitlements.contracts import POLICY_VERSION_PUBLISHED
 from services.entitlements.domain.policy import PolicyVersion
 from shared.events import DomainEvent
 from shared.kafka.topics import ENTITLEMENTS_EVENTS
@@ -86,7 +87,7 @@ class PolicyVersionPublished(DomainEvent):
     """A new version of the policy: it governs every decision whose business date is on or
     after `policy.effective_from`. Stream `policy-book`, key `policy`."""
 
-    event_type = "jinhui.entitlements.PolicyVersionPublished"
+    event_type = POLICY_VERSION_PUBLISHED
     topic = ENTITLEMENTS_EVENTS
     policy: PolicyVersion
     published_by: str

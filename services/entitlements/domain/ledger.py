@@ -48,6 +48,32 @@ def lines_of(policy: PolicyVersion) -> list[LedgerLine]:
     return cached[1]
 
 
+@dataclass(frozen=True)
+class BalanceChange:
+    """What one entry moves on its benefit's line: money used, money reserved, grants counted."""
+
+    used_fen: int = 0
+    reserved_fen: int = 0
+    count: int = 0
+
+
+def balance_change(event: DomainEvent) -> BalanceChange | None:
+    """The one fold of a ledger line: the decision (`MemberLedger.apply`) and the read tables
+    (`adapters/projections.py`) both add exactly this, so a view can never count otherwise
+    than the decision does. A reversal that keeps its count (an expired voucher) gives back
+    the money only."""
+    match event:
+        case EntitlementReserved():
+            return BalanceChange(reserved_fen=event.amount_fen, count=1)
+        case ReservationCommitted():
+            return BalanceChange(reserved_fen=-event.amount_fen, used_fen=event.amount_fen)
+        case ReservationReleased():
+            return BalanceChange(reserved_fen=-event.amount_fen, count=-1)
+        case ReservationReversed():
+            return BalanceChange(used_fen=-event.amount_fen, count=0 if event.keeps_count else -1)
+    return None
+
+
 @dataclass
 class BenefitBalance:
     benefit: str
@@ -100,6 +126,16 @@ class MemberLedger(Aggregate):
     def _balance(self, benefit: str) -> BenefitBalance:
         return self.balances.setdefault(benefit, BenefitBalance(benefit))
 
+    def _move(self, event: EntitlementEvent) -> None:
+        change = balance_change(event)
+        if change is None:
+            return
+        balance = self._balance(event.benefit)
+        balance.used_fen += change.used_fen
+        balance.reserved_fen += change.reserved_fen
+        if change.count:
+            self._count(event, change.count)
+
     def _count(self, event: EntitlementEvent, delta: int) -> None:
         self._balance(event.benefit).count += delta
         key = _key_of(event)
@@ -121,24 +157,18 @@ class MemberLedger(Aggregate):
                 for line in event.lines:
                     self._balance(line.benefit)
             case EntitlementReserved():
-                self._balance(event.benefit).reserved_fen += event.amount_fen
-                self._count(event, +1)
+                self._move(event)
                 self.decisions[event.disbursement_id] = Outcome("reserved", event)
             case EntitlementRejected():
                 self.decisions[event.disbursement_id] = Outcome("rejected", event)
             case ReservationCommitted():
-                balance = self._balance(event.benefit)
-                balance.reserved_fen -= event.amount_fen
-                balance.used_fen += event.amount_fen
+                self._move(event)
                 self.decisions[event.disbursement_id] = Outcome("committed", event)
             case ReservationReleased():
-                self._balance(event.benefit).reserved_fen -= event.amount_fen
-                self._count(event, -1)
+                self._move(event)
                 self.decisions[event.disbursement_id] = Outcome("released", event)
             case ReservationReversed():
-                self._balance(event.benefit).used_fen -= event.amount_fen
-                if not event.keeps_count:
-                    self._count(event, -1)
+                self._move(event)
                 self.decisions[event.disbursement_id] = Outcome("reversed", event)
 
     @property

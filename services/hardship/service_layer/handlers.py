@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ from typing import Any
 from sqlalchemy import select, text
 
 from services.hardship.adapters import repository as repo
-from services.hardship.adapters.tables import cases
+from services.hardship.adapters.tables import cases, member_unions
 from services.hardship.contracts import HardshipLevel
 from services.hardship.domain.case import Case
 from services.hardship.domain.commands import (
@@ -31,6 +32,7 @@ from services.hardship.service_layer import early_warning
 from shared.auth import Principal
 from shared.clock import Clock, business_date
 from shared.errors import InvalidInput, NotFound
+from shared.orgs import org_contains
 from shared.uow import Transaction
 from shared.vault import IdentityVault
 
@@ -40,6 +42,9 @@ class HardshipContext:
     vault: IdentityVault
     clock: Clock
     criteria: CriteriaBook
+    # A member registered a moment ago is on its way here over `members.events.v1`: a relief
+    # for them waits this long before the member is called unknown.
+    member_wait_s: float = 20.0
 
     def today(self) -> date:
         return business_date(self.clock)
@@ -217,6 +222,7 @@ async def request_relief(
     ctx: HardshipContext, tx: Transaction, caller: Principal, case_id: str, **relief: Any
 ) -> str:
     case = await load_case(tx, caller, case_id)
+    await _member_in_reach(ctx, tx, caller, str(relief["member_id"]))
     relief_id = f"r-{uuid.uuid4().hex[:16]}"
     case.request_relief(
         relief_id=relief_id,
@@ -228,6 +234,29 @@ async def request_relief(
     await save(tx, case, caller)
     await audit(ctx, tx, caller, "relief-requested", case_id, relief["purpose"])
     return relief_id
+
+
+async def _member_in_reach(
+    ctx: HardshipContext, tx: Transaction, caller: Principal, member_id: str
+) -> None:
+    """Relief is paid to a member: one this service knows, in the caller's part of the tree.
+    Anything else is refused here, before a grant that disbursements could never pay (a
+    made-up id once answered 201 and died in a dead-letter topic); outside the caller's tree
+    the member does not exist."""
+    deadline = asyncio.get_running_loop().time() + ctx.member_wait_s
+    while True:
+        union = await tx.session.scalar(
+            select(member_unions.c.base_union).where(member_unions.c.member_id == member_id)
+        )
+        if union is not None or asyncio.get_running_loop().time() >= deadline:
+            break
+        await asyncio.sleep(0.25)
+    if union is None or not org_contains(caller.org, union):
+        raise NotFound(
+            "找不到该会员（the member is not known in your part of the union tree）",
+            field="member_id",
+            rule="member.unknown",
+        )
 
 
 async def approve_relief(

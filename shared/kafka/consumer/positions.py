@@ -58,6 +58,9 @@ class PositionWatch:
         self._ends_checked_at = float("-inf")
         self._past_end: set[TopicPartition] = set()  # past the end at the last check
         self._stalled_since: dict[TopicPartition, float] = {}
+        # The broker answered a question about these partitions since the runner last looked:
+        # an idle consumer is healthy when its broker answers, not when messages arrive.
+        self.answered = False
 
     async def past_the_end(
         self, consumer: AIOKafkaConsumer, assigned: set[TopicPartition]
@@ -73,6 +76,7 @@ class PositionWatch:
         self._ends_checked_at = now
         current = list(consumer.assignment() & assigned)
         ends = await asyncio.wait_for(consumer.end_offsets(current), STEP_S) if current else {}
+        self.answered = True
         past = set()
         for tp, end in ends.items():
             # Tansu answers "latest" with where the last record batch begins, not where it

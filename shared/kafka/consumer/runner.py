@@ -31,6 +31,12 @@ from shared.telemetry.metrics import CONSUMED, CONSUMER_LAG, CONSUMER_RETRIES
 log = logging.getLogger(__name__)
 
 
+def _joined(consumer: AIOKafkaConsumer) -> bool:
+    """The group gave this consumer its share, even an empty one."""
+    subscription = consumer._subscription.subscription
+    return subscription is not None and subscription.assignment is not None
+
+
 def counted(group_id: str) -> Middleware:
     def middleware(step: Step) -> Step:
         async def run(work: Work) -> str:
@@ -73,6 +79,11 @@ class ConsumerRunner:
         )
         self._positions = PositionWatch(self.group_id)
         self.assigned = asyncio.Event()
+        # Set once this replica has read, on every partition it was given, up to the end the
+        # broker showed when it was given them: until then the service is not ready (what
+        # happened before it started is still on its way in).
+        self.caught_up = asyncio.Event()
+        self._start_ends: dict[TopicPartition, int] | None = None
         # The partitions this replica reads now: replicas of a service share a topic's
         # partitions, each partition read by one of them.
         self.assignment: frozenset[TopicPartition] = frozenset()
@@ -119,6 +130,8 @@ class ConsumerRunner:
             assigned = consumer.assignment()
             self.assignment = frozenset(assigned)
             if not assigned:
+                if _joined(consumer):
+                    self.caught_up.set()  # more replicas than partitions: nothing to read here
                 continue
             self.assigned.set()
             if self._rewind_due:
@@ -130,6 +143,11 @@ class ConsumerRunner:
             if batches:
                 await self._process_batches(consumer, batches)
             stale = await self._positions.past_the_end(consumer, assigned)
+            if self._positions.answered:
+                self._positions.answered = False
+                self.health.ok()
+            if not self.caught_up.is_set():
+                await self._check_caught_up(consumer, assigned)
             if stale:
                 await consumer.seek_to_beginning(*stale)
                 self._positions_due = True
@@ -137,6 +155,18 @@ class ConsumerRunner:
                 self._restart.set()
             backoff.reset()
         self._restart.clear()
+
+    async def _check_caught_up(
+        self, consumer: AIOKafkaConsumer, assigned: set[TopicPartition]
+    ) -> None:
+        if self._start_ends is None:
+            ends = await asyncio.wait_for(consumer.end_offsets(list(assigned)), STEP_S)
+            self._start_ends = dict(ends)
+        for tp, end in self._start_ends.items():
+            if tp in consumer.assignment() and await position(consumer, tp) < end:
+                return
+        self.caught_up.set()
+        log.info("caught up with the topics", extra={"group": self.group_id})
 
     def rewind(self) -> None:
         """Read every partition again from its beginning, with a fresh consumer: the broker
