@@ -65,7 +65,7 @@ async def union_standards(d: Day) -> None:
     finance, ids = headers(Role.FINANCE_OFFICER), d.s.member_ids
     await d.s.entitlements.client.put(
         f"/v1/unions/{UNION}/standards/training_subsidy",
-        json={"effective_from": f"{d.year}-01-01", "standard_fen": 100000},
+        json={"effective_from": d.on.isoformat(), "standard_fen": 100000},
         headers=finance,
     )
     await d.s.disbursements.client.put(

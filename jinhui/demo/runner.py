@@ -27,7 +27,7 @@ from services.disbursements.adapters.tables import disbursements, member_directo
 from services.entitlements.adapters.projections import LIVE
 from services.members.domain.identity import synthetic_id_number
 from shared.auth import Role, issue_token
-from shared.clock import FixedClock
+from shared.clock import FixedClock, business_date
 from shared.db.engine import drop_database
 from shared.settings import ServiceSettings
 
@@ -160,7 +160,12 @@ async def setup_union(s: Services, year: int) -> None:
     )
     await s.entitlements.client.put(
         f"/v1/unions/{UNION}/standards/voucher",
-        json={"effective_from": f"{year}-01-01", "amount_fen": 30000, "expiry_days": 60},
+        # from the day it is set: a standard is never back-dated
+        json={
+            "effective_from": business_date(s.clock).isoformat(),
+            "amount_fen": 30000,
+            "expiry_days": 60,
+        },
         headers=finance,
     )
 

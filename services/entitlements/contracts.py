@@ -157,6 +157,9 @@ class UnionStandardSet(DomainEvent):
     clause: str
     policy_version: str
     set_by: str
+    set_by_org: str | None = Field(
+        default=None, description="The org the setter acted from (the union, or one above it)"
+    )
 
 
 class UnionFinancesRecorded(DomainEvent):

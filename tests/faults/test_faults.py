@@ -87,6 +87,24 @@ async def test_broker_frozen_during_a_batch(cluster: Cluster) -> None:
     await _recovered(cluster, batch_id)
 
 
+async def test_idle_services_are_ready_again_when_a_frozen_broker_answers(
+    cluster: Cluster,
+) -> None:
+    """No traffic at all: a consumer marked failing while the broker was frozen is healthy again
+    when its broker answers, not when a message happens to arrive (readiness once stayed 503
+    for half an hour after a 40-second freeze)."""
+    broker = cluster.stack.broker
+    assert broker is not None
+    broker.pause()
+    try:
+        during = await _watch_readiness(cluster, "entitlements", 40)  # past a consumer's step
+        assert 503 in during
+    finally:
+        broker.unpause()
+    for service in SERVICES:
+        await cluster.ready(service, timeout_s=120)  # nothing was sent to any of them
+
+
 @pytest.mark.broker_loss
 async def test_broker_restarted_empty_during_a_batch(cluster: Cluster) -> None:
     broker = cluster.stack.broker

@@ -108,23 +108,40 @@ async def test_training_subsidy_only_under_the_base_unions_own_standard(suite: S
     member_id = await register(suite, base_union=BU3, headers=bearer(Role.HR_INTEGRATION, org=BU3))
     await eventually(lambda: suite.ledger(member_id, headers=county))
     standards = "/v1/unions/{}/standards/training_subsidy"
-    body = {"effective_from": "2026-01-01", "standard_fen": 50_000_000}
+    today = DAY.isoformat()
+    absurd = {"effective_from": today, "standard_fen": 100_000_000_000}
+    too_high = await suite.entitlements.client.put(
+        standards.format(XIAODIAN), json=absurd, headers=county
+    )  # a union's own standard has a province-wide ceiling where the notice names no amount
+    assert (too_high.status_code, too_high.json()["rule"]) == (422, "policy.ceiling")
+    body = {"effective_from": today, "standard_fen": 400_000}
     county_set = await suite.entitlements.client.put(
         standards.format(XIAODIAN), json=body, headers=county
     )
     assert county_set.status_code == 200, county_set.text
+    assert county_set.json()["set_by_org"] == XIAODIAN
+    listed = await suite.entitlements.client.get(
+        f"/v1/unions/{BU3}/standards", headers=bearer(Role.FINANCE_OFFICER, org=BU3)
+    )  # the county's own training standard is not inherited, and is not shown as if it were
+    assert [s["benefit"] for s in listed.json()] == []
     runtime = suite.entitlements.runtime
     inherited = await reserve_now(
-        runtime.context, runtime, request(member_id, "training_subsidy", 50_000_000)
+        runtime.context, runtime, request(member_id, "training_subsidy", 400_000)
     )
     assert inherited is not None and inherited.status == "rejected"
     assert (inherited.event.rule, inherited.event.clause) == (  # type: ignore[attr-defined]
         "standard.missing",
         "6.training",
     )
-    own = {"effective_from": "2026-01-01", "standard_fen": 100_000, "yearly_total_fen": 150_000}
+    own = {"effective_from": today, "standard_fen": 100_000, "yearly_total_fen": 150_000}
+    for_them = await suite.entitlements.client.put(standards.format(BU3), json=own, headers=county)
+    assert (for_them.status_code, for_them.json()["rule"]) == (403, "standard.owner")
+    back_dated = {**own, "effective_from": "2026-01-01"}
+    bu3 = bearer(Role.FINANCE_OFFICER, org=BU3)
+    late = await suite.entitlements.client.put(standards.format(BU3), json=back_dated, headers=bu3)
+    assert (late.status_code, late.json()["rule"]) == (422, "standard.backdated")
     assert (
-        await suite.entitlements.client.put(standards.format(BU3), json=own, headers=county)
+        await suite.entitlements.client.put(standards.format(BU3), json=own, headers=bu3)
     ).status_code == 200
     first = await reserve_now(
         runtime.context, runtime, request(member_id, "training_subsidy", 100_000)
@@ -256,3 +273,52 @@ async def test_synchronous_refusals_cite_their_reference_and_headroom(suite: Sui
     )
     assert too_dear["reference_version"] == "shanxi-travel-2024"
     assert (too_dear["limit_fen"], too_dear["remaining_fen"]) == (35000, -1000)
+
+
+async def test_one_summer_camp_a_year_for_a_child_whichever_parent_asks(suite: Suite) -> None:
+    """Both parents members and migrant workers: a camp through each parent was once paid
+    twice for one child. The child's right is counted once, even when both ask at once."""
+    import asyncio
+
+    runtime, ctx = suite.entitlements.runtime, suite.entitlements.runtime.context
+    mother = await register(suite, migrant_worker=True)
+    father = await register(suite, migrant_worker=True)
+    children = []
+    for born in ("2016-05-01", "2018-07-01"):
+        recorded = await suite.members.client.post(
+            f"/v1/members/{mother}/births",
+            json={"birth_date": born, "birth_order": len(children) + 1, "within_policy": True,
+                  "other_parent_member_id": father},
+            headers=HR,
+        )  # fmt: skip
+        assert recorded.status_code == 201, recorded.text
+        children.append(recorded.json()["child_id"])
+
+    async def both_know() -> bool:
+        async with runtime.sessions() as session:
+            store = runtime.event_store(session)
+            profiles = [await read_profile(store, m) for m in (mother, father)]
+        return all(p is not None and set(children) <= set(p.children) for p in profiles)
+
+    await eventually(both_know)
+    first = await reserve_now(
+        ctx, runtime, request(mother, "summer_camp", 50000, child_id=children[0])
+    )
+    again = await reserve_now(
+        ctx, runtime, request(father, "summer_camp", 50000, child_id=children[0])
+    )
+    assert first is not None and first.status == "reserved"
+    assert again is not None and again.status == "rejected"
+    assert again.event.rule == "count.exhausted"  # type: ignore[attr-defined]
+    at_once = await asyncio.gather(
+        *(
+            reserve_now(ctx, runtime, request(parent, "summer_camp", 50000, child_id=children[1]))
+            for parent in (mother, father, mother, father)
+        )
+    )
+    assert sorted(o.status for o in at_once if o) == [
+        "rejected",
+        "rejected",
+        "rejected",
+        "reserved",
+    ]

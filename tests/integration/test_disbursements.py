@@ -161,7 +161,8 @@ def outing(**overrides: Any) -> dict[str, Any]:
 async def test_outing_rules_from_reference_data_and_from_the_policy(suite: Suite) -> None:
     member_id = await member_known(suite)
     total = 8000 + 30000 + 15000 + 13500
-    for place in ("wutaishan", "五台山风景名胜区", "高尔夫球场", "张家界国家森林公园"):
+    for place in ("wutaishan", "五台山风景名胜区", "高尔夫球场", "张家界国家森林公园", "五臺山",
+                  "Wutai Mountain"):  # fmt: skip
         forbidden = await ask(suite, member_id, "outing", total, details=outing(scenic_area=place))
         assert (forbidden["status_code"], forbidden["rule"]) == (422, "outing.prohibited-area")
         assert forbidden["clause"] == "4.outing" and forbidden["source"]
@@ -185,7 +186,15 @@ async def test_outing_rules_from_reference_data_and_from_the_policy(suite: Suite
     too_dear = await ask(suite, member_id, "outing", 44000, details=outing(cost_lines=hotel))
     assert (too_dear["status_code"], too_dear["rule"]) == (422, "outing.travel-standard")
 
-    trips = [await ask(suite, member_id, "outing", total, details=outing()) for _ in range(5)]
+    for day in ("2025-06-01", "2027-06-01"):  # a trip in a closed or a future year
+        elsewhere = await ask(
+            suite, member_id, "outing", total, details=outing(start_date=day, end_date=day)
+        )
+        assert (elsewhere["status_code"], elsewhere["rule"]) == (422, "details.date-outside-year")
+        assert elsewhere["field"] == "details.start_date"
+    in_chinese = outing(destination_city="忻州", scenic_area="太湖石博物馆")  # not 太湖
+    trips = [await ask(suite, member_id, "outing", total, details=in_chinese)]
+    trips += [await ask(suite, member_id, "outing", total, details=outing()) for _ in range(4)]
     statuses = [(await settled(suite, t["disbursement_id"]))["status"] for t in trips]
     assert statuses == ["issued"] * 4 + ["rejected"]
 
@@ -238,7 +247,7 @@ async def test_an_unused_voucher_expires_and_goes_back_to_the_cap(suite: Suite) 
     member_id = await member_known(suite)
     set_expiry = await suite.entitlements.client.put(
         f"/v1/unions/{UNION}/standards/voucher",
-        json={"effective_from": "2026-01-01", "expiry_days": 10},
+        json={"effective_from": "2026-03-01", "expiry_days": 10},
         headers=OFFICER,
     )
     assert set_expiry.status_code == 200
@@ -290,6 +299,20 @@ async def test_an_unused_voucher_expires_and_goes_back_to_the_cap(suite: Suite) 
         ],
     )
     assert (second["status"], second["rule"]) == ("rejected", "count.exhausted")
+
+
+async def test_a_voucher_that_would_be_expired_on_the_day_it_is_issued_is_refused(
+    suite: Suite,
+) -> None:
+    member_id = await member_known(suite)
+    late = await ask(
+        suite, member_id, "voucher", 100, details={"channel": "online"}, business_date="2025-11-01"
+    )
+    assert (late["status_code"], late["rule"], late["field"]) == (
+        422,
+        "voucher.expired-on-issue",
+        "business_date",
+    )
 
 
 def holiday_batch(union: str, amount_fen: int, key: str) -> dict[str, Any]:

@@ -247,3 +247,20 @@ async def test_a_household_out_of_hardship_is_watched_for_a_relapse(
     relapse = [e for e in listed if e["member_id"] == member_id]
     assert [e["rule"] for e in relapse] == ["relapse_after_exit"]
     assert relapse[0]["look_again_on"] == "2026-08-28"  # 180 days after the exit
+
+
+async def test_a_dry_run_warns_when_a_batch_would_pass_the_unions_budget(suite: Suite) -> None:
+    """A holiday-gift forecast costing far more than the recorded budget once answered with no
+    warning: only culture and sports were checked."""
+    await _members(suite, 2)
+    finances = await suite.entitlements.client.put(
+        f"/v1/unions/{YINGZE}/finances/2026",
+        json={"dues_income_fen": 10000, "budget_fen": 100_000, "consumption_share_fen": 0},
+        headers=FINANCE,
+    )
+    assert finances.status_code == 200
+    priced = await _forecast(suite, "holiday_gift", 30000)
+    budget = next(b for b in priced["budgets"] if b["union"] == YINGZE)
+    assert budget["budget_fen"] == 100_000 and budget["batch_fen"] == priced["cost_fen"]
+    assert budget["after_fen"] == 100_000 - budget["spent_fen"] - budget["batch_fen"] < 0
+    assert any("超过年度预算" in w for w in priced["warnings"]), priced["warnings"]

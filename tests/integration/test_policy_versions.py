@@ -32,7 +32,7 @@ async def test_a_version_published_mid_year_governs_from_its_date(suite: Suite) 
 
     county_admin = bearer(Role.ADMIN, org="shanxi/taiyuan")
     assert (await client.post("/v1/policies", json=newer, headers=county_admin)).status_code == 403
-    past = {**newer, "version": "shanxi-2026-01", "effective_from": "2026-01-01"}
+    past = {**newer, "version": "shanxi-2026-01", "effective_from": "2026-03-01"}
     refused = await client.post("/v1/policies", json=past, headers=PROVINCE_ADMIN)
     assert refused.status_code == 422 and refused.json()["rule"] == "policy.retroactive"
     published = await client.post("/v1/policies", json=newer, headers=PROVINCE_ADMIN)
@@ -72,20 +72,20 @@ async def test_a_union_sets_its_own_values_only_within_the_ceiling(suite: Suite)
     url = f"/v1/unions/{YINGZE}/standards"
     above = await client.put(
         f"{url}/voucher",
-        json={"effective_from": "2026-01-01", "amount_fen": 30001},
+        json={"effective_from": "2026-03-01", "amount_fen": 30001},
         headers=YINGZE_FINANCE,
     )
     assert above.status_code == 422
     assert (above.json()["rule"], above.json()["clause"]) == ("policy.ceiling", "1.voucher")
     not_settable = await client.put(
         f"{url}/holiday_gift",
-        json={"effective_from": "2026-01-01", "amount_fen": 100},
+        json={"effective_from": "2026-03-01", "amount_fen": 100},
         headers=YINGZE_FINANCE,
     )
     assert not_settable.status_code == 422 and not_settable.json()["rule"] == "policy.not-settable"
     other_union = await client.put(
         "/v1/unions/shanxi/datong/bu-0002/standards/voucher",
-        json={"effective_from": "2026-01-01", "amount_fen": 100},
+        json={"effective_from": "2026-03-01", "amount_fen": 100},
         headers=YINGZE_FINANCE,
     )
     assert other_union.status_code == 403
@@ -103,7 +103,7 @@ async def test_a_union_sets_its_own_values_only_within_the_ceiling(suite: Suite)
     ):
         response = await client.put(
             f"{url}/{benefit}",
-            json={"effective_from": "2026-01-01", **body},
+            json={"effective_from": "2026-03-01", **body},
             headers=YINGZE_FINANCE,
         )
         assert response.status_code == 200, response.text

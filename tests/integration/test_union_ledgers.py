@@ -99,6 +99,9 @@ async def test_consumption_assistance_is_union_spending_against_a_floor(suite: S
         "purpose": "采购脱贫地区农产品用于职工食堂",
     }
     url = f"/v1/unions/{PINGCHENG}/consumption-assistance"
+    closed = {**purchase, "purchase_id": f"p-old-{member_id}", "business_date": "2025-07-10"}
+    late = await suite.entitlements.client.post(url, json=closed, headers=FINANCE)
+    assert (late.status_code, late.json()["rule"]) == (422, "period.closed")  # 2025 closed 31 Jan
     for _ in range(2):  # the same purchase twice is recorded once
         bought = await suite.entitlements.client.post(url, json=purchase, headers=FINANCE)
         assert bought.status_code == 200, bought.text

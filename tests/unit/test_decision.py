@@ -14,7 +14,7 @@ from services.entitlements.contracts import GrantingLevel
 from services.entitlements.domain.asks import Ask, Decision, MemberFacts, TripFacts, UnionStandard
 from services.entitlements.domain.decision import decide, ledger_year
 from services.entitlements.domain.policy import load_bundled_policies
-from services.entitlements.domain.profile import ChildFacts
+from services.entitlements.domain.profile import ChildFacts, born_after_for
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 DAY = date(2026, 3, 1)
@@ -167,7 +167,8 @@ def test_births_less_than_180_days_apart_unless_twins() -> None:
     assert run(ask("childbirth_gift", 100, child_id="c-2"), facts).rule == "child.births-too-close"
     assert run(ask("childbirth_gift", 100, child_id="c-3"), facts).allowed
     assert run(ask("childbirth_gift", 100, child_id="c-1"), facts).allowed  # the earlier birth
-    for gap, allowed in ((179, False), (180, True)):
+    for gap, allowed in ((1, True), (2, True), (3, False), (179, False), (180, True)):
+        # a day or two apart: twins either side of midnight, one delivery
         later = ChildFacts("c-4", FIRST.birth_date + timedelta(days=gap), 2, True)
         spaced = replace(FACTS, children=(FIRST, later))
         on = later.birth_date
@@ -235,6 +236,24 @@ def test_summer_camp_needs_an_eligible_group_and_a_county_level_union() -> None:
     by_county = replace(camp, granting_level=GrantingLevel.COUNTY_AND_ABOVE)
     assert run(by_county, eligible).allowed
     assert run(replace(camp, child_id=None), eligible).rule == "child.missing"
+
+
+@pytest.mark.parametrize(
+    ("born", "allowed"),
+    [(date(2007, 3, 2), True), (date(2007, 3, 1), False), (date(1995, 1, 1), False)],
+)
+def test_a_summer_camp_is_for_a_child_of_at_most_18_on_the_business_date(
+    born: date, allowed: bool
+) -> None:
+    """A camp was once paid for a 31-year-old "child": the age rule lived only in the list."""
+    grown = ChildFacts("c-7", born, 1, True)
+    facts = replace(facts_for("summer_camp"), children=(grown,))
+    decision = run(ask("summer_camp", 100, child_id="c-7"), facts)
+    assert decision.allowed is allowed
+    if not allowed:
+        assert decision.rule == "child.too-old"
+    cutoff = born_after_for(18, DAY)  # the eligibility list's rule: born after the cutoff
+    assert (born > cutoff) is allowed
 
 
 def test_nef_insurance_only_for_the_listed_occupations() -> None:

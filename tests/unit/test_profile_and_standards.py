@@ -5,6 +5,7 @@ province's ceiling and counts from its own date."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import pytest
 
@@ -21,7 +22,7 @@ from services.members.contracts import (
     MemberTransferred,
     NewEmploymentFormRegistered,
 )
-from shared.errors import InvalidInput
+from shared.errors import Forbidden, InvalidInput
 
 BASE = "shanxi/taiyuan/xiaodian/bu-0001"
 OTHER = "shanxi/taiyuan/xiaodian/bu-0002"
@@ -106,6 +107,8 @@ def test_a_union_standard_counts_from_its_own_date_and_the_nearest_union_wins() 
             values={"amount_fen": fen},
             policy=POLICY,
             set_by="finance",
+            set_by_org=union.union,
+            today=date(2026, start, 1),
         )
     nearest_first = [base, county]
     march = union_limit(nearest_first, "voucher", date(2026, 3, 31))
@@ -121,6 +124,9 @@ def test_a_union_standard_counts_from_its_own_date_and_the_nearest_union_wins() 
         ("voucher", {"amount_fen": 30001}, "policy.ceiling"),
         ("voucher", {"standard_fen": 100}, "policy.not-settable"),
         ("holiday_gift", {"amount_fen": 100}, "policy.not-settable"),
+        ("training_subsidy", {"standard_fen": 500_001}, "policy.ceiling"),
+        ("training_subsidy", {"yearly_total_fen": 10**11}, "policy.ceiling"),
+        ("voucher", {"expiry_days": 367}, "policy.ceiling"),
     ],
 )
 def test_a_union_cannot_pass_the_ceiling_or_set_what_the_notice_does_not_let_it(
@@ -134,6 +140,32 @@ def test_a_union_cannot_pass_the_ceiling_or_set_what_the_notice_does_not_let_it(
             values=values,
             policy=POLICY,
             set_by="finance",
+            set_by_org=BASE,
+            today=date(2026, 1, 1),
         )
     assert refused.value.extensions["rule"] == rule
+    assert standards.pending == []
+
+
+def test_a_standard_is_never_back_dated_and_a_base_unions_own_is_its_own() -> None:
+    standards = UnionStandards(f"standards-{BASE}")
+    common: dict[str, Any] = {"policy": POLICY, "set_by": "finance", "today": date(2026, 12, 3)}
+    with pytest.raises(InvalidInput) as late:
+        standards.set(
+            benefit="voucher",
+            effective_from=date(2026, 1, 1),
+            values={"amount_fen": 100},
+            set_by_org=BASE,
+            **common,
+        )
+    assert late.value.extensions["rule"] == "standard.backdated"
+    with pytest.raises(Forbidden) as county:
+        standards.set(
+            benefit="training_subsidy",
+            effective_from=date(2026, 12, 3),
+            values={"standard_fen": 100},
+            set_by_org="shanxi/taiyuan/xiaodian",
+            **common,
+        )
+    assert county.value.extensions["rule"] == "standard.owner"
     assert standards.pending == []

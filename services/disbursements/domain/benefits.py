@@ -14,6 +14,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from services.disbursements.domain.places import core_names, normalise
 from services.entitlements.contracts import Benefit
 from shared.errors import InvalidInput, describe_validation_error
 from shared.money import MAX_AMOUNT_FEN, yuan_text
@@ -82,6 +83,8 @@ DETAILS: dict[Benefit, type[Details]] = {
 
 
 class CityStandard(BaseModel):
+    name: str
+    aliases: list[str] = Field(default_factory=list)
     accommodation_fen: int
     meals_fen: int
 
@@ -92,6 +95,15 @@ class TravelStandards(BaseModel):
     source: str
     cities: dict[str, CityStandard]
 
+    def city(self, text: str) -> tuple[str, CityStandard] | None:
+        """The city a destination names: its code, its Chinese name (with or without 市) or an
+        alias, in any of the spellings `places.normalise` folds together."""
+        wanted = normalise(text).removesuffix("市")
+        for code, city in self.cities.items():
+            if wanted in {normalise(n) for n in (code, city.name, *city.aliases)}:
+                return code, city
+        return None
+
 
 class ProhibitedArea(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -100,6 +112,19 @@ class ProhibitedArea(BaseModel):
     name: str
     province: str | None = None
     aliases: list[str] = Field(default_factory=list)
+    # whole: the destination names this area (around it only generic words: a province before,
+    # "风景名胜区" after); contains: a kind of venue, refused wherever its word appears
+    match: Literal["whole", "contains"] = "whole"
+
+    def named_by(self, place: str) -> bool:
+        names = {normalise(n) for part in (self.name, *self.aliases) for n in part.split("—")}
+        names.add(normalise(self.code))
+        if self.match == "contains":
+            text = normalise(place)
+            return any(n and n in text for n in names)
+        heads = self.province.split("/") if self.province else []
+        cores = {c for n in names for c in core_names(n, heads)}
+        return bool(core_names(place, heads) & cores)
 
 
 class ProhibitedList(BaseModel):
@@ -116,11 +141,9 @@ class ProhibitedAreas(BaseModel):
 
     def match(self, place: str) -> tuple[ProhibitedArea, str] | None:
         """The listed area a destination names (by code, name or alias), with its source."""
-        text = "".join(place.split()).lower()
         for listed in self.lists:
             for area in listed.areas:
-                names = [area.name, *area.aliases, *area.name.split("—")]
-                if text == area.code or any(n and n.lower() in text for n in names):
+                if area.named_by(place):
                     return area, listed.source
         return None
 
@@ -168,7 +191,11 @@ class References:
 
 
 def check_details(
-    benefit: Benefit, details: dict[str, Any], amount_fen: int, refs: References
+    benefit: Benefit,
+    details: dict[str, Any],
+    amount_fen: int,
+    refs: References,
+    business_date: date,
 ) -> dict[str, Any]:
     model = DETAILS.get(benefit)
     if model is None:
@@ -179,14 +206,37 @@ def check_details(
         parsed = model.model_validate(details)
     except ValidationError as exc:
         raise InvalidInput(describe_validation_error(exc), field="details") from None
+    _dates_in_year(parsed, business_date)
     if isinstance(parsed, OutingDetails):
-        _check_outing(parsed, amount_fen, refs)
+        parsed = _check_outing(parsed, amount_fen, refs)
     if isinstance(parsed, RecuperationDetails) and parsed.end_date < parsed.start_date:
         raise InvalidInput("the stay ends before it starts", field="details.end_date")
     return parsed.model_dump(mode="json")
 
 
-def _check_outing(outing: OutingDetails, amount_fen: int, refs: References) -> None:
+# Dates inside a benefit's details: each must lie in the business date's year, the year whose
+# ledger the benefit is counted in (a trip dated in a closed or a future year would otherwise be
+# counted in this one). Named here so that every reader checks the same fields.
+DATED_FIELDS: dict[type[Details], tuple[str, ...]] = {
+    OutingDetails: ("start_date", "end_date"),
+    RecuperationDetails: ("start_date", "end_date"),
+}
+
+
+def _dates_in_year(details: Details, business_date: date) -> None:
+    year = business_date.year
+    for name in DATED_FIELDS.get(type(details), ()):
+        day: date = getattr(details, name)
+        if day.year != year:
+            raise InvalidInput(
+                f"{name} {day} 不在业务日期 {business_date} 所在年度（{year} 年）内"
+                f"（every date in the details must lie in {year}）",
+                field=f"details.{name}",
+                rule="details.date-outside-year",
+            )
+
+
+def _check_outing(outing: OutingDetails, amount_fen: int, refs: References) -> OutingDetails:
     """Clause 4, the parts that need reference data: no prohibited scenic area; accommodation
     and meals within the destination's travel-expense standard. (How long an outing may last
     and what it may pay for are the policy's, and the decision checks them.)"""
@@ -195,17 +245,18 @@ def _check_outing(outing: OutingDetails, amount_fen: int, refs: References) -> N
         raise InvalidInput("the outing ends before it starts", field="details.end_date")
     _check_destination(outing, refs)
     standards = refs.travel_on(outing.start_date)
-    city = standards.cities.get(outing.destination_city.lower())
-    if city is None:
+    found = standards.city(outing.destination_city)
+    if found is None:
+        known = "、".join(f"{c.name}（{code}）" for code, c in standards.cities.items())
         raise InvalidInput(
-            f"目的地城市不在差旅费标准 {standards.version} 中；"
-            f"已知城市：{'、'.join(standards.cities)}",
+            f"目的地城市不在差旅费标准 {standards.version} 中；已知城市：{known}",
             field="details.destination_city",
             rule="outing.unknown-city",
             clause=refs.clauses["travel"],
             reference_version=standards.version,
             known_cities=sorted(standards.cities),
         )
+    _, city = found
     nights = days - 1
     totals: dict[str, int] = {}
     for line in outing.cost_lines:
@@ -225,6 +276,7 @@ def _check_outing(outing: OutingDetails, amount_fen: int, refs: References) -> N
             )
     if sum(totals.values()) != amount_fen:
         raise InvalidInput("amount_fen must equal the sum of the cost lines", field="amount_fen")
+    return outing.model_copy(update={"destination_city": found[0]})  # the city by its code
 
 
 def _check_destination(outing: OutingDetails, refs: References) -> None:

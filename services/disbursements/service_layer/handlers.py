@@ -153,14 +153,25 @@ async def _details(
 ) -> dict[str, Any]:
     """The benefit's own details, checked; a recuperation against its plan, a voucher with the
     day it expires."""
-    details = check_details(new.benefit, new.details, new.amount_fen, ctx.references)
+    details = check_details(
+        new.benefit, new.details, new.amount_fen, ctx.references, new.business_date
+    )
     if new.benefit is Benefit.RECUPERATION:
         clause = ctx.references.clauses["recuperation"]
         await check_trip(tx.session, base_union, new.member_id, details, new.amount_fen, clause)
     if new.benefit is Benefit.VOUCHER:
         days = await repo.voucher_expiry_days(tx.session, base_union, new.business_date)
         expiry = days or ctx.default_voucher_expiry_days
-        details["expires_on"] = (new.business_date + timedelta(days=expiry)).isoformat()
+        expires_on = new.business_date + timedelta(days=expiry)
+        today = business_date(ctx.clock)
+        if expires_on < today:
+            raise InvalidInput(
+                f"按业务日期 {new.business_date} 计，消费券已于 {expires_on} 过期，不能再发放"
+                f"（a voucher dated {new.business_date} would have expired on {expires_on})",
+                field="business_date",
+                rule="voucher.expired-on-issue",
+            )
+        details["expires_on"] = expires_on.isoformat()
     return details
 
 

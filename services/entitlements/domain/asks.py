@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
@@ -78,6 +79,21 @@ class LedgerState(Protocol):
     def scoped_count(self, benefit: str, key: str) -> int:
         """How many grants of `benefit` hold for `key` (a child, a cycle)."""
         ...
+
+
+@dataclass(frozen=True)
+class WithOtherParents:
+    """A member's ledger as a decision reads it, with the grants the child's other parents
+    hold counted in: a right of the child's is the child's, whichever parent asks."""
+
+    ledger: LedgerState
+    others: Mapping[tuple[str, str], int]
+
+    def line(self, benefit: str) -> tuple[int, int, int]:
+        return self.ledger.line(benefit)
+
+    def scoped_count(self, benefit: str, key: str) -> int:
+        return self.ledger.scoped_count(benefit, key) + self.others.get((benefit, key), 0)
 
 
 class UnionState(Protocol):

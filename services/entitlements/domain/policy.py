@@ -29,6 +29,16 @@ Group = Literal[
 Settable = Literal["amount_fen", "expiry_days", "standard_fen", "yearly_total_fen"]
 
 
+class UnionCeiling(BaseModel):
+    """The most a union may set a value to, where the notice names no amount: a province-wide
+    maximum beyond which a standard is a slip of the keyboard, not a policy."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    max: int = Field(ge=1, le=MAX_AMOUNT_FEN)
+    source: str = Field(min_length=1, max_length=400)
+
+
 class _Rule(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -59,8 +69,16 @@ class BenefitRule(_Rule):
     occupations: list[str] = Field(default_factory=list)
     per_child_fen: dict[int, int] | None = None
     min_days_between_births: int | None = Field(default=None, ge=1)
+    # A right of the child's, not the parent's: counted once per child whichever parent asks
+    # (each spouse's childbirth gift is the parent's own; a child's summer camp is not).
+    counted_across_parents: bool = False
+    # A benefit for a child up to this age on the business date (the summer camp).
+    max_child_age: int | None = Field(default=None, ge=0, le=30)
+    # Births this close are one delivery (twins either side of midnight), never "too close".
+    same_delivery_within_days: int = Field(default=0, ge=0, le=7)
     union_rule: str | None = None
     union_may_set: list[Settable] = Field(default_factory=list)
+    union_ceilings: dict[Settable, UnionCeiling] = Field(default_factory=dict)
     union_standard_inherited: bool = True
     granted_by: GrantingLevel | None = None
     trip: Trip | None = None
@@ -74,6 +92,14 @@ class BenefitRule(_Rule):
         if "eligible_group" in self.requires and not self.eligible_groups:
             raise ValueError("requires eligible_group needs eligible_groups")
         return self
+
+    def ceiling_of(self, name: Settable) -> int | None:
+        """The most a union may set `name` to: the provincial cap where the notice names one,
+        else the ceiling the policy file gives, whichever is lower."""
+        found = [c.max for n, c in self.union_ceilings.items() if n == name]
+        if self.cap_fen is not None and name != "expiry_days":
+            found.append(self.cap_fen)
+        return min(found) if found else None
 
     def cycle_of(self, year: int) -> tuple[int, int]:
         """First and last year of the participation cycle that contains `year`."""

@@ -41,6 +41,22 @@ class ChildFacts:
     within_policy: bool
 
 
+def age_on(birth_date: date, day: date) -> int:
+    """Full years of age on `day` (a child born on 29 February turns a year older on 1 March in
+    a common year)."""
+    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
+
+
+def born_after_for(max_age: int, day: date) -> date:
+    """A child born after the returned day is at most `max_age` on `day`: the one age rule the
+    decision and the eligibility list share."""
+    year = day.year - max_age - 1
+    try:
+        return date(year, day.month, day.day)
+    except ValueError:  # 29 February in a common year
+        return date(year, 2, 28)
+
+
 @dataclass(frozen=True)
 class Standing:
     """Where a member stood on one day: what a decision dated that day may rely on."""

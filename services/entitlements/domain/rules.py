@@ -8,7 +8,7 @@ from collections.abc import Callable
 from services.entitlements.contracts import GrantingLevel
 from services.entitlements.domain.asks import Ask, MemberFacts, Refusal, UnionState, yuan_en
 from services.entitlements.domain.policy import BenefitRule, PolicyVersion, UnionRule
-from services.entitlements.domain.profile import ChildFacts
+from services.entitlements.domain.profile import ChildFacts, age_on
 from shared.money import yuan_text
 
 
@@ -86,6 +86,17 @@ def _child(rule: BenefitRule, facts: MemberFacts, ask: Ask) -> None:
         raise Refusal(
             "child.not-born", "业务日期当天该子女尚未出生", "the child was not born by that date"
         )
+    if rule.max_child_age is not None and age_on(child.birth_date, ask.business_date) > (
+        rule.max_child_age
+    ):
+        age = age_on(child.birth_date, ask.business_date)
+        raise Refusal(
+            "child.too-old",
+            f"业务日期当天该子女已满 {age} 周岁，"
+            f"超过{rule.title}的年龄上限 {rule.max_child_age} 周岁",
+            f"the child is {age} on the business date, older than {rule.max_child_age}, the "
+            f"age limit of {rule.title_en}",
+        )
     if rule.min_days_between_births is not None:
         _births_apart(rule, facts, child)
 
@@ -94,13 +105,14 @@ def _births_apart(rule: BenefitRule, facts: MemberFacts, child: ChildFacts) -> N
     assert rule.min_days_between_births is not None
     for other in facts.children:
         gap = (child.birth_date - other.birth_date).days
-        if 0 < gap < rule.min_days_between_births:
+        if rule.same_delivery_within_days < gap < rule.min_days_between_births:
             raise Refusal(
                 "child.births-too-close",
                 f"与该会员另一子女的出生日期仅相隔 {gap} 天（少于 {rule.min_days_between_births} 天"
-                "且非同日出生），请核实",
+                f"，且相隔超过 {rule.same_delivery_within_days} 天、不属同一次分娩），请核实",
                 f"born {gap} days after another child of the member (less than "
-                f"{rule.min_days_between_births} days, and not twins): please check",
+                f"{rule.min_days_between_births} days, and more than "
+                f"{rule.same_delivery_within_days} apart, so not one delivery): please check",
             )
 
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 from datetime import date
 
 from services.entitlements.contracts import UnionStandardSet
-from services.entitlements.domain.policy import PolicyVersion
+from services.entitlements.domain.policy import BenefitRule, PolicyVersion
 from shared.aggregate import Aggregate
-from shared.errors import InvalidInput
+from shared.errors import Forbidden, InvalidInput
 from shared.events import DomainEvent
 from shared.money import yuan_text
 
@@ -41,10 +41,29 @@ class UnionStandards(Aggregate):
         values: dict[str, int],
         policy: PolicyVersion,
         set_by: str,
+        set_by_org: str,
+        today: date,
     ) -> UnionStandardSet:
+        """Takes effect no earlier than the day it is set: a standard written today never
+        changes a decision already made under yesterday's."""
         rule = policy.rule_for(benefit)
         if rule is None:
             raise InvalidInput(f"{benefit} is not a benefit of {policy.version}", field="benefit")
+        if effective_from < today:
+            raise InvalidInput(
+                f"标准自 {effective_from} 起生效早于设定之日 {today}，不能追溯"
+                f"（a standard takes effect no earlier than the day it is set, {today}）",
+                field="effective_from",
+                rule="standard.backdated",
+                clause=rule.clause,
+            )
+        if set_by_org != self.union and not rule.union_standard_inherited:
+            raise Forbidden(
+                f"{rule.title}的标准由该基层工会自行制定，上级工会不能代为设定"
+                f"（each base union sets its own {rule.title_en} standard）",
+                rule="standard.owner",
+                clause=rule.clause,
+            )
         for name in values:
             if name not in rule.union_may_set:
                 raise InvalidInput(
@@ -53,16 +72,8 @@ class UnionStandards(Aggregate):
                     rule="policy.not-settable",
                     clause=rule.clause,
                 )
-        for name in ("amount_fen", "standard_fen", "yearly_total_fen"):
-            amount = values.get(name)
-            if amount is not None and rule.cap_fen is not None and amount > rule.cap_fen:
-                raise InvalidInput(
-                    f"{yuan_text(amount)}高于省总工会规定的上限 {yuan_text(rule.cap_fen)}",
-                    field=name,
-                    rule="policy.ceiling",
-                    clause=rule.clause,
-                    policy_version=policy.version,
-                )
+        for name, value in values.items():
+            _within_ceiling(rule, name, value, policy.version)
         if not values:
             raise InvalidInput("set at least one value", field="(root)")
         event = UnionStandardSet(
@@ -72,10 +83,33 @@ class UnionStandards(Aggregate):
             clause=rule.clause,
             policy_version=policy.version,
             set_by=set_by,
+            set_by_org=set_by_org,
             **values,
         )
         self._record(event)
         return event
+
+
+def _within_ceiling(rule: BenefitRule, name: str, value: int, version: str) -> None:
+    ceiling = rule.ceiling_of(name)  # type: ignore[arg-type]
+    if ceiling is None and name != "expiry_days":
+        raise InvalidInput(
+            f"政策 {version} 未给 {name} 规定上限，不能设定（the policy bounds no {name}）",
+            field=name,
+            rule="policy.no-ceiling",
+            clause=rule.clause,
+        )
+    if ceiling is not None and value > ceiling:
+        shown = f"{value} 天" if name == "expiry_days" else yuan_text(value)
+        limit = f"{ceiling} 天" if name == "expiry_days" else yuan_text(ceiling)
+        raise InvalidInput(
+            f"{shown}高于省总工会规定的上限 {limit}",
+            field=name,
+            rule="policy.ceiling",
+            clause=rule.clause,
+            policy_version=version,
+            ceiling=ceiling,
+        )
 
 
 def union_limit(standards: list[UnionStandards], benefit: str, on: date) -> UnionStandardSet | None:
@@ -85,3 +119,18 @@ def union_limit(standards: list[UnionStandards], benefit: str, on: date) -> Unio
         if found is not None:
             return found
     return None
+
+
+def applicable(
+    chain: list[UnionStandards], org: str, policy: PolicyVersion
+) -> list[UnionStandardSet]:
+    """Every setting that can govern members of `org`, nearest union first: its own, and a
+    union's above it only for a benefit whose standard is inherited. The decision reads the
+    same chain through `limit_for`, so a view never lists a standard the decision ignores."""
+    found = []
+    for standards in chain:
+        for benefit, history in standards.settings.items():
+            rule = policy.rule_for(benefit)
+            if standards.union == org or (rule is not None and rule.union_standard_inherited):
+                found.extend(history)
+    return found

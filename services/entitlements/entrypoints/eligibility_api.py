@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 
 from services.entitlements.adapters import eligibility
 from services.entitlements.contracts import Benefit
+from services.entitlements.domain.profile import born_after_for
 from services.entitlements.entrypoints.deps import context
 from shared.auth import Principal, PrincipalDep, Role, parse_org
 from shared.clock import business_date
@@ -36,11 +37,21 @@ async def summer_camp(
     caller: PrincipalDep,
     runtime: RuntimeDep,
     union: Union = None,
-    max_age: Annotated[int, Query(ge=1, le=25, description="Children up to this age")] = 18,
+    max_age: Annotated[
+        int | None,
+        Query(ge=0, le=25, description="Children up to this age (default and most: the policy's)"),
+    ] = None,
     limit: Limit = 1000,
 ) -> list[dict[str, Any]]:
     today = business_date(runtime.clock)
-    born_after = date(today.year - max_age, today.month, min(today.day, 28))
+    try:
+        rule = context(runtime).policies.in_force(today).member_benefits[Benefit.SUMMER_CAMP]
+    except (LookupError, KeyError):
+        raise InvalidInput(f"no summer-camp rule governs {today}", field="max_age") from None
+    limit_age = rule.max_child_age if rule.max_child_age is not None else 25
+    born_after = born_after_for(
+        min(max_age if max_age is not None else limit_age, limit_age), today
+    )
     async with runtime.sessions() as session:
         return await eligibility.summer_camp_children(
             session, _org(caller, union), born_after, limit

@@ -55,6 +55,14 @@ class Headroom(BaseModel):
     consumption_share_fen: int | None
 
 
+class Budget(BaseModel):
+    union: str
+    budget_fen: int | None = Field(description="The year's expenditure budget, as recorded")
+    spent_fen: int = Field(description="What members' ledgers of the year already hold")
+    batch_fen: int = Field(description="What the batch would add")
+    after_fen: int | None = Field(description="What the budget keeps after the batch")
+
+
 class BatchForecast(BaseModel):
     lines: int
     approved: int
@@ -63,6 +71,7 @@ class BatchForecast(BaseModel):
     cost: str = Field(description="The cost in yuan, as people read it")
     refusals: list[Refusals]
     union_headroom: list[Headroom]
+    budgets: list[Budget] = Field(description="Every union the batch reaches, against its budget")
     warnings: list[str] = Field(description="What the finance officer should know first (Chinese)")
 
 
@@ -109,6 +118,7 @@ async def forecast(
     refusals = result.refused_by_rule()
     examples = {(d.clause, d.rule): d.reason or "" for _, _, d in result.lines if not d.allowed}
     headroom = [Headroom(**vars(h)) for h in result.headroom.values()]
+    budgets = [Budget(**vars(b), after_fen=b.after_fen) for b in result.budgets.values()]
     return BatchForecast(
         lines=len(result.lines),
         approved=result.approved,
@@ -120,11 +130,14 @@ async def forecast(
             for (c, r), n in refusals.most_common()
         ],
         union_headroom=headroom,
-        warnings=_warnings(result.lines, headroom),
+        budgets=budgets,
+        warnings=_warnings(result.lines, headroom, budgets),
     )
 
 
-def _warnings(lines: list[Any], headroom: list[Headroom]) -> list[str]:
+def _warnings(lines: list[Any], headroom: list[Headroom], budgets: list[Budget]) -> list[str]:
+    """Every limit the forecast knows, the most serious first: the whole batch refused, a
+    union-level rule passed, a budget passed or never recorded."""
     said = []
     if lines and not any(d.allowed for _, _, d in lines):
         said.append("整批都将被拒绝：" + (lines[0][2].reason or ""))
@@ -132,10 +145,14 @@ def _warnings(lines: list[Any], headroom: list[Headroom]) -> list[str]:
         refused = sum(1 for _, u, d in lines if u == h.union and d.rule.startswith("union."))
         if refused:
             said.append(f"{h.union}：将超出工会层面的限额（条款 {h.clause}），{refused} 人将被拒绝")
-        cost = sum(d.amount_fen for _, u, d in lines if u == h.union and d.allowed)
-        if h.budget_fen is not None and cost > h.budget_fen:
+    for b in budgets:
+        if b.budget_fen is None and b.batch_fen:
+            said.append(f"{b.union}：尚未登记本年度预算，无法核对本批支出 {yuan_text(b.batch_fen)}")
+        elif b.after_fen is not None and b.after_fen < 0:
             said.append(
-                f"{h.union}：本批支出 {yuan_text(cost)} 超过年度预算 {yuan_text(h.budget_fen)}"
+                f"{b.union}：本批支出 {yuan_text(b.batch_fen)}，加上本年已用 "
+                f"{yuan_text(b.spent_fen)}，超过年度预算 {yuan_text(b.budget_fen or 0)}"
+                f"（超出 {yuan_text(-b.after_fen)}）"
             )
     return said
 

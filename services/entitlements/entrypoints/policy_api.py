@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from services.entitlements.contracts import UnionStandardSet
 from services.entitlements.domain.policy import PolicyVersion
+from services.entitlements.domain.standards import applicable
 from services.entitlements.domain.union_ledger import Spending, UnionLedger
 from services.entitlements.entrypoints.deps import context
 from services.entitlements.service_layer import handlers, policies, views
@@ -100,22 +101,26 @@ async def put_standard(
     union = parse_org(org)
     caller.require_org(union)
     values = body.model_dump(exclude={"effective_from"}, exclude_none=True)
+    ctx = context(runtime)
     async with UnitOfWork(runtime) as uow:
         return await policies.set_standard(
-            context(runtime).policies,
+            ctx.policies,
             uow.events,
             union=union,
             benefit=benefit,
             effective_from=body.effective_from,
             values=values,
             actor=caller.subject,
+            actor_org=caller.org,
+            today=business_date(ctx.clock),
         )
 
 
 @router.get(
     "/unions/{org:path}/standards",
     response_model=list[UnionStandardSet],
-    summary="A union's standards and those inherited from above, nearest first",
+    summary="The standards that govern a union's members: its own, and those inherited from "
+    "above (only for benefits whose standard is inherited), nearest first",
 )
 async def get_standards(
     org: OrgPath, caller: PrincipalDep, runtime: RuntimeDep
@@ -123,9 +128,16 @@ async def get_standards(
     union = parse_org(org)
     if not (caller.can_reach(union) or org_contains(union, caller.org)):
         raise NotFound(f"no union {union}")
+    ctx = context(runtime)
     async with runtime.sessions() as session:
-        found = await policies.standards_along(runtime.event_store(session), union)
-    return [s for standards in found for history in standards.settings.values() for s in history]
+        store = runtime.event_store(session)
+        await ctx.policies.refresh(store)
+        found = await policies.standards_along(store, union)
+    try:
+        policy = ctx.policies.in_force(business_date(ctx.clock))
+    except LookupError:
+        return []
+    return applicable(found, union, policy)
 
 
 class UnionFinances(BaseModel):
@@ -281,7 +293,8 @@ async def post_assistance(
     union = parse_org(org)
     caller.require_org(union)
     ctx = context(runtime)
-    if body.business_date > business_date(ctx.clock):
+    today = business_date(ctx.clock)
+    if body.business_date > today:
         raise InvalidInput(
             "the business date is in the future", field="business_date", rule="period.future"
         )
@@ -300,5 +313,6 @@ async def post_assistance(
             on=body.business_date,
             purpose=body.purpose,
             actor=caller.subject,
+            today=today,
         )
     return _union_view(ctx, ledger, union, body.business_date.year)

@@ -6,13 +6,25 @@ answers.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
+from sqlalchemy import select
+
 from services.disbursements.contracts import DisbursementRequested
 from services.entitlements.adapters import repository as repo
+from services.entitlements.adapters.projections import LIVE
 from services.entitlements.contracts import EntitlementRejected, UnionSpendingReserved
-from services.entitlements.domain.asks import Ask, Decision, MemberFacts, TripFacts, UnionStandard
+from services.entitlements.domain.asks import (
+    Ask,
+    Decision,
+    LedgerState,
+    MemberFacts,
+    TripFacts,
+    UnionStandard,
+    WithOtherParents,
+)
 from services.entitlements.domain.decision import decide, ledger_year
 from services.entitlements.domain.ledger import MemberLedger, Outcome, ledger_id
 from services.entitlements.domain.policy import PolicyVersion
@@ -173,9 +185,12 @@ async def _decide_and_save(
     ctx: EntitlementsContext, tx: Transaction, p: Prepared, source: str
 ) -> Outcome:
     assert p.policy is not None and p.facts is not None and p.profile is not None
+    if _child_counts(p):
+        await tx.events.lock(f"child-{p.ask.child_id}")  # both parents' requests queue here
     union_ledger = await load_union_ledger(tx.events, p, for_update=True)
     ledger = await open_ledger(tx.events, p.profile, p.year, p.policy)
-    decision = decide(p.policy, p.facts, ledger, union_ledger, p.ask)
+    seen = await with_other_parents(tx.events, p, ledger)
+    decision = decide(p.policy, p.facts, seen, union_ledger, p.ask)
     outcome = ledger.record(p.ask, decision, p.ask.child_id)
     metadata = {"source_event_id": source}
     await repo.ledger_repository(tx.events).save(ledger, metadata=metadata)
@@ -269,7 +284,32 @@ def _plain(p: Prepared) -> bool:
         and p.facts is not None
         and p.waiting is None
         and p.policy.union_rule_of(p.ask.benefit) is None
+        and not _child_counts(p)
     )
+
+
+def _child_counts(p: Prepared) -> bool:
+    """The request is for a right of the child's, counted whichever parent asks."""
+    rule = p.policy.rule_for(p.ask.benefit) if p.policy is not None else None
+    return bool(rule and rule.counted_across_parents and p.ask.child_id)
+
+
+async def with_other_parents(store: EventStore, p: Prepared, ledger: MemberLedger) -> LedgerState:
+    """The ledger the decision reads: the member's own, plus, for a right of the child's, the
+    grants of it that the child's other parents (members too) hold this year."""
+    if not _child_counts(p):
+        return ledger
+    c = LIVE.children.c
+    others = await store.session.scalars(
+        select(c.member_id).where(c.child_id == p.ask.child_id, c.member_id != p.ask.member_id)
+    )
+    found = await repo.ledger_repository(store).get_many([ledger_id(m, p.year) for m in others])
+    held: Counter[tuple[str, str]] = Counter()
+    for other in found.values():
+        for (benefit, key), count in other.scoped.items():
+            if benefit == p.ask.benefit:
+                held[(benefit, key)] += count
+    return WithOtherParents(ledger, held)
 
 
 async def check(
@@ -296,10 +336,10 @@ async def check(
     ledger = await ledgers.get(ledger_id(ask.member_id, year)) or ledgers.new(
         ledger_id(ask.member_id, year)
     )
-    union_ledger = await load_union_ledger(
-        store, Prepared(ask, p.policy, profile, facts, year), for_update=False
-    )
-    return decide(p.policy, facts, ledger, union_ledger, ask)
+    prepared = Prepared(ask, p.policy, profile, facts, year)
+    union_ledger = await load_union_ledger(store, prepared, for_update=False)
+    seen = await with_other_parents(store, prepared, ledger)
+    return decide(p.policy, facts, seen, union_ledger, ask)
 
 
 async def _park(

@@ -9,7 +9,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.entitlements.adapters import repository as repo
@@ -52,9 +52,27 @@ class UnionHeadroom:
 
 
 @dataclass
+class UnionBudget:
+    """A base union's expenditure budget for the year against what its members' ledgers
+    already hold (used and reserved, every benefit) and what the batch would add."""
+
+    union: str
+    budget_fen: int | None
+    spent_fen: int
+    batch_fen: int
+
+    @property
+    def after_fen(self) -> int | None:
+        if self.budget_fen is None:
+            return None
+        return self.budget_fen - self.spent_fen - self.batch_fen
+
+
+@dataclass
 class Forecast:
     lines: list[tuple[str, str, Decision]] = field(default_factory=list)  # member, union, answer
     headroom: dict[str, UnionHeadroom] = field(default_factory=dict)
+    budgets: dict[str, UnionBudget] = field(default_factory=dict)
 
     @property
     def approved(self) -> int:
@@ -112,7 +130,41 @@ async def forecast_batch(
             if union is not None and rule is not None and decision.allowed:
                 _count(forecast, union, rule, decision, ask)
     _close_headroom(forecast, unions, policy.union_rule_of(plan.benefit))
+    await _budgets(store, forecast, plan.business_date.year)
     return forecast
+
+
+async def _budgets(store: EventStore, forecast: Forecast, year: int) -> None:
+    """Every benefit is paid from the union's budget: each union the batch reaches, with its
+    recorded budget and what its members' ledgers of the year already hold."""
+    batch: Counter[str] = Counter()
+    for _, union, decision in forecast.lines:
+        batch[union] += decision.amount_fen if decision.allowed else 0
+    if not batch:
+        return
+    b, p = LIVE.balances.c, LIVE.profiles.c
+    held: dict[str, int] = {
+        union: int(total or 0)
+        for union, total in (
+            await store.session.execute(
+                select(p.base_union, func.sum(b.used_fen + b.reserved_fen))
+                .select_from(LIVE.balances.join(LIVE.profiles, b.member_id == p.member_id))
+                .where(b.year == year, p.base_union.in_(sorted(batch)))
+                .group_by(p.base_union)
+            )
+        ).all()
+    }
+    ledgers = union_ledgers(store)
+    found = await ledgers.get_many([union_ledger_id(u, year) for u in sorted(batch)])
+    for union, cost in sorted(batch.items()):
+        ledger = found.get(union_ledger_id(union, year))
+        finances = ledger.finances if ledger is not None else None
+        forecast.budgets[union] = UnionBudget(
+            union=union,
+            budget_fen=finances.budget_fen if finances else None,
+            spent_fen=held.get(union, 0),
+            batch_fen=cost,
+        )
 
 
 async def _ledger(store: EventStore, member_id: str, year: int) -> MemberLedger:

@@ -177,8 +177,18 @@ async def spend_on_assistance(
     on: date,
     purpose: str,
     actor: str,
+    today: date,
 ) -> UnionLedger:
-    """A union's consumption-assistance purchase (clause 8), against the share it reserved."""
+    """A union's consumption-assistance purchase (clause 8), against the share it reserved; the
+    year it belongs to must still be open, as for any benefit."""
+    closing = policy.books.closing_day(on.year)
+    if today > closing:
+        raise InvalidInput(
+            f"{on.year} 年度账目已于 {closing} 关账，不再受理该年度的新采购"
+            f"（the books of {on.year} closed on {closing}）",
+            field="business_date",
+            rule="period.closed",
+        )
     floors = [(name, r) for name, r in policy.union_rules.items() if r.floor_of is not None]
     if not floors:
         raise InvalidInput(

@@ -101,6 +101,8 @@ async def set_standard(
     effective_from: date,
     values: dict[str, int],
     actor: str,
+    actor_org: str,
+    today: date,
 ) -> UnionStandardSet:
     await registry.refresh(store)
     try:
@@ -110,7 +112,13 @@ async def set_standard(
     repo = standards_repository(store)
     standards = await repo.get(union, for_update=True) or repo.new(union)
     event = standards.set(
-        benefit=benefit, effective_from=effective_from, values=values, policy=policy, set_by=actor
+        benefit=benefit,
+        effective_from=effective_from,
+        values=values,
+        policy=policy,
+        set_by=actor,
+        set_by_org=actor_org,
+        today=today,
     )
     await repo.save(standards, metadata={"actor": actor})
     memo = transaction_memo(store.session)
