@@ -42,10 +42,7 @@ def bootstrap(settings: EntitlementsSettings | None = None, clock: Clock | None 
 
     async def sweeper() -> None:
         while True:
-            try:
-                await sweep_expired(ctx, runtime)
-            except Exception:
-                log.exception("sweeping waiting requests failed; will retry")
+            await sweep_expired(ctx, runtime)  # an error: the supervisor says so and restarts it
             await asyncio.sleep(settings.pending_sweep_interval_s)
 
     runtime.extra_workers.append(sweeper)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 
 from opentelemetry import trace
 from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
@@ -68,11 +69,43 @@ class _TraceIds(logging.Filter):
         return True
 
 
+class ClientNoise(logging.Filter):
+    """The Kafka client logs an outage at ERROR on every poll of every connection (107,000
+    lines in one ten-minute outage): what the supervisor already reports once per task as a
+    warning. Each distinct client message passes at most once a minute, as a warning, with how
+    many like it were held back."""
+
+    def __init__(self, every_s: float = 60.0) -> None:
+        super().__init__()
+        self._every_s = every_s
+        self._last: dict[tuple[str, object], tuple[float, int]] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not record.name.startswith("aiokafka") or record.levelno < logging.WARNING:
+            return True
+        key = (record.name, record.msg)
+        now = time.monotonic()
+        last, held = self._last.get(key, (float("-inf"), 0))
+        if now - last < self._every_s:
+            self._last[key] = (last, held + 1)
+            return False
+        if len(self._last) > 1000:
+            self._last.clear()
+        self._last[key] = (now, 0)
+        if record.levelno > logging.WARNING:
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        record.exc_info, record.exc_text = None, None  # a connection error, not a bug
+        if held:
+            record.held_back = held
+        return True
+
+
 def configure_logging(service: str, level: str = "INFO") -> None:
     """One JSON object per line on stderr, with the trace and span of the work it speaks of."""
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(_TraceIds(service))
     handler.addFilter(ScrubbingFilter())
+    handler.addFilter(ClientNoise())
     handler.setFormatter(
         JsonFormatter(
             "%(asctime)s %(levelname)s %(name)s %(message)s",

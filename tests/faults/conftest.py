@@ -72,11 +72,12 @@ class Cluster:
         process.send_signal(signal.SIGKILL)
         process.wait()
 
-    async def ready(self, service: str, timeout_s: float = 60) -> None:
+    async def ready(self, service: str, timeout_s: float = 120, probe: str = "/readyz") -> None:
+        """Ready (`/readyz`: consumers caught up), or with `probe="/healthz"` merely serving."""
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             try:
-                if (await self.clients[service].get("/readyz")).status_code == 200:
+                if (await self.clients[service].get(probe)).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass

@@ -29,6 +29,16 @@ async def _members(suite: Suite, count: int) -> list[str]:
     ]
 
 
+async def _finances(suite: Suite, *, budget_fen: int) -> None:
+    """Dues of 100 yuan (culture and sports: 500 yuan with the top-up) and this budget."""
+    finances = await suite.entitlements.client.put(
+        f"/v1/unions/{YINGZE}/finances/2026",
+        json={"dues_income_fen": 10000, "budget_fen": budget_fen, "consumption_share_fen": 0},
+        headers=FINANCE,
+    )
+    assert finances.status_code == 200
+
+
 async def _forecast(suite: Suite, benefit: str, amount: int, fmt: str = "json") -> Any:
     response = await suite.entitlements.client.post(
         "/v1/forecasts/batches",
@@ -89,12 +99,7 @@ async def test_a_dry_run_equals_the_batch_that_follows_it_line_for_line(suite: S
 
 async def test_a_dry_run_says_when_a_union_level_limit_will_be_passed(suite: Suite) -> None:
     members = await _members(suite, 3)
-    finances = await suite.entitlements.client.put(
-        f"/v1/unions/{YINGZE}/finances/2026",
-        json={"dues_income_fen": 10000, "budget_fen": 10_000_000, "consumption_share_fen": 0},
-        headers=FINANCE,
-    )
-    assert finances.status_code == 200
+    await _finances(suite, budget_fen=10_000_000)
     before = await _forecast(suite, "culture_sports", 40000)
     headroom = before["union_headroom"][0]
     assert (headroom["rule"], headroom["clause"], headroom["limit_fen"]) == (
@@ -253,12 +258,7 @@ async def test_a_dry_run_warns_when_a_batch_would_pass_the_unions_budget(suite: 
     """A holiday-gift forecast costing far more than the recorded budget once answered with no
     warning: only culture and sports were checked."""
     await _members(suite, 2)
-    finances = await suite.entitlements.client.put(
-        f"/v1/unions/{YINGZE}/finances/2026",
-        json={"dues_income_fen": 10000, "budget_fen": 100_000, "consumption_share_fen": 0},
-        headers=FINANCE,
-    )
-    assert finances.status_code == 200
+    await _finances(suite, budget_fen=100_000)
     priced = await _forecast(suite, "holiday_gift", 30000)
     budget = next(b for b in priced["budgets"] if b["union"] == YINGZE)
     assert budget["budget_fen"] == 100_000 and budget["batch_fen"] == priced["cost_fen"]

@@ -28,3 +28,20 @@ def test_json_log_lines_carry_the_trace_id() -> None:
     finally:
         root.handlers, _ = saved
         root.setLevel(saved[1])
+
+
+def test_the_kafka_client_is_heard_once_a_minute_as_a_warning() -> None:
+    """An outage once wrote 107,000 ERROR lines from the Kafka client in ten minutes."""
+    from shared.telemetry.setup import ClientNoise
+
+    noise = ClientNoise(every_s=60)
+
+    def record(name: str, level: int, args: tuple[object, ...]) -> logging.LogRecord:
+        return logging.LogRecord(name, level, __file__, 1, "Unable connect to node %s", args, None)
+
+    first = record("aiokafka", logging.ERROR, (1,))
+    assert noise.filter(first) and first.levelname == "WARNING"
+    passed = [noise.filter(record("aiokafka", logging.ERROR, (n,))) for n in range(1000)]
+    assert not any(passed)
+    ours = record("shared.supervisor", logging.ERROR, ())
+    assert noise.filter(ours) and ours.levelname == "ERROR"  # only the client is quieted

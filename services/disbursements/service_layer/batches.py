@@ -138,10 +138,7 @@ class BatchWorker:
 
     async def run(self) -> None:
         while True:
-            try:
-                await self.run_once()
-            except Exception:
-                log.exception("batch processing failed; will retry")
+            await self.run_once()  # an error: the supervisor says so and restarts it
             self.wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), self.poll_s)

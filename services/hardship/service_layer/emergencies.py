@@ -49,8 +49,5 @@ async def close_unconverted(ctx: HardshipContext, runtime: Runtime) -> int:
 
 async def run(ctx: HardshipContext, runtime: Runtime, interval_s: float) -> None:
     while True:
-        try:
-            await close_unconverted(ctx, runtime)
-        except Exception:
-            log.exception("closing unconverted emergencies failed; will retry")
+        await close_unconverted(ctx, runtime)  # an error: the supervisor says so and restarts it
         await asyncio.sleep(interval_s)

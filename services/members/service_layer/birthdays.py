@@ -35,10 +35,7 @@ class BirthdayScheduler:
 
     async def run(self) -> None:
         while True:
-            try:
-                await self.run_once()
-            except Exception:
-                log.exception("birthday scan failed; will retry")
+            await self.run_once()  # an error: the supervisor says so and restarts it
             await asyncio.sleep(self._interval_s)
 
     async def run_once(self) -> int:
