@@ -158,16 +158,23 @@ class Stack:
 
     @classmethod
     def start(
-        cls, folder: Path, *, database_prefix: str = "jinhui", server_url: str | None = None
+        cls,
+        folder: Path,
+        *,
+        database_prefix: str = "jinhui",
+        server_url: str | None = None,
+        isolated: bool = False,
     ) -> Stack:
         """`server_url` (or DATABASE_URL) names a PostgreSQL server to use instead of starting
-        one in `folder`."""
+        one in `folder`; KAFKA_BOOTSTRAP_SERVERS a cluster and <SERVICE>_DATABASE_URL a
+        database, unless `isolated` (the demo: its own broker and its own databases, so that
+        it never writes into a configured cluster or database, nor joins its groups)."""
         folder.mkdir(parents=True, exist_ok=True)
         server_url = server_url or os.environ.get("DATABASE_URL")
         postgres = None if server_url else LocalPostgres(folder)
         if postgres is not None:
             server_url = postgres.url
-        external_kafka = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+        external_kafka = None if isolated else os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
         broker = None if external_kafka else LocalBroker(log_file=folder / "broker.log")
         assert server_url is not None
         stack = cls(
@@ -178,7 +185,7 @@ class Stack:
             _broker=broker,
         )
         for service in SERVICES:
-            own = os.environ.get(f"{service.upper()}_DATABASE_URL")
+            own = None if isolated else os.environ.get(f"{service.upper()}_DATABASE_URL")
             stack.database_urls[service] = own or with_database(
                 server_url, f"{database_prefix}_{service}"
             )

@@ -36,7 +36,7 @@ from shared.kafka.consumer import (
     Subscription,
 )
 from shared.kafka.producer import make_producer, security
-from shared.kafka.topics import keep_topics, topics_of
+from shared.kafka.topics import Replication, keep_topics, topics_of
 from shared.settings import ServiceSettings
 from shared.supervisor import Supervisor
 from shared.telemetry import configure_logging, configure_tracing, instrument_engine
@@ -83,6 +83,9 @@ class Runtime:
                 self.settings.kafka_topic_check_interval_s,
                 self._after_broker_emptied,
                 security(self.settings),
+                Replication(
+                    self.settings.kafka_replication_factor, self.settings.kafka_min_insync_replicas
+                ),
             ),
         )
         self.relay.health = s.handle(f"{self.service}-relay")

@@ -54,6 +54,10 @@ class ServiceSettings(BaseSettings):
     # soon as data arrives, so there a larger value costs no latency; Tansu answers only when
     # the wait is over, so every hop between services waits half of it on average.
     kafka_fetch_max_wait_ms: int = Field(default=20, ge=1, le=500)
+    # Topics a service creates itself (`jinhui up`, or a cluster that lets it): as many copies
+    # as the cluster keeps of its other topics. `deploy/k8s` sets the same as its KafkaTopics.
+    kafka_replication_factor: int = Field(default=1, ge=1, le=7)
+    kafka_min_insync_replicas: int | None = Field(default=None, ge=1, le=7)
     # The identity provider's signing keys (its JWKS), e.g. Keycloak's
     # https://sso.example/realms/jinhui/protocol/openid-connect/certs. Required outside dev and
     # test; there, empty means the local issuer (`shared.tokens.LocalIssuer`).

@@ -233,6 +233,12 @@ def service_resources(service: str) -> list[dict[str, Any]]:
                 "KAFKA_SASL_MECHANISM": "SCRAM-SHA-512",
                 "KAFKA_SASL_USERNAME": name,
                 "KAFKA_SSL_CAFILE": "/etc/kafka-ca/ca.crt",
+                # Apache Kafka answers a waiting fetch as soon as data arrives: a long wait
+                # costs no latency there (the 20 ms default suits the local broker).
+                "KAFKA_FETCH_MAX_WAIT_MS": "500",
+                # As the KafkaTopics below, for any topic a service finds missing.
+                "KAFKA_REPLICATION_FACTOR": "3",
+                "KAFKA_MIN_INSYNC_REPLICAS": "2",
                 "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://{COLLECTOR}-collector:4318",
                 **OIDC,
             },
@@ -659,7 +665,15 @@ def dev_patches() -> list[dict[str, Any]]:
             ".*",
             [replace("/spec/replicas", 1), replace("/spec/config/min.insync.replicas", 1)],
         ),
-        patch("ConfigMap", "jinhui-.*", [replace("/data/ENVIRONMENT", "staging")]),
+        patch(
+            "ConfigMap",
+            "jinhui-.*",
+            [
+                replace("/data/ENVIRONMENT", "staging"),
+                replace("/data/KAFKA_REPLICATION_FACTOR", "1"),
+                replace("/data/KAFKA_MIN_INSYNC_REPLICAS", "1"),
+            ],
+        ),
         *(
             patch("Ingress", f"jinhui-{s}", [replace("/spec/rules/0/host", f"{s}.dev.{DOMAIN}")])
             for s in SERVICES

@@ -63,7 +63,10 @@ async def demo_stack(year: int, server_url: str | None = None) -> AsyncIterator[
     is always its own (memory only), so the running services never see the demo's messages."""
     folder = Path(tempfile.mkdtemp(prefix="jinhui-demo-"))
     stack = Stack.start(
-        folder, database_prefix=f"jinhui_demo_{uuid.uuid4().hex[:6]}", server_url=server_url
+        folder,
+        database_prefix=f"jinhui_demo_{uuid.uuid4().hex[:6]}",
+        server_url=server_url,
+        isolated=True,  # whatever KAFKA_BOOTSTRAP_SERVERS or <SERVICE>_DATABASE_URL say
     )
     clock = FixedClock()
     clock.set_business_date(date(year, 1, 2))

@@ -112,6 +112,7 @@ async def keep_topics(
     interval_s: float,
     on_broker_emptied: Callable[[], Awaitable[object]],
     connection: dict[str, Any] | None = None,
+    replication: Replication | None = None,
 ) -> None:
     """Create the service's topics at start and again whenever they are found missing. When
     the broker has come back empty (its marker topic is gone), `on_broker_emptied` runs after
@@ -120,7 +121,9 @@ async def keep_topics(
     marker = marker_topic(service)
     while True:
         try:
-            created = await ensure_topics(bootstrap_servers, [*topics, marker], connection)
+            created = await ensure_topics(
+                bootstrap_servers, [*topics, marker], connection, replication
+            )
         except (TopicAuthorizationFailedError, ClusterAuthorizationFailedError):
             if not told:  # on a managed cluster the operator creates them (deploy/k8s)
                 log.warning("not allowed to create topics; the cluster's operator must")
@@ -133,12 +136,25 @@ async def keep_topics(
         await asyncio.sleep(interval_s)
 
 
+@dataclass(frozen=True)
+class Replication:
+    """How many copies of a created topic the cluster keeps, and how many must have a write."""
+
+    factor: int = 1
+    min_insync: int | None = None
+
+    def config(self) -> dict[str, str]:
+        return {"min.insync.replicas": str(self.min_insync)} if self.min_insync else {}
+
+
 async def ensure_topics(
     bootstrap_servers: str,
     topics: list[Topic] | None = None,
     connection: dict[str, Any] | None = None,
+    replication: Replication | None = None,
 ) -> list[str]:
     """Create the topics that do not exist yet; returns the names it created."""
+    copies = replication or Replication()
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, **(connection or {}))
     await admin.start()
     try:
@@ -146,7 +162,12 @@ async def ensure_topics(
         missing = [t for t in (topics or all_topics()) if t.name not in existing]
         if missing:
             with contextlib.suppress(TopicAlreadyExistsError):
-                await admin.create_topics([NewTopic(t.name, t.partitions, 1) for t in missing])
+                await admin.create_topics(
+                    [
+                        NewTopic(t.name, t.partitions, copies.factor, topic_configs=copies.config())
+                        for t in missing
+                    ]
+                )
         return [t.name for t in missing]
     finally:
         await admin.close()

@@ -12,10 +12,12 @@ from datetime import date
 from pathlib import Path
 
 import asyncpg
+from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from jinhui.localstack import Stack
 from services.entitlements.domain.policy import load_bundled_policies
 from shared.db.engine import asyncpg_dsn, with_database
+from shared.kafka.topics import PAYROLL_BENEFITS
 
 
 def _demo_folders() -> set[Path]:
@@ -64,20 +66,30 @@ async def test_the_demo_uses_a_running_stacks_server_and_leaves_nothing_behind(
     tmp_path: Path, stack: Stack
 ) -> None:
     """As after `make run`: `.jinhui/stack.json` names the server; the demo's databases live
-    there for the run and are dropped at the end, and no temporary server is started."""
+    there for the run and are dropped at the end, and no temporary server is started. With
+    KAFKA_BOOTSTRAP_SERVERS naming a cluster, the demo still uses its own broker: not one
+    message lands in the cluster's payroll topic."""
     home = tmp_path / "home"
     home.mkdir()
     stack.describe(home / "stack.json")
     before = _demo_folders()
+    payroll_before = await _end_offsets(stack.bootstrap_servers, PAYROLL_BENEFITS)
     done = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "jinhui.cli", "demo", "--members", "6", "--no-open",
         "--out", str(tmp_path / "report.html"),
-        env={**os.environ, "JINHUI_HOME": str(home)},
+        env={**os.environ, "JINHUI_HOME": str(home),
+             "KAFKA_BOOTSTRAP_SERVERS": stack.bootstrap_servers},
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )  # fmt: skip
-    output, _ = await asyncio.wait_for(done.communicate(), 600)
+    try:
+        output, _ = await asyncio.wait_for(done.communicate(), 600)
+    finally:
+        if done.returncode is None:  # timed out: leave no demo running behind the test
+            done.kill()
+            await done.wait()
     assert done.returncode == 0, output.decode()[-3000:]
+    assert await _end_offsets(stack.bootstrap_servers, PAYROLL_BENEFITS) == payroll_before
     assert "using the running stack's PostgreSQL" in output.decode()
     assert _demo_folders() <= before  # nothing left in the temporary folder
     server = with_database(stack.database_urls["members"], "postgres")
@@ -87,3 +99,15 @@ async def test_the_demo_uses_a_running_stacks_server_and_leaves_nothing_behind(
     finally:
         await conn.close()
     assert left == []
+
+
+async def _end_offsets(bootstrap_servers: str, topic: str) -> dict[int, int]:
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers)
+    await consumer.start()
+    try:
+        await consumer.topics()  # the cluster's metadata, partitions included
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        ends = await consumer.end_offsets(partitions)
+        return {tp.partition: end for tp, end in ends.items()}
+    finally:
+        await consumer.stop()

@@ -38,6 +38,23 @@ def test_a_kafka_topic_for_every_topic_the_code_uses(rendered: list[dict[str, An
     assert topics == {t.name: t.partitions for t in all_topics()}
 
 
+def test_a_topic_a_service_creates_is_replicated_as_the_clusters_own(
+    rendered: list[dict[str, Any]],
+) -> None:
+    """`ensure_topics` once created every topic with one copy, whatever the cluster kept."""
+    topics = {
+        (d["spec"]["replicas"], d["spec"]["config"]["min.insync.replicas"])
+        for d in rendered
+        if d["kind"] == "KafkaTopic"
+    }
+    settings = {
+        (int(d["data"]["KAFKA_REPLICATION_FACTOR"]), int(d["data"]["KAFKA_MIN_INSYNC_REPLICAS"]))
+        for d in rendered
+        if d["kind"] == "ConfigMap" and d["metadata"]["name"].startswith("jinhui-")
+    }
+    assert len(topics) == 1 and settings == topics
+
+
 def test_each_service_runs_migrations_first_and_is_probed(rendered: list[dict[str, Any]]) -> None:
     deployments = {d["metadata"]["name"]: d for d in rendered if d["kind"] == "Deployment"}
     assert set(deployments) == {
