@@ -98,7 +98,11 @@ def _operations_router() -> APIRouter:
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @router.get("/readyz", summary="Readiness: database and broker reachable")
+    @router.get(
+        "/readyz",
+        summary="Readiness: database and broker reachable, consumers caught up",
+        responses={503: {"description": "Not ready: `checks` names what is not (yet) well"}},
+    )
     async def readyz(request: Request) -> JSONResponse:
         checks = await request.app.state.runtime.readiness()
         ok = all(v == "ok" for v in checks.values())
