@@ -30,11 +30,6 @@ from shared.telemetry.metrics import CONSUMED, CONSUMER_LAG, CONSUMER_RETRIES
 
 log = logging.getLogger(__name__)
 
-# Joining a group can take a while on a loaded machine, and longer when the member it replaces
-# did not leave (the coordinator waits out its session): a start abandoned too early leaves one
-# more member behind to wait for, and the next start takes longer still.
-START_S = 120.0
-
 
 def _joined(consumer: AIOKafkaConsumer) -> bool:
     """The group gave this consumer its share, even an empty one."""
@@ -117,7 +112,7 @@ class ConsumerRunner:
         while True:
             consumer = self._consumer()
             try:
-                await asyncio.wait_for(consumer.start(), START_S)
+                await asyncio.wait_for(consumer.start(), STEP_S)
                 await self._consume(consumer, backoff)
             except (KafkaError, TimeoutError) as exc:
                 self.health.failing(exc)
