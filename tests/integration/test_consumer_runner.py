@@ -162,16 +162,18 @@ async def test_poison_messages_go_to_the_dlq_and_the_consumer_goes_on(infra: Inf
 async def test_a_message_too_large_to_dead_letter_whole_goes_as_a_reference(
     infra: Infra,
 ) -> None:
-    """A 900 KB poison message, sealed for the dead-letter topic, would pass the broker's 1 MiB:
+    """A 600 kB poison message, sealed for the dead-letter topic, would pass the broker's 1 MiB:
     it is dead-lettered as where it lies and its digest, and the consumer goes on with the
     messages behind it (it once retried the send forever and applied nothing more)."""
     tag = uuid.uuid4().hex
-    poison = b"\xff" + tag.encode() + b"x" * 900_000
+    # Well under a fetch's 1 MiB, so that only the sealed copy is too large: a record near the
+    # limit beside others in one fetch is a different problem, of fetch sizes.
+    poison = b"\xff" + tag.encode() + b"x" * 600_000
     good = job(f"good-{tag}")
     async with producer_for(infra) as producer:
         await (await producer.send(CONSUMER_TOPIC, key=b"k", value=poison))
         await send(producer, good)
-    async with running_consumer(infra, f"g-{uuid.uuid4()}", seal=lambda v: v + v[: len(v) // 3]):
+    async with running_consumer(infra, f"g-{uuid.uuid4()}", seal=lambda v: v + v):
         await eventually(lambda: effect_count(infra, good.id))
     digest = hashlib.sha256(poison).hexdigest()
 
