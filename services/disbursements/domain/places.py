@@ -52,9 +52,11 @@ def _to_simplified() -> OpenCC:
     return OpenCC("t2s")
 
 
+@functools.lru_cache(maxsize=4096)
 def normalise(text: str) -> str:
     """One spelling of a name: NFKC (full-width to half-width), simplified characters, no
-    spaces or middle dots, lower case."""
+    spaces or middle dots, lower case. Remembered: the lists' own names come back for every
+    outing checked, and each is a dictionary conversion."""
     folded = unicodedata.normalize("NFKC", text)
     simplified = _to_simplified().convert(folded)
     return "".join(c for c in simplified if not c.isspace() and c not in "·・-_'’").lower()
