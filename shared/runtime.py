@@ -39,6 +39,7 @@ from shared.kafka.producer import make_producer, security
 from shared.kafka.topics import Replication, keep_topics, topics_of
 from shared.settings import ServiceSettings
 from shared.supervisor import Supervisor
+from shared.tasks import stop
 from shared.telemetry import configure_logging, configure_tracing, instrument_engine
 
 log = logging.getLogger(__name__)
@@ -164,11 +165,10 @@ class Runtime:
         talks to the broker); then close the producer and the pool whatever happened. Work
         that did not finish is redelivered, never lost: offsets are committed only after it."""
         tasks = self.supervisor.tasks
-        for task in tasks:
-            task.cancel()
-        if tasks:
-            _, stuck = await asyncio.wait(tasks, timeout=grace_s)
-            for task in stuck:
+        self.supervisor.stop_grace_s = grace_s
+        ended = await asyncio.gather(*(stop(task, grace_s) for task in tasks))
+        for task, done in zip(tasks, ended, strict=True):
+            if not done:
                 log.warning("worker did not stop in time", extra={"worker": task.get_name()})
         self.supervisor.forget()
         if self._producer_ready.is_set():

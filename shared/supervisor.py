@@ -18,6 +18,7 @@ from opentelemetry.instrumentation.utils import suppress_instrumentation
 
 from shared.backoff import Backoff
 from shared.outages import is_outage
+from shared.tasks import stop
 from shared.telemetry.metrics import TASK_RESTARTS, TASK_UP
 
 log = logging.getLogger(__name__)
@@ -73,6 +74,7 @@ class Supervisor:
         self.service = service
         self.unhealthy_after_s = unhealthy_after_s
         self.settle_s = settle_s
+        self.stop_grace_s = 10.0
         self.health: dict[str, Health] = {}
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -125,7 +127,7 @@ class Supervisor:
                     return
                 error: BaseException = RuntimeError("the task returned")
             except asyncio.CancelledError:
-                run.cancel()
+                await stop(run, self.stop_grace_s)
                 raise
             except Exception as exc:
                 error = exc

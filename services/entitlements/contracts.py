@@ -160,6 +160,16 @@ class UnionStandardSet(DomainEvent):
     set_by_org: str | None = Field(
         default=None, description="The org the setter acted from (the union, or one above it)"
     )
+    set_on: date | None = Field(
+        default=None,
+        description="The business date it was set: it governs only requests made on or after "
+        "it, so a decision already made never changes",
+    )
+    correction_reason: str | None = Field(
+        default=None,
+        description="Set for a correction of a past standard (an effective date before the "
+        "day it was set): why, as the setter wrote it",
+    )
 
 
 class UnionFinancesRecorded(DomainEvent):

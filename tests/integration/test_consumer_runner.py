@@ -27,6 +27,7 @@ from shared.kafka.consumer import (
 )
 from shared.kafka.producer import make_producer
 from shared.kafka.topics import dlq
+from shared.tasks import stop
 from tests.integration.conftest import CONSUMER_TOPIC, Infra, Job, effects
 from tests.support import eventually, header, read_topic
 
@@ -71,8 +72,7 @@ async def running_consumer(
     try:
         yield runner
     finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+        assert await stop(task, 60), "the consumer did not stop"
         await producer.stop()
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from services.disbursements.adapters.tables import union_finances
 from services.entitlements.service_layer.views import read_profile
 from shared.auth import Role
-from tests.integration.conftest import HR, OFFICER, Suite, register
+from tests.integration.conftest import HR, OFFICER, UNION, Suite, register
 from tests.integration.test_disbursements import ask, member_known, outing, settled
 from tests.integration.test_reservations import DAY, request
 from tests.support import bearer, eventually, reserve_now
@@ -143,6 +143,13 @@ async def test_training_subsidy_only_under_the_base_unions_own_standard(suite: S
     assert (
         await suite.entitlements.client.put(standards.format(BU3), json=own, headers=bu3)
     ).status_code == 200
+    february = date(2026, 2, 1)
+    early = await reserve_now(
+        runtime.context,
+        runtime,
+        request(member_id, "training_subsidy", 50_000, business_date=february),
+    )  # no standard of the union's governs February yet
+    assert early is not None and early.event.rule == "standard.missing"  # type: ignore[attr-defined]
     first = await reserve_now(
         runtime.context, runtime, request(member_id, "training_subsidy", 100_000)
     )
@@ -155,6 +162,38 @@ async def test_training_subsidy_only_under_the_base_unions_own_standard(suite: S
         "cap.exceeded",
         50_000,
     )
+    seen = await suite.ledger(member_id, headers=bu3)  # the view tells the decision's remainder
+    assert seen is not None
+    line = next(b for b in seen.json()["benefits"] if b["benefit"] == "training_subsidy")
+    assert (line["cap_fen"], line["reserved_fen"], line["remaining_fen"]) == (
+        150_000,
+        100_000,
+        50_000,
+    )
+    correction = {
+        "effective_from": "2026-01-01",
+        "standard_fen": 60_000,
+        "yearly_total_fen": 60_000,
+        "reason": "会员代表大会决议自年初起执行，原录入有误",
+    }
+    corrected = await suite.entitlements.client.post(
+        standards.format(BU3) + "/corrections", json=correction, headers=bu3
+    )  # a past standard corrected: its own act, with its reason and the day it was made
+    assert corrected.status_code == 201, corrected.text
+    assert corrected.json()["correction_reason"] == correction["reason"]
+    assert corrected.json()["set_on"] == today
+    unreasoned = await suite.entitlements.client.post(
+        standards.format(BU3) + "/corrections", json={**correction, "reason": " "}, headers=bu3
+    )
+    assert unreasoned.status_code == 422
+    after = await reserve_now(
+        runtime.context,
+        runtime,
+        request(member_id, "training_subsidy", 70_000, business_date=february),
+    )  # a request made now for a day the correction covers reads it
+    assert after is not None and after.event.rule == "amount.union-standard"  # type: ignore[attr-defined]
+    # decisions made before the correction are decided again as they were (February's too)
+    assert (await what_if_unchanged(suite, BU3))["requests"] >= 5
 
 
 async def test_counts_per_cycle_per_child_and_births_too_close(suite: Suite) -> None:
@@ -166,6 +205,10 @@ async def test_counts_per_cycle_per_child_and_births_too_close(suite: Suite) -> 
     earlier = request(member_id, "recuperation", 80000, business_date=date(2026, 2, 1))
     again = await reserve_now(ctx, runtime, earlier)
     assert again is not None and again.event.rule == "count.exhausted"  # type: ignore[attr-defined]
+    seen = await suite.ledger(member_id)  # the 2026 ledger shows the cycle the decision reads
+    assert seen is not None
+    line = next(b for b in seen.json()["benefits"] if b["benefit"] == "recuperation")
+    assert (line["count"], line["max_count"], line["counted_in"]) == (1, 1, 2025)
 
     children = []
     for born in ("2025-06-01", "2025-09-01", "2025-12-01"):
@@ -189,6 +232,41 @@ async def test_counts_per_cycle_per_child_and_births_too_close(suite: Suite) -> 
     ]
     assert [g.status for g in gifts if g] == ["reserved", "rejected", "rejected"]
     assert {g.event.rule for g in gifts[1:] if g} == {"child.births-too-close"}  # type: ignore[attr-defined]
+    review = f"/v1/members/{member_id}/children/{{}}/spacing-review"
+    finding = {"approved": True, "reason": "已核对出生医学证明，两次分娩均属实"}
+    reviewer = bearer(Role.REVIEWER, org=UNION)
+    refused = {
+        "a finance officer is not a reviewer": (children[1], finding, OFFICER, 403),
+        "a reviewer of another tree": (
+            children[1],
+            finding,
+            bearer(Role.REVIEWER, org=DATONG_BU),
+            404,
+        ),
+        "the first birth is not in question": (children[0], finding, reviewer, 409),
+        "a blank reason": (children[1], {**finding, "reason": "   "}, reviewer, 422),
+        "no such child": ("c-nobody", finding, reviewer, 404),
+    }
+    for what, (child, body, who, status) in refused.items():
+        answer = await suite.entitlements.client.post(review.format(child), json=body, headers=who)
+        assert answer.status_code == status, (what, answer.text)
+    approved = await suite.entitlements.client.post(
+        review.format(children[1]), json=finding, headers=reviewer
+    )
+    assert approved.status_code == 201, approved.text
+    assert approved.json()["reviewed_by_org"] == UNION
+    again = await suite.entitlements.client.post(
+        review.format(children[1]), json=finding, headers=reviewer
+    )
+    assert (again.status_code, again.json()["rule"]) == (409, "spacing.reviewed")
+    retried = await reserve_now(
+        ctx, runtime, request(member_id, "childbirth_gift", 150000, child_id=children[1])
+    )  # a new request for the reviewed birth is decided as any birth's
+    assert retried is not None and retried.status == "reserved"
+    still = await reserve_now(
+        ctx, runtime, request(member_id, "childbirth_gift", 150000, child_id=children[2])
+    )
+    assert still is not None and still.event.rule == "child.births-too-close"  # type: ignore[attr-defined]
 
     camp = [
         await reserve_now(
@@ -322,3 +400,19 @@ async def test_one_summer_camp_a_year_for_a_child_whichever_parent_asks(suite: S
         "rejected",
         "reserved",
     ]
+    replayed = await what_if_unchanged(suite, UNION)
+    assert replayed["requests"] >= 6  # each camp decided again, counted across both parents
+
+
+async def what_if_unchanged(suite: Suite, union: str) -> dict[str, Any]:
+    """The year decided again under the policy in force: every decision as it was made."""
+    admin = bearer(Role.ADMIN, org="shanxi")
+    current = await suite.entitlements.client.get("/v1/policies/shanxi-2025-26", headers=admin)
+    replayed = await suite.entitlements.client.post(
+        "/v1/policies/what-if",
+        json={"draft": current.json() | {"version": "draft-same"}, "year": 2026, "union": union},
+        headers=admin,
+    )
+    assert replayed.status_code == 200, replayed.text
+    assert replayed.json()["changed"] == 0, replayed.json()["differences"]
+    return dict(replayed.json())

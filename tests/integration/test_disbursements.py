@@ -457,3 +457,14 @@ async def test_recuperation_follows_the_unions_annual_plan(suite: Suite) -> None
         )
     ).json()
     assert view["participation"] == {planned: "issued"} and view["not_yet_sent"] == []
+    retry = await ask(
+        suite, planned, "recuperation", 80000, details=trip("2026-06-10", "2026-06-14")
+    )
+    refused = await settled(suite, retry["disbursement_id"])
+    assert (refused["status"], refused["rule"]) == ("rejected", "count.exhausted")
+    view = (
+        await suite.disbursements.client.get(
+            f"/v1/recuperation-plans/{UNION}/2026", headers=OFFICER
+        )
+    ).json()
+    assert view["participation"] == {planned: "issued"} and view["not_yet_sent"] == []

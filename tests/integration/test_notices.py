@@ -9,6 +9,7 @@ import uuid
 from sqlalchemy import text
 
 from shared.db.notices import Notices, notify
+from shared.tasks import stop
 from tests.integration.conftest import Infra
 from tests.support import eventually
 
@@ -52,8 +53,7 @@ async def test_a_committed_notice_wakes_waiters_and_a_rolled_back_one_does_not(
                 await notify(session, channel, ["d-4"])
             await asyncio.wait_for(notice.wait(), 60)
     finally:
-        listening.cancel()
-        await asyncio.gather(listening, return_exceptions=True)
+        assert await stop(listening, 60)
 
 
 async def _listening(notices: Notices, again: bool = False) -> bool:

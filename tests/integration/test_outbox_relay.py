@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from shared.eventstore.relay import OutboxRelay
 from shared.eventstore.store import EventStore
 from shared.kafka.producer import make_producer
+from shared.tasks import stop
 from tests.integration.conftest import RELAY_TOPIC, Infra, Ping
 from tests.support import has_ids, header, read_topic
 
@@ -136,8 +137,7 @@ async def test_two_relay_replicas_keep_per_key_order(infra: Infra) -> None:
             records = await read_topic(infra.bootstrap_servers, RELAY_TOPIC, until=has_ids(*ids))
         finally:
             for w in workers:
-                w.cancel()
-            await asyncio.gather(*workers, return_exceptions=True)
+                assert await stop(w, 60)
     ours = [header(r, "ce_id") for r in records if r.key == key.encode()]
     assert list(dict.fromkeys(ours)) == ids
     values = [json.loads(r.value)["n"] for r in records if r.key == key.encode()]

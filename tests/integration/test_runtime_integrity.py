@@ -36,6 +36,7 @@ from shared.kafka.topics import (
 )
 from shared.outages import is_outage
 from shared.supervisor import Supervisor
+from shared.tasks import stop
 from shared.uow import UnitOfWork
 from tests.integration.conftest import HR, OFFICER, Infra, Suite, register
 from tests.integration.test_disbursements import ask, member_known, settled
@@ -326,7 +327,7 @@ async def test_the_relay_waits_out_a_database_outage_and_readiness_tells(infra: 
     await eventually(lambda: asyncio.sleep(0, result=not failures))
     await eventually(lambda: asyncio.sleep(0, result=relay.health.failing_since is None))
     assert supervisor.problems() == {}
-    task.cancel()
+    assert await stop(task, 60)
 
 
 async def test_a_crashing_task_is_restarted_and_readiness_turns_red() -> None:
@@ -341,7 +342,7 @@ async def test_a_crashing_task_is_restarted_and_readiness_turns_red() -> None:
     await asyncio.sleep(0.8)
     assert len(runs) >= 2  # restarted after each failure
     assert "buggy" in supervisor.problems()
-    task.cancel()
+    assert await stop(task, 60)
 
 
 class _NoProducer:

@@ -16,6 +16,7 @@ from services.entitlements.domain.decision import decide, ledger_year
 from services.entitlements.domain.ledger import MemberLedger, ledger_id
 from services.entitlements.domain.policy import PolicyVersion, load_bundled_policies
 from services.entitlements.domain.profile import ChildFacts
+from services.entitlements.domain.settlement import Outcome, settle
 from services.entitlements.domain.union_ledger import UnionLedger
 from tests.unit.test_decision import FACTS, TRIP
 
@@ -141,19 +142,16 @@ class World:
             return
         ledger, key = self.ledgers[year], f"d-{n}"
         held = ledger.decisions.get(key)
-        if what == "issue":
-            ledger.commit(key)
-            self.union.settle(key, issued=True)
-            if held is not None and held.status == "reserved":
-                self.ever_issued.setdefault((year, held.event.benefit), set()).add(key)
-        elif what == "cancel":
-            ledger.release(key, "cancelled")
-            self.union.settle(key, issued=False)
-        elif held is not None:
-            rule = BOOK.in_force(TODAY).member_benefits.get(held.event.benefit)  # type: ignore[call-overload]
-            keeps = bool(rule and rule.count_kept_once_issued)
-            ledger.reverse(key, "reversed", keeps_count=keeps)
-            self.union.reverse(key)
+        outcome: Outcome = "issued" if what == "issue" else "cancelled"
+        if what not in ("issue", "cancel"):
+            if held is None:
+                return
+            outcome = "reversed"
+        policy = BOOK.in_force(TODAY)
+        rule = policy.rule_for(held.event.benefit) if held is not None else None
+        settle(ledger, self.union, key, outcome, reason=what, rule=rule)
+        if outcome == "issued" and held is not None and held.status == "reserved":
+            self.ever_issued.setdefault((year, held.event.benefit), set()).add(key)
 
     def assert_within_every_limit(self) -> None:
         policy = BOOK.in_force(TODAY)

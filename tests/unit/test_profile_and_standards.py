@@ -169,3 +169,45 @@ def test_a_standard_is_never_back_dated_and_a_base_unions_own_is_its_own() -> No
         )
     assert county.value.extensions["rule"] == "standard.owner"
     assert standards.pending == []
+
+
+def test_a_correction_reaches_back_with_its_reason_and_within_the_open_books() -> None:
+    """A past standard corrected (with its reason) governs the days it names from then on; the
+    decisions made before it keep what they read (their replay reads the stream in order)."""
+    standards = UnionStandards(f"standards-{BASE}")
+    common: dict[str, Any] = {"policy": POLICY, "set_by": "finance", "set_by_org": BASE}
+    standards.set(
+        benefit="voucher",
+        effective_from=date(2026, 2, 1),
+        values={"amount_fen": 20000},
+        today=date(2026, 2, 1),
+        **common,
+    )
+    april = standards.in_force("voucher", date(2026, 4, 1))
+    assert april is not None and april.amount_fen == 20000
+    corrected = standards.set(
+        benefit="voucher",
+        effective_from=date(2026, 3, 1),
+        values={"amount_fen": 15000},
+        today=date(2026, 6, 1),
+        correction_reason="代表大会决议自 3 月 1 日起执行",
+        **common,
+    )
+    assert (corrected.set_on, corrected.correction_reason) == (
+        date(2026, 6, 1),
+        "代表大会决议自 3 月 1 日起执行",
+    )
+    april = standards.in_force("voucher", date(2026, 4, 1))
+    assert april is not None and april.amount_fen == 15000
+    february = standards.in_force("voucher", date(2026, 2, 15))
+    assert february is not None and february.amount_fen == 20000  # before the correction's date
+    with pytest.raises(InvalidInput) as too_old:
+        standards.set(
+            benefit="voucher",
+            effective_from=date(2024, 12, 31),
+            values={"amount_fen": 100},
+            today=date(2026, 6, 1),
+            correction_reason="太早",
+            **common,
+        )
+    assert too_old.value.extensions["rule"] == "standard.correction-too-old"

@@ -89,7 +89,9 @@ async def check_trip(
 
 
 async def participation(session: AsyncSession, union: str, year: int) -> dict[str, str]:
-    """Each planned member's trip status: the latest recuperation disbursement, or none."""
+    """Each planned member's trip status: the trip that counts, not the last request. An
+    issued trip stands whatever was asked after it (a refused retry does not unsend a member);
+    one on its way comes next; a trip given back, then a refusal, only when nothing else is."""
     rows = await session.execute(
         select(disbursements.c.member_id, disbursements.c.status)
         .where(
@@ -99,4 +101,12 @@ async def participation(session: AsyncSession, union: str, year: int) -> dict[st
         )
         .order_by(disbursements.c.created_at)
     )
-    return {member: status for member, status in rows.all()}
+    went: dict[str, str] = {}
+    for member, status in rows.all():
+        if _weight(status) >= _weight(went.get(member)):
+            went[member] = status
+    return went
+
+
+def _weight(status: str | None) -> int:
+    return {None: -1, "rejected": 0, "cancelled": 1, "reversed": 1, "issued": 3}.get(status, 2)

@@ -80,6 +80,10 @@ class LedgerState(Protocol):
         """How many grants of `benefit` hold for `key` (a child, a cycle)."""
         ...
 
+    def spacing_approved(self, child_id: str) -> bool:
+        """Whether a reviewer approved a birth refused as too close to a sibling's."""
+        ...
+
 
 @dataclass(frozen=True)
 class WithOtherParents:
@@ -94,6 +98,9 @@ class WithOtherParents:
 
     def scoped_count(self, benefit: str, key: str) -> int:
         return self.ledger.scoped_count(benefit, key) + self.others.get((benefit, key), 0)
+
+    def spacing_approved(self, child_id: str) -> bool:
+        return self.ledger.spacing_approved(child_id)
 
 
 class UnionState(Protocol):

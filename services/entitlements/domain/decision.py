@@ -16,10 +16,16 @@ from services.entitlements.domain.asks import (
     LedgerState,
     MemberFacts,
     Refusal,
+    UnionStandard,
     UnionState,
 )
 from services.entitlements.domain.policy import BenefitRule, PolicyVersion, UnionRule
-from services.entitlements.domain.rules import CHECKS, within_limits, within_union_rule
+from services.entitlements.domain.rules import (
+    CHECKS,
+    births_apart,
+    within_limits,
+    within_union_rule,
+)
 
 
 def ledger_year(policy: PolicyVersion, ask: Ask, facts: MemberFacts | None) -> int:
@@ -84,6 +90,8 @@ def decide(
     try:
         for check in CHECKS:
             check(policy, rule, facts, ask)
+        if ask.child_id and not ledger.spacing_approved(ask.child_id):
+            births_apart(rule, facts, ask)
         within_limits(rule, facts, ask, headroom)
         if union is not None:
             within_union_rule(union[1], union_ledger, union_left, ask)
@@ -136,16 +144,25 @@ def _not_a_member_benefit(policy: PolicyVersion, ask: Ask, base: Decision) -> De
     )
 
 
+def yearly_cap(rule: BenefitRule, standard: UnionStandard | None) -> int | None:
+    """The year's money cap of a line: the policy's, lowered by the union's own yearly total.
+    The decision and every ledger view read it here, so they cannot tell two remainders."""
+    cap = rule.cap_fen
+    if standard is not None and standard.yearly_total_fen is not None:
+        cap = standard.yearly_total_fen if cap is None else min(cap, standard.yearly_total_fen)
+    return cap
+
+
+def remaining_of(cap: int | None, used: int, reserved: int) -> int | None:
+    return None if cap is None else cap - used - reserved
+
+
 def _headroom(
     rule: BenefitRule, facts: MemberFacts, ledger: LedgerState, ask: Ask, key: str | None
 ) -> tuple[int | None, int | None]:
     """What remains of the amount cap and of the count for this request's line."""
     used, reserved, count = ledger.line(ask.benefit)
-    cap = rule.cap_fen
-    standard = facts.standard
-    if standard is not None and standard.yearly_total_fen is not None:
-        cap = standard.yearly_total_fen if cap is None else min(cap, standard.yearly_total_fen)
-    remaining = None if cap is None else cap - used - reserved
+    remaining = remaining_of(yearly_cap(rule, facts.standard), used, reserved)
     if rule.max_count is None:
         return remaining, None
     held = count if key is None else ledger.scoped_count(ask.benefit, key)

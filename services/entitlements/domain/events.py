@@ -34,6 +34,21 @@ class LedgerOpened(DomainEvent):
     lines: list[LedgerLine]
 
 
+class BirthSpacingReviewed(DomainEvent):
+    """A reviewer's finding on a birth refused as too close to a sibling's. The spacing is a
+    check of the data, not a rule of the notice: approved, the child's gift is decided as for
+    any birth. On the ledger of the child's birth year, where the gift is counted."""
+
+    event_type = "jinhui.entitlements.BirthSpacingReviewed"
+    member_id: str
+    child_id: str
+    approved: bool
+    reason: str
+    reviewed_by: str
+    reviewed_by_org: str
+    reviewed_on: date
+
+
 class ProfileEvent(DomainEvent):
     member_id: str
     source_event_id: str

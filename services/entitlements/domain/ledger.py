@@ -20,9 +20,10 @@ from services.entitlements.contracts import (
     ReservationReversed,
 )
 from services.entitlements.domain.asks import Ask, Decision
-from services.entitlements.domain.events import LedgerLine, LedgerOpened
+from services.entitlements.domain.events import BirthSpacingReviewed, LedgerLine, LedgerOpened
 from services.entitlements.domain.policy import PolicyVersion
 from shared.aggregate import Aggregate
+from shared.errors import Conflict
 from shared.events import DomainEvent
 
 _LINES: dict[int, tuple[PolicyVersion, list[LedgerLine]]] = {}
@@ -109,6 +110,7 @@ class MemberLedger(Aggregate):
         self.scoped: dict[tuple[str, str], int] = {}  # (benefit, child or cycle) → grants held
         self.decisions: dict[str, Outcome] = {}
         self.child_grants: dict[str, str] = {}  # child id → disbursement holding the gift
+        self.spacing_reviews: dict[str, BirthSpacingReviewed] = {}  # child id → finding
 
     def partition_key(self) -> str:
         assert self.member_id is not None
@@ -122,6 +124,10 @@ class MemberLedger(Aggregate):
 
     def scoped_count(self, benefit: str, key: str) -> int:
         return self.scoped.get((benefit, key), 0)
+
+    def spacing_approved(self, child_id: str) -> bool:
+        review = self.spacing_reviews.get(child_id)
+        return review is not None and review.approved
 
     def _balance(self, benefit: str) -> BenefitBalance:
         return self.balances.setdefault(benefit, BenefitBalance(benefit))
@@ -170,6 +176,8 @@ class MemberLedger(Aggregate):
             case ReservationReversed():
                 self._move(event)
                 self.decisions[event.disbursement_id] = Outcome("reversed", event)
+            case BirthSpacingReviewed():
+                self.spacing_reviews[event.child_id] = event
 
     @property
     def opened(self) -> bool:
@@ -235,6 +243,19 @@ class MemberLedger(Aggregate):
                 )
             )
         return self.decisions[ask.disbursement_id]
+
+    def review_spacing(self, review: BirthSpacingReviewed) -> BirthSpacingReviewed:
+        """A child's spacing is reviewed once: a second finding would rewrite the first."""
+        found = self.spacing_reviews.get(review.child_id)
+        if found is not None:
+            raise Conflict(
+                f"该子女的出生间隔已于 {found.reviewed_on} 复核"
+                f"（{'批准' if found.approved else '不批准'}）"
+                f"（the child's birth spacing was reviewed on {found.reviewed_on}）",
+                rule="spacing.reviewed",
+            )
+        self._record(review)
+        return review
 
     def commit(self, disbursement_id: str, on: date | None = None) -> None:
         decision = self.decisions.get(disbursement_id)

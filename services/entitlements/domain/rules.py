@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from services.entitlements.contracts import GrantingLevel
 from services.entitlements.domain.asks import Ask, MemberFacts, Refusal, UnionState, yuan_en
@@ -97,23 +97,36 @@ def _child(rule: BenefitRule, facts: MemberFacts, ask: Ask) -> None:
             f"the child is {age} on the business date, older than {rule.max_child_age}, the "
             f"age limit of {rule.title_en}",
         )
-    if rule.min_days_between_births is not None:
-        _births_apart(rule, facts, child)
 
 
-def _births_apart(rule: BenefitRule, facts: MemberFacts, child: ChildFacts) -> None:
-    assert rule.min_days_between_births is not None
-    for other in facts.children:
+def too_close(rule: BenefitRule, children: Iterable[ChildFacts], child: ChildFacts) -> int | None:
+    """Days between this birth and an earlier sibling's, when more than one delivery apart and
+    less than the policy's plausible spacing; None when the births are plausible."""
+    if rule.min_days_between_births is None:
+        return None
+    for other in children:
         gap = (child.birth_date - other.birth_date).days
         if rule.same_delivery_within_days < gap < rule.min_days_between_births:
-            raise Refusal(
-                "child.births-too-close",
-                f"与该会员另一子女的出生日期仅相隔 {gap} 天（少于 {rule.min_days_between_births} 天"
-                f"，且相隔超过 {rule.same_delivery_within_days} 天、不属同一次分娩），请核实",
-                f"born {gap} days after another child of the member (less than "
-                f"{rule.min_days_between_births} days, and more than "
-                f"{rule.same_delivery_within_days} apart, so not one delivery): please check",
-            )
+            return gap
+    return None
+
+
+def births_apart(rule: BenefitRule, facts: MemberFacts, ask: Ask) -> None:
+    """Refused for review, not for good: a reviewer who finds the births real approves them
+    (`POST /v1/members/{id}/children/{child}/spacing-review`), and the gift is decided again."""
+    child = facts.child(ask.child_id)
+    gap = None if child is None else too_close(rule, facts.children, child)
+    if gap is not None:
+        raise Refusal(
+            "child.births-too-close",
+            f"与该会员另一子女的出生日期仅相隔 {gap} 天（少于 {rule.min_days_between_births} 天"
+            f"，且相隔超过 {rule.same_delivery_within_days} 天、不属同一次分娩），请核实；"
+            "核实无误的，由复核人员批准后重新申请",
+            f"born {gap} days after another child of the member (less than "
+            f"{rule.min_days_between_births} days, and more than "
+            f"{rule.same_delivery_within_days} apart, so not one delivery): please check; once "
+            "a reviewer approves the births, ask again",
+        )
 
 
 def _within_policy(rule: BenefitRule, facts: MemberFacts, ask: Ask) -> None:

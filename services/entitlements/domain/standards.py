@@ -27,9 +27,12 @@ class UnionStandards(Aggregate):
         if isinstance(event, UnionStandardSet):
             history = self.settings.setdefault(event.benefit, [])
             history.append(event)
-            history.sort(key=lambda e: e.effective_from)
+            history.sort(key=lambda e: (e.effective_from, set_on(e)))
 
     def in_force(self, benefit: str, on: date) -> UnionStandardSet | None:
+        """The latest setting effective on `on`; of two from the same day, the later set (a
+        correction of a past standard is read from the day it was made, in the stream's
+        order, so a replay of a decision made before it reads what that decision read)."""
         governing = [s for s in self.settings.get(benefit, []) if s.effective_from <= on]
         return governing[-1] if governing else None
 
@@ -43,13 +46,24 @@ class UnionStandards(Aggregate):
         set_by: str,
         set_by_org: str,
         today: date,
+        correction_reason: str | None = None,
     ) -> UnionStandardSet:
         """Takes effect no earlier than the day it is set: a standard written today never
-        changes a decision already made under yesterday's."""
+        changes a decision already made under yesterday's. A correction of a past standard
+        (`correction_reason`) may reach back into the open books, and governs only requests
+        made from today on: a decision already made keeps the standard it was made under."""
         rule = policy.rule_for(benefit)
         if rule is None:
             raise InvalidInput(f"{benefit} is not a benefit of {policy.version}", field="benefit")
-        if effective_from < today:
+        if correction_reason is not None and effective_from.year < today.year - 1:
+            raise InvalidInput(
+                f"更正只能追溯到 {today.year - 1} 年初（a correction reaches back at most to "
+                f"{today.year - 1}-01-01）",
+                field="effective_from",
+                rule="standard.correction-too-old",
+                clause=rule.clause,
+            )
+        if effective_from < today and correction_reason is None:
             raise InvalidInput(
                 f"标准自 {effective_from} 起生效早于设定之日 {today}，不能追溯"
                 f"（a standard takes effect no earlier than the day it is set, {today}）",
@@ -84,6 +98,8 @@ class UnionStandards(Aggregate):
             policy_version=policy.version,
             set_by=set_by,
             set_by_org=set_by_org,
+            set_on=today,
+            correction_reason=correction_reason,
             **values,
         )
         self._record(event)
@@ -110,6 +126,11 @@ def _within_ceiling(rule: BenefitRule, name: str, value: int, version: str) -> N
             policy_version=version,
             ceiling=ceiling,
         )
+
+
+def set_on(setting: UnionStandardSet) -> date:
+    """The day a setting was made (before it was recorded, no setting reached back)."""
+    return setting.set_on or setting.effective_from
 
 
 def union_limit(standards: list[UnionStandards], benefit: str, on: date) -> UnionStandardSet | None:

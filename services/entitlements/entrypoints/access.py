@@ -12,11 +12,15 @@ ACCESS: dict[str, Access] = {
     "GET /v1/members/{member_id}/ledgers/{year}": Access(_READERS, "resource"),
     "GET /v1/members/{member_id}/ledgers/{year}/entries": Access(_READERS, "resource"),
     "POST /v1/checks": Access(_READERS, "caller"),
+    "POST /v1/members/{member_id}/children/{child_id}/spacing-review": Access(
+        roles(Role.REVIEWER, Role.ADMIN), "resource"
+    ),
     "GET /v1/policies": Access(ANYONE, "caller"),
     "POST /v1/policies": Access(roles(Role.ADMIN), "province"),
     "GET /v1/policies/{version}": Access(ANYONE, "caller"),
     "POST /v1/policies/what-if": Access(roles(Role.ADMIN), "province"),
     "PUT /v1/unions/{org}/standards/{benefit}": Access(_FINANCE, "org"),
+    "POST /v1/unions/{org}/standards/{benefit}/corrections": Access(_FINANCE, "org"),
     "GET /v1/unions/{org}/standards": Access(ANYONE, "caller"),
     "PUT /v1/unions/{org}/finances/{year}": Access(_FINANCE, "org"),
     "GET /v1/unions/{org}/ledgers/{year}": Access(

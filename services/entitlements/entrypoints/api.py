@@ -10,6 +10,8 @@ from fastapi import Path as FastApiPath
 
 from services.entitlements.contracts import granting_level
 from services.entitlements.domain.asks import Ask, TripFacts
+from services.entitlements.domain.decision import remaining_of, yearly_cap
+from services.entitlements.domain.events import BirthSpacingReviewed
 from services.entitlements.domain.ledger import MemberLedger
 from services.entitlements.entrypoints.deps import context
 from services.entitlements.entrypoints.schemas import (
@@ -19,8 +21,10 @@ from services.entitlements.entrypoints.schemas import (
     ChildGrant,
     LedgerEntry,
     LedgerView,
+    SpacingReview,
 )
-from services.entitlements.service_layer.decisions import check
+from services.entitlements.service_layer import handlers
+from services.entitlements.service_layer.decisions import check, standard_of
 from services.entitlements.service_layer.views import (
     LedgerNow,
     ledger_as_read,
@@ -31,7 +35,10 @@ from services.entitlements.service_layer.views import (
 from shared.auth import PrincipalDep, Role
 from shared.clock import business_date
 from shared.errors import NotFound
+from shared.eventstore.store import EventStore
 from shared.http.deps import RuntimeDep
+from shared.runtime import Runtime
+from shared.uow import UnitOfWork
 
 router = APIRouter(prefix="/v1", tags=["ledgers"])
 # A member's benefits are for those who pay, audit or help: not for HR integrations.
@@ -58,27 +65,38 @@ async def get_ledger(
 ) -> LedgerView:
     caller.require(*LEDGER_READERS)
     ctx = context(runtime)
+    read_on = as_of or business_date(ctx.clock)
+    day = max(date(year, 1, 1), min(read_on, date(year, 12, 31)))
     async with runtime.sessions() as session:
         store = runtime.event_store(session)
         await ctx.policies.refresh_for_reading(store)
-        ledger: LedgerNow | MemberLedger | None = None
-        if as_of is None:
-            ledger = await ledger_now(runtime.engine, store, member_id, year)
-            base_union = ledger.base_union if ledger else None
-        else:
-            found = await ledger_as_read(ctx, store, member_id, year, as_of)
-            base_union, ledger = (found[0].base_union, found[1]) if found else (None, None)
-    read_on = as_of or business_date(ctx.clock)
-    if ledger is None or base_union is None or not caller.can_reach(base_union):
-        raise NotFound(f"no ledger for member {member_id} in {year}")
-    try:
-        policy = ctx.policies.in_force(max(date(year, 1, 1), min(read_on, date(year, 12, 31))))
-    except LookupError:
-        raise NotFound(f"no ledger for member {member_id} in {year}") from None
+        base_union, ledger = await _read(runtime, store, member_id, year, as_of)
+        if ledger is None or base_union is None or not caller.can_reach(base_union):
+            raise NotFound(f"no ledger for member {member_id} in {year}")
+        try:
+            policy = ctx.policies.in_force(day)
+        except LookupError:
+            raise NotFound(f"no ledger for member {member_id} in {year}") from None
+        caps = {
+            name: yearly_cap(rule, await standard_of(store, base_union, name, rule, day))
+            for name, rule in policy.member_benefits.items()
+            if rule.yearly_cap
+        }
+        # a once-a-cycle benefit is counted in its cycle's first year, where the decision looks
+        held_in = {
+            name: first
+            for name, rule in policy.member_benefits.items()
+            if rule.count_per == "plan_cycle" and (first := rule.cycle_of(year)[0]) != year
+        }
+        elsewhere = {
+            first: (await _read(runtime, store, member_id, first, as_of))[1]
+            for first in set(held_in.values())
+        }
     lines = []
     for name, rule in policy.member_benefits.items():
-        used, reserved, count = ledger.line(name)
-        cap = rule.cap_fen if rule.yearly_cap else None
+        source = elsewhere.get(held_in[name]) if name in held_in else ledger
+        used, reserved, count = source.line(name) if source is not None else (0, 0, 0)
+        cap = caps.get(name)
         lines.append(
             BenefitLine(
                 benefit=name,
@@ -88,9 +106,10 @@ async def get_ledger(
                 cap_fen=cap,
                 used_fen=used,
                 reserved_fen=reserved,
-                remaining_fen=None if cap is None else cap - used - reserved,
+                remaining_fen=remaining_of(cap, used, reserved),
                 count=count,
-                max_count=rule.max_count if rule.yearly_cap else None,
+                max_count=rule.max_count if rule.yearly_cap or name in held_in else None,
+                counted_in=held_in.get(name),
             )
         )
     return LedgerView(
@@ -104,6 +123,17 @@ async def get_ledger(
             ChildGrant(child_id=c, disbursement_id=d) for c, d in ledger.child_grants.items()
         ],
     )
+
+
+async def _read(
+    runtime: Runtime, store: EventStore, member_id: str, year: int, as_of: date | None
+) -> tuple[str | None, LedgerNow | MemberLedger | None]:
+    """A member's ledger for a year, now or as of the end of a business date."""
+    if as_of is None:
+        now = await ledger_now(runtime.engine, store, member_id, year)
+        return (now.base_union if now else None), now
+    found = await ledger_as_read(context(runtime), store, member_id, year, as_of)
+    return (found[0].base_union, found[1]) if found else (None, None)
 
 
 @router.get(
@@ -166,3 +196,38 @@ async def post_check(body: CheckRequest, caller: PrincipalDep, runtime: RuntimeD
         )
         decision = await check(ctx, store, profile, ask)
     return CheckAnswer(**{k: getattr(decision, k) for k in CheckAnswer.model_fields})
+
+
+ChildId = Annotated[str, FastApiPath(min_length=1, max_length=64)]
+
+
+@router.post(
+    "/members/{member_id}/children/{child_id}/spacing-review",
+    status_code=201,
+    response_model=BirthSpacingReviewed,
+    summary="A reviewer's finding on a birth refused as too close to a sibling's",
+    responses={409: {"description": "Nothing to review, or reviewed already"}},
+)
+async def review_spacing(
+    member_id: str,
+    child_id: ChildId,
+    body: SpacingReview,
+    caller: PrincipalDep,
+    runtime: RuntimeDep,
+) -> BirthSpacingReviewed:
+    """The 180-day spacing is a check of the data, not a rule of the notice: a reviewer who
+    finds both births real approves them, and the member's next request for the child's gift
+    is decided as for any birth. Recorded once, with the reviewer and the reason."""
+    caller.require(Role.REVIEWER, Role.ADMIN)
+    async with UnitOfWork(runtime) as uow:
+        return await handlers.review_birth_spacing(
+            context(runtime),
+            uow,
+            member_id=member_id,
+            child_id=child_id,
+            approved=body.approved,
+            reason=body.reason.strip(),
+            actor=caller.subject,
+            actor_org=caller.org,
+            reach=caller.can_reach,
+        )

@@ -113,12 +113,11 @@ def disbursement_events(ctx: EntitlementsContext) -> Subscription:
         """Cancelled (a reservation released) or reversed (a use given back)."""
         event = message.event
         assert isinstance(event, DisbursementCancelled | DisbursementReversed)
-        outcome = "reversed" if isinstance(event, DisbursementReversed) else "cancelled"
         given_back = Settlement(
             member_id=event.member_id,
             year=event.year,
             disbursement_id=event.disbursement_id,
-            outcome=outcome,
+            outcome="reversed" if isinstance(event, DisbursementReversed) else "cancelled",
             reason=event.reason,
             on=event.on,
         )

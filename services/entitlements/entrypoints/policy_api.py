@@ -13,13 +13,15 @@ from services.entitlements.domain.policy import PolicyVersion
 from services.entitlements.domain.standards import applicable
 from services.entitlements.domain.union_ledger import Spending, UnionLedger
 from services.entitlements.entrypoints.deps import context
+from services.entitlements.entrypoints.schemas import Reason
 from services.entitlements.service_layer import handlers, policies, views
 from services.entitlements.service_layer.context import EntitlementsContext
-from shared.auth import PrincipalDep, Role, org_contains, parse_org
+from shared.auth import Principal, PrincipalDep, Role, org_contains, parse_org
 from shared.clock import PlausibleDate, business_date
 from shared.errors import Forbidden, InvalidInput, NotFound
 from shared.http.deps import RuntimeDep
 from shared.money import Amount, UnionFigure
+from shared.runtime import Runtime
 from shared.uow import UnitOfWork
 
 router = APIRouter(prefix="/v1", tags=["policy"])
@@ -97,10 +99,21 @@ async def put_standard(
 ) -> UnionStandardSet:
     """Voucher amount and expiry, the training-subsidy standard. Above the provincial ceiling,
     or a value the notice does not let a union set, is refused with the clause."""
+    return await _set_standard(org, benefit, body, caller, runtime)
+
+
+async def _set_standard(
+    org: str,
+    benefit: str,
+    body: StandardRequest,
+    caller: Principal,
+    runtime: Runtime,
+    correction_reason: str | None = None,
+) -> UnionStandardSet:
     caller.require(Role.ADMIN, Role.FINANCE_OFFICER)
     union = parse_org(org)
     caller.require_org(union)
-    values = body.model_dump(exclude={"effective_from"}, exclude_none=True)
+    values = body.model_dump(exclude={"effective_from", "reason"}, exclude_none=True)
     ctx = context(runtime)
     async with UnitOfWork(runtime) as uow:
         return await policies.set_standard(
@@ -113,7 +126,35 @@ async def put_standard(
             actor=caller.subject,
             actor_org=caller.org,
             today=business_date(ctx.clock),
+            correction_reason=correction_reason,
         )
+
+
+class StandardCorrection(StandardRequest):
+    effective_from: PlausibleDate = Field(description="May lie before today, in the open books")
+    reason: Reason = Field(
+        examples=["会员代表大会决议日期录入有误，应自 3 月 1 日起执行"],
+        description="Why the past standard is corrected; kept with the setting",
+    )
+
+
+@router.post(
+    "/unions/{org:path}/standards/{benefit}/corrections",
+    status_code=201,
+    response_model=UnionStandardSet,
+    summary="Correct a union's standard from a past date (an audited act, with its reason)",
+)
+async def correct_standard(
+    org: OrgPath,
+    benefit: str,
+    body: StandardCorrection,
+    caller: PrincipalDep,
+    runtime: RuntimeDep,
+) -> UnionStandardSet:
+    """The correction governs requests made from today on, including those for past business
+    dates; a decision already made keeps the standard it was made under, and a replay of it
+    (the what-if with the policy in force) decides it the same way."""
+    return await _set_standard(org, benefit, body, caller, runtime, body.reason.strip())
 
 
 @router.get(

@@ -4,8 +4,9 @@ field in the OpenAPI."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 
 from services.entitlements.contracts import BenefitField
 from shared.clock import PlausibleDate
@@ -23,6 +24,11 @@ class BenefitLine(BaseModel):
     remaining_fen: int | None
     count: int
     max_count: int | None
+    counted_in: int | None = Field(
+        default=None,
+        description="The year whose ledger holds this line when it is not this year's: a "
+        "once-a-cycle benefit (recuperation) is counted in its cycle's first year",
+    )
 
 
 class ChildGrant(BaseModel):
@@ -93,3 +99,19 @@ class CheckAnswer(BaseModel):
     remaining_fen: int | None = Field(description="What remains under the cited clause")
     remaining_count: int | None
     union_remaining_fen: int | None
+
+
+# A reason a person writes for an act kept on record: not blank, and short enough to read.
+Reason = Annotated[str, StringConstraints(min_length=2, max_length=300, pattern=r"\S")]
+
+
+class SpacingReview(BaseModel):
+    """A reviewer's finding on a birth refused as `child.births-too-close`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    approved: StrictBool = Field(description="true: the births are real, decide the gift again")
+    reason: Reason = Field(
+        examples=["已核对两份出生医学证明，系早产后再次分娩"],
+        description="What the reviewer checked, kept on the ledger",
+    )

@@ -7,6 +7,7 @@ answers.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -27,8 +28,9 @@ from services.entitlements.domain.asks import (
 )
 from services.entitlements.domain.decision import decide, ledger_year
 from services.entitlements.domain.ledger import MemberLedger, Outcome, ledger_id
-from services.entitlements.domain.policy import PolicyVersion
+from services.entitlements.domain.policy import BenefitRule, PolicyVersion
 from services.entitlements.domain.profile import MemberProfile
+from services.entitlements.domain.standards import UnionStandards
 from services.entitlements.domain.union_ledger import UnionLedger, union_ledger_id
 from services.entitlements.service_layer.context import EntitlementsContext
 from services.entitlements.service_layer.policies import limit_for
@@ -66,25 +68,21 @@ def waiting_for(profile: MemberProfile, ask: Ask) -> str | None:
 
 
 async def facts_of(
-    store: EventStore, profile: MemberProfile, ask: Ask, policy: PolicyVersion
+    store: EventStore,
+    profile: MemberProfile,
+    ask: Ask,
+    policy: PolicyVersion,
+    chain: list[UnionStandards] | None = None,
 ) -> MemberFacts:
-    """The member as of the business date, with the base union's own standard for the benefit."""
+    """The member as of the business date, with the base union's own standard for the benefit
+    (from `chain` when a replay gives the standards as they stood at its point)."""
     day = ask.business_date
     standing = profile.standing_on(day)
     assert profile.join_date is not None and profile.birth_date is not None
     rule = policy.rule_for(ask.benefit)
     standard = None
-    if rule is not None and rule.union_may_set:
-        found = await limit_for(
-            store, standing.base_union, ask.benefit, day, inherited=rule.union_standard_inherited
-        )
-        if found is not None:
-            standard = UnionStandard(
-                union=found.union,
-                amount_fen=found.amount_fen,
-                standard_fen=found.standard_fen,
-                yearly_total_fen=found.yearly_total_fen,
-            )
+    if rule is not None:
+        standard = await standard_of(store, standing.base_union, ask.benefit, rule, day, chain)
     return MemberFacts(
         base_union=standing.base_union,
         join_date=profile.join_date,
@@ -94,6 +92,36 @@ async def facts_of(
         groups=standing.groups,
         children=tuple(profile.children.values()),
         standard=standard,
+    )
+
+
+async def standard_of(
+    store: EventStore,
+    base_union: str,
+    benefit: str,
+    rule: BenefitRule,
+    day: date,
+    chain: list[UnionStandards] | None = None,
+) -> UnionStandard | None:
+    """The union standard a member's line is read under on `day`: the decision's and every
+    ledger view's, by the same inheritance rule."""
+    if not rule.union_may_set:
+        return None
+    found = await limit_for(
+        store,
+        base_union,
+        benefit,
+        day,
+        inherited=rule.union_standard_inherited,
+        chain=chain,
+    )
+    if found is None:
+        return None
+    return UnionStandard(
+        union=found.union,
+        amount_fen=found.amount_fen,
+        standard_fen=found.standard_fen,
+        yearly_total_fen=found.yearly_total_fen,
     )
 
 
@@ -299,17 +327,28 @@ async def with_other_parents(store: EventStore, p: Prepared, ledger: MemberLedge
     grants of it that the child's other parents (members too) hold this year."""
     if not _child_counts(p):
         return ledger
-    c = LIVE.children.c
-    others = await store.session.scalars(
-        select(c.member_id).where(c.child_id == p.ask.child_id, c.member_id != p.ask.member_id)
-    )
+    assert p.ask.child_id is not None
+    others = await other_parents(store, p.ask.child_id, p.ask.member_id)
     found = await repo.ledger_repository(store).get_many([ledger_id(m, p.year) for m in others])
+    return WithOtherParents(ledger, held_by(found.values(), p.ask.benefit))
+
+
+async def other_parents(store: EventStore, child_id: str, member_id: str) -> list[str]:
+    """The child's other parents who are members (a child is one identity across both)."""
+    c = LIVE.children.c
+    found = await store.session.scalars(
+        select(c.member_id).where(c.child_id == child_id, c.member_id != member_id)
+    )
+    return sorted(found)
+
+
+def held_by(ledgers: Iterable[MemberLedger], benefit: str) -> Counter[tuple[str, str]]:
     held: Counter[tuple[str, str]] = Counter()
-    for other in found.values():
-        for (benefit, key), count in other.scoped.items():
-            if benefit == p.ask.benefit:
-                held[(benefit, key)] += count
-    return WithOtherParents(ledger, held)
+    for other in ledgers:
+        for (name, key), count in other.scoped.items():
+            if name == benefit:
+                held[(name, key)] += count
+    return held
 
 
 async def check(

@@ -8,20 +8,27 @@ consumers and the sweeper of waiting requests run the same code.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import date
 
 from services.entitlements.adapters import repository as repo
-from services.entitlements.contracts import ConsumptionAssistanceSpent, UnionFinancesRecorded
+from services.entitlements.contracts import (
+    Benefit,
+    ConsumptionAssistanceSpent,
+    UnionFinancesRecorded,
+)
+from services.entitlements.domain.events import BirthSpacingReviewed
 from services.entitlements.domain.ledger import ledger_id
 from services.entitlements.domain.policy import PolicyVersion
 from services.entitlements.domain.profile import MemberProfile
+from services.entitlements.domain.rules import too_close
 from services.entitlements.domain.union_ledger import UnionLedger, union_ledger_id
 from services.entitlements.service_layer.context import EntitlementsContext
 from services.entitlements.service_layer.decisions import open_ledger, reserve
 from services.entitlements.service_layer.views import union_ledgers
 from services.members.contracts import MemberEvent, MemberRegistered
 from shared.clock import business_date
-from shared.errors import InvalidInput
+from shared.errors import Conflict, InvalidInput, NotFound
 from shared.uow import Transaction
 
 log = logging.getLogger(__name__)
@@ -214,3 +221,50 @@ async def spend_on_assistance(
     )
     await unions.save(ledger, metadata={"actor": actor})
     return ledger
+
+
+# --- reviews -----------------------------------------------------------------------------------
+
+
+async def review_birth_spacing(
+    ctx: EntitlementsContext,
+    tx: Transaction,
+    *,
+    member_id: str,
+    child_id: str,
+    approved: bool,
+    reason: str,
+    actor: str,
+    actor_org: str,
+    reach: Callable[[str], bool],
+) -> BirthSpacingReviewed:
+    """A reviewer's finding on a birth the decision refused as too close to a sibling's,
+    recorded on the ledger of the child's birth year, where its gift is counted."""
+    await ctx.policies.refresh(tx.events)
+    profile = await repo.profile_repository(tx.events).get(member_id)
+    child = profile.children.get(child_id) if profile is not None else None
+    if profile is None or child is None or not reach(profile.base_union):
+        raise NotFound(f"no child {child_id} of member {member_id}")
+    today = business_date(ctx.clock)
+    policy = ctx.policies.in_force(today)
+    rule = policy.rule_for(Benefit.CHILDBIRTH_GIFT)
+    if rule is None or too_close(rule, profile.children.values(), child) is None:
+        raise Conflict(
+            "该子女的出生日期与其兄弟姐妹相隔正常，无需复核"
+            "（the child's birth is not too close to a sibling's: nothing to review）",
+            rule="spacing.not-in-question",
+        )
+    ledger = await open_ledger(tx.events, profile, child.birth_date.year, policy)
+    review = ledger.review_spacing(
+        BirthSpacingReviewed(
+            member_id=member_id,
+            child_id=child_id,
+            approved=approved,
+            reason=reason,
+            reviewed_by=actor,
+            reviewed_by_org=actor_org,
+            reviewed_on=today,
+        )
+    )
+    await repo.ledger_repository(tx.events).save(ledger)
+    return review

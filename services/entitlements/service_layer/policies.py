@@ -103,6 +103,7 @@ async def set_standard(
     actor: str,
     actor_org: str,
     today: date,
+    correction_reason: str | None = None,
 ) -> UnionStandardSet:
     await registry.refresh(store)
     try:
@@ -119,6 +120,7 @@ async def set_standard(
         set_by=actor,
         set_by_org=actor_org,
         today=today,
+        correction_reason=correction_reason,
     )
     await repo.save(standards, metadata={"actor": actor})
     memo = transaction_memo(store.session)
@@ -152,11 +154,19 @@ async def _load_standards_along(store: EventStore, org: str) -> list[UnionStanda
 
 
 async def limit_for(
-    store: EventStore, org: str, benefit: str, on: date, *, inherited: bool = True
+    store: EventStore,
+    org: str,
+    benefit: str,
+    on: date,
+    *,
+    inherited: bool = True,
+    chain: list[UnionStandards] | None = None,
 ) -> UnionStandardSet | None:
     """The standard in force for members of `org`: its own, or (where the policy lets a union's
-    standard be inherited) the nearest union's above it."""
-    chain = await standards_along(store, org)
+    standard be inherited) the nearest union's above it. `chain`: the unions' standards as a
+    replay knows them at its point in the stream, instead of as stored now."""
+    if chain is None:
+        chain = await standards_along(store, org)
     if not inherited:
         chain = [s for s in chain if s.union == org]
     return union_limit(chain, benefit, on)

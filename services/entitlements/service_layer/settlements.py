@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from datetime import date
 
 from services.entitlements.adapters import repository as repo
+from services.entitlements.domain import settlement
 from services.entitlements.domain.ledger import Outcome, ledger_id
+from services.entitlements.domain.policy import BenefitRule
 from services.entitlements.domain.union_ledger import union_ledger_id
 from services.entitlements.service_layer.context import EntitlementsContext
 from services.entitlements.service_layer.views import union_ledgers
@@ -21,7 +23,7 @@ class Settlement:
     member_id: str
     year: int
     disbursement_id: str
-    outcome: str  # issued | cancelled | reversed
+    outcome: settlement.Outcome
     reason: str = ""
     on: date | None = None
 
@@ -29,20 +31,13 @@ class Settlement:
 async def settle(
     ctx: EntitlementsContext, store: EventStore, s: Settlement, source: str | None = None
 ) -> None:
-    """Issued: the reservation becomes use. Cancelled: it is released back to the cap.
-    Reversed: a use is given back to the cap (its count too, unless the policy keeps it)."""
+    """The domain's settlement, applied to the stored ledgers that held the reservation."""
     ledgers = repo.ledger_repository(store)
     ledger = await ledgers.get(ledger_id(s.member_id, s.year), for_update=True)
     if ledger is None:
         return
     held = ledger.decisions.get(s.disbursement_id)
-    if s.outcome == "reversed":
-        ledger.reverse(s.disbursement_id, s.reason, s.on, keeps_count=_keeps_count(ctx, held))
-    elif s.outcome == "issued":
-        ledger.commit(s.disbursement_id, s.on)
-    else:
-        ledger.release(s.disbursement_id, s.reason, s.on)
-    await ledgers.save(ledger, metadata={"source_event_id": source or "-"})
+    union_ledger = None
     union = held.event.union_charged if held else None
     if union and held is not None:
         unions = union_ledgers(store)
@@ -50,23 +45,24 @@ async def settle(
         union_ledger = await unions.get(union_ledger_id(union, year), for_update=True)
         if union_ledger is None:
             union_ledger = await unions.get(union_ledger_id(union, s.year), for_update=True)
-        if union_ledger is not None:
-            if s.outcome == "reversed":
-                union_ledger.reverse(s.disbursement_id)
-            else:
-                union_ledger.settle(s.disbursement_id, s.outcome == "issued")
-            await unions.save(union_ledger, metadata={"source_event_id": source or "-"})
+    rule = _rule_decided_under(ctx, held)
+    settlement.settle(
+        ledger, union_ledger, s.disbursement_id, s.outcome, reason=s.reason, on=s.on, rule=rule
+    )
+    metadata = {"source_event_id": source or "-"}
+    await ledgers.save(ledger, metadata=metadata)
+    if union_ledger is not None:
+        await union_ledgers(store).save(union_ledger, metadata=metadata)
 
 
-def _keeps_count(ctx: EntitlementsContext, held: Outcome | None) -> bool:
-    """Whether the policy the grant was decided under keeps its count once issued."""
+def _rule_decided_under(ctx: EntitlementsContext, held: Outcome | None) -> BenefitRule | None:
+    """The rule of the policy version the grant was decided under."""
     if held is None:
-        return False
+        return None
     for version in ctx.policies.book.versions:
         if version.version == held.event.policy_version:
-            rule = version.rule_for(held.event.benefit)
-            return bool(rule and rule.count_kept_once_issued)
-    return False
+            return version.rule_for(held.event.benefit)
+    return None
 
 
 async def commit_many(

@@ -22,14 +22,24 @@ from services.entitlements.contracts import (
     ReservationReversed,
     UnionFinancesRecorded,
     UnionSpendingReserved,
+    UnionStandardSet,
 )
-from services.entitlements.domain.asks import Ask, Decision, TripFacts
+from services.entitlements.domain.asks import (
+    Ask,
+    Decision,
+    LedgerState,
+    TripFacts,
+    WithOtherParents,
+)
 from services.entitlements.domain.decision import decide, ledger_year
+from services.entitlements.domain.events import BirthSpacingReviewed
 from services.entitlements.domain.ledger import MemberLedger, ledger_id
 from services.entitlements.domain.policy import PolicyVersion
 from services.entitlements.domain.profile import MemberProfile
+from services.entitlements.domain.settlement import Outcome, settle
+from services.entitlements.domain.standards import UnionStandards
 from services.entitlements.domain.union_ledger import UnionLedger, union_ledger_id
-from services.entitlements.service_layer.decisions import facts_of
+from services.entitlements.service_layer.decisions import facts_of, held_by, other_parents
 from shared.auth import org_contains
 from shared.eventstore.store import EventStore, StoredEvent
 
@@ -81,6 +91,14 @@ class _Replay:
     profiles: dict[str, MemberProfile] = field(default_factory=dict)
     where: dict[str, str] = field(default_factory=dict)  # disbursement → replayed ledger key
     charged: dict[str, str] = field(default_factory=dict)  # disbursement → union ledger key
+    # the unions' standards as they stood at this point of the stream: a correction made after
+    # a decision is not read by its replay, as it was not by the decision
+    standards: dict[str, UnionStandards] = field(default_factory=dict)
+
+    def chain(self, org: str) -> list[UnionStandards]:
+        parts = org.split("/")
+        nearest_first = ("/".join(parts[:depth]) for depth in range(len(parts), 0, -1))
+        return [self.standards[o] for o in nearest_first if o in self.standards]
 
 
 async def what_if(
@@ -123,9 +141,13 @@ async def _load_profiles(replay: _Replay, batch: list[StoredEvent]) -> None:
 async def _one(
     replay: _Replay, answer: WhatIf, stored: StoredEvent, year: int, union: str | None
 ) -> None:
+    event = stored.event
+    if isinstance(event, UnionStandardSet):
+        standards = replay.standards.setdefault(event.union, UnionStandards(stored.stream_id))
+        standards.apply(event)
+        return
     if not stored.stream_id.startswith(("ledger-", "unionledger-")):
         return
-    event = stored.event
     if isinstance(event, UnionFinancesRecorded):
         _union(replay, event.union, event.year).record_finances(event)
         return
@@ -139,6 +161,9 @@ async def _one(
         return
     if isinstance(event, ReservationCommitted | ReservationReleased | ReservationReversed):
         _settle(replay, event)
+    if isinstance(event, BirthSpacingReviewed):  # a finding stands under any draft
+        key = stored.stream_id.removeprefix("ledger-")
+        replay.ledgers.setdefault(key, MemberLedger(stored.stream_id)).apply(event)
 
 
 def _within(org: str, root: str) -> bool:
@@ -181,7 +206,13 @@ async def _decide_again(
 ) -> None:
     draft = replay.draft
     ask = ask_from(event)
-    facts = await facts_of(replay.store, profile, ask, draft)
+    facts = await facts_of(
+        replay.store,
+        profile,
+        ask,
+        draft,
+        replay.chain(profile.standing_on(ask.business_date).base_union),
+    )
     year = ledger_year(draft, ask, facts)
     key = ledger_id(ask.member_id, year)
     ledger = replay.ledgers.get(key)
@@ -196,7 +227,9 @@ async def _decide_again(
         )
     rule = draft.union_rule_of(ask.benefit)
     union = _union(replay, facts.base_union, ask.business_date.year) if rule else None
-    decision = decide(draft, facts, ledger, union, ask)
+    decision = decide(
+        draft, facts, await _with_other_parents(replay, ask, year, ledger), union, ask
+    )
     ledger.record(ask, decision, ask.child_id)
     replay.where[ask.disbursement_id] = key
     if decision.allowed and union is not None and rule is not None:
@@ -214,6 +247,19 @@ async def _decide_again(
         )
         replay.charged[ask.disbursement_id] = union_ledger_id(union.union, union.year)
     _count(answer, event, facts.base_union, decision)
+
+
+async def _with_other_parents(
+    replay: _Replay, ask: Ask, year: int, ledger: MemberLedger
+) -> LedgerState:
+    """As the live decision reads it: a right of the child's counted with the grants the
+    child's other parents hold in the replayed ledgers."""
+    rule = replay.draft.rule_for(ask.benefit)
+    if not (rule and rule.counted_across_parents and ask.child_id):
+        return ledger
+    others = await other_parents(replay.store, ask.child_id, ask.member_id)
+    found = [replay.ledgers[k] for m in others if (k := ledger_id(m, year)) in replay.ledgers]
+    return WithOtherParents(ledger, held_by(found, ask.benefit))
 
 
 def _count(answer: WhatIf, event: Decided, union: str, decision: Decision) -> None:
@@ -251,19 +297,19 @@ def _settle(
     key = replay.where.get(event.disbursement_id)
     if key is None:
         return
-    ledger = replay.ledgers[key]
-    union = replay.unions.get(replay.charged.get(event.disbursement_id, ""))
-    if isinstance(event, ReservationCommitted):
-        ledger.commit(event.disbursement_id, event.business_date)
-        if union:
-            union.settle(event.disbursement_id, issued=True)
-    elif isinstance(event, ReservationReleased):
-        ledger.release(event.disbursement_id, event.reason, event.business_date)
-        if union:
-            union.settle(event.disbursement_id, issued=False)
-    else:
-        rule = replay.draft.rule_for(event.benefit)
-        keeps = bool(rule and rule.count_kept_once_issued)
-        ledger.reverse(event.disbursement_id, event.reason, event.business_date, keeps_count=keeps)
-        if union:
-            union.reverse(event.disbursement_id)
+    outcome: Outcome = (
+        "issued"
+        if isinstance(event, ReservationCommitted)
+        else "cancelled"
+        if isinstance(event, ReservationReleased)
+        else "reversed"
+    )
+    settle(
+        replay.ledgers[key],
+        replay.unions.get(replay.charged.get(event.disbursement_id, "")),
+        event.disbursement_id,
+        outcome,
+        reason=getattr(event, "reason", ""),
+        on=event.business_date,
+        rule=replay.draft.rule_for(event.benefit),
+    )
