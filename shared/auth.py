@@ -41,6 +41,11 @@ class Principal:
     def has(self, *roles: Role) -> bool:
         return bool(self.roles.intersection(roles))
 
+    @property
+    def at_province(self) -> bool:
+        """At the root of the org tree: the provincial federation."""
+        return "/" not in self.org
+
     def can_reach(self, org: str) -> bool:
         return org_contains(self.org, org)
 
@@ -84,8 +89,10 @@ def principal_from(settings: ServiceSettings, claims: dict[str, Any]) -> Princip
     """Roles and org path from the claims the settings name (e.g. Keycloak's
     `realm_access.roles`); roles Jinhui does not know are the provider's business, not ours."""
     raw_roles = claim(claims, settings.jwt_roles_claim) or []
-    if not isinstance(raw_roles, list):
-        raise Unauthenticated("the token's roles claim is not a list")
+    if not isinstance(raw_roles, list) or not all(isinstance(r, str) for r in raw_roles):
+        raise Unauthenticated("the token's roles claim is not a list of names")
+    if not isinstance(claims.get("sub"), str) or not claims["sub"]:
+        raise Unauthenticated("the token names no subject")
     known = {r.value for r in Role}
     org = claim(claims, settings.jwt_org_claim)
     if isinstance(org, list) and len(org) == 1:  # a Keycloak group path arrives as a list

@@ -19,6 +19,7 @@ Amount = Annotated[
     Field(
         ge=1,
         le=MAX_AMOUNT_FEN,
+        strict=True,
         description=f"Amount in fen (1 yuan = 100 fen), from 1 to {MAX_AMOUNT_FEN}",
         examples=[30000],
     ),
@@ -28,6 +29,7 @@ UnionFigure = Annotated[
     Field(
         ge=0,
         le=MAX_UNION_FIGURE_FEN,
+        strict=True,
         description=f"Fen, from 0 to {MAX_UNION_FIGURE_FEN}",
         examples=[1_000_000],
     ),

@@ -16,6 +16,7 @@ import asyncio
 import json
 import os
 import time
+import urllib.request
 import uuid
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -30,9 +31,15 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 ALGORITHMS = ("RS256", "ES256")
+# RFC 9068 access tokens say `at+jwt`; providers that predate it say `JWT` or nothing. Any other
+# type (an ID token's, a logout token's) is not an access token.
+TOKEN_TYPES = ("jwt", "at+jwt", "application/at+jwt")
 # A token naming a key id the cached key set lacks makes the verifier read the JWKS again (the
 # provider rotated its keys), at most this often, so that made-up key ids cannot flood it.
 _REFRESH_AT_MOST_EVERY_S = 1.0
+# The key set is read again once the provider's Cache-Control max-age has passed, and at least
+# this often, so that a key the provider withdraws stops working within minutes.
+_KEYS_KEPT_AT_MOST_S = 300.0
 _REMEMBER_VERIFIED_S = 60.0
 _REMEMBER_AT_MOST = 10_000
 
@@ -63,8 +70,9 @@ class JwksVerifier:
     jwks_url: str
     issuer: str
     audience: str
-    _keys: dict[str, Any] = field(default_factory=dict)
+    _keys: dict[str, jwt.PyJWK] = field(default_factory=dict)
     _read_at: float = float("-inf")
+    _fresh_until: float = float("-inf")
     # Tokens verified lately, with their claims: a caller sends the same token with every
     # request, and checking its signature costs more than many reads. Kept for a minute at
     # most (and never past the token's expiry), so a key the provider withdraws stops working
@@ -91,29 +99,36 @@ class JwksVerifier:
             raise TokenInvalid(type(exc).__name__) from None
         if header.get("alg") not in ALGORITHMS:
             raise TokenInvalid("algorithm not accepted")
+        if str(header.get("typ", "JWT")).lower() not in TOKEN_TYPES:
+            raise TokenInvalid("not an access token")
         key = await self._key(str(header.get("kid", "")))
+        if key.algorithm_name != header["alg"]:  # a key is used with its own algorithm only
+            raise TokenInvalid("algorithm does not match the signing key")
         try:
             return jwt.decode(
                 token,
-                key,
-                algorithms=list(ALGORITHMS),
+                key.key,
+                algorithms=[key.algorithm_name],
                 audience=self.audience,
                 issuer=self.issuer,
                 options={"require": ["exp", "sub", "iss", "aud"]},
                 leeway=30,
             )
-        except jwt.PyJWTError as exc:
+        except (jwt.PyJWTError, TypeError, ValueError) as exc:
             raise TokenInvalid(type(exc).__name__) from None
 
-    async def _key(self, kid: str) -> Any:
-        if kid not in self._keys:
+    async def _key(self, kid: str) -> jwt.PyJWK:
+        expired = time.monotonic() >= self._fresh_until
+        if kid not in self._keys or expired:
             # One reader at a time; those who waited for it look again before reading, so a
             # burst of requests at start-up reads once and none is refused while it reads.
             async with self._lock():
-                stale = time.monotonic() - self._read_at >= _REFRESH_AT_MOST_EVERY_S
-                if kid not in self._keys and stale:
-                    self._read_at = time.monotonic()
-                    self._keys = await asyncio.to_thread(self._read)
+                now = time.monotonic()
+                stale = now - self._read_at >= _REFRESH_AT_MOST_EVERY_S
+                if (kid not in self._keys and stale) or now >= self._fresh_until:
+                    self._read_at = now
+                    self._keys, max_age = await asyncio.to_thread(self._read)
+                    self._fresh_until = now + min(max_age, _KEYS_KEPT_AT_MOST_S)
         if kid not in self._keys:
             raise TokenInvalid("unknown signing key")
         return self._keys[kid]
@@ -125,25 +140,42 @@ class JwksVerifier:
             self._reading = (loop, asyncio.Lock())
         return self._reading[1]
 
-    def _read(self) -> dict[str, Any]:
+    def _read(self) -> tuple[dict[str, jwt.PyJWK], float]:
+        """The provider's signing keys, and for how long it says they may be kept."""
+        max_age = _KEYS_KEPT_AT_MOST_S
         try:
             if self.jwks_url.startswith("file://"):  # the local issuer's key set
                 document = json.loads(Path(urlsplit(self.jwks_url).path).read_text())
-                keys = [
-                    k for k in jwt.PyJWKSet.from_dict(document).keys if k.public_key_use != "enc"
-                ]
             else:
-                client = jwt.PyJWKClient(self.jwks_url, cache_jwk_set=False, timeout=5)
-                keys = client.get_signing_keys()
+                with urllib.request.urlopen(self.jwks_url, timeout=5) as answer:
+                    max_age = _max_age(answer.headers.get("Cache-Control"), max_age)
+                    document = json.loads(answer.read())
+            keys = jwt.PyJWKSet.from_dict(document).keys
         except OSError as exc:
             raise SigningKeysUnavailable(
                 f"signing keys unavailable ({type(exc).__name__})"
             ) from None
-        except jwt.PyJWKClientError as exc:
+        except (jwt.PyJWTError, ValueError) as exc:
             raise SigningKeysUnavailable(
                 f"signing keys unavailable ({type(exc).__name__})"
             ) from None
-        return {k.key_id: k.key for k in keys if k.key_id}
+        usable = {
+            k.key_id: k
+            for k in keys
+            if k.key_id and k.public_key_use != "enc" and k.algorithm_name in ALGORITHMS
+        }
+        return usable, max_age
+
+
+def _max_age(cache_control: str | None, default: float) -> float:
+    """`max-age` from a Cache-Control header (`no-store`/`no-cache`: read every time)."""
+    for directive in (cache_control or "").lower().split(","):
+        name, _, value = directive.strip().partition("=")
+        if name in ("no-store", "no-cache"):
+            return 0.0
+        if name == "max-age" and value.strip().isdigit():
+            return float(value.strip())
+    return default
 
 
 def local_issuer_dir() -> Path:
@@ -230,4 +262,5 @@ class LocalIssuer:
         key = serialization.load_pem_private_key(
             (self.folder / "signing-key.pem").read_bytes(), password=None
         )
-        return jwt.encode(claims, key, algorithm="ES256", headers={"kid": self.key_id})  # type: ignore[arg-type]
+        headers = {"kid": self.key_id, "typ": "at+jwt"}
+        return jwt.encode(claims, key, algorithm="ES256", headers=headers)  # type: ignore[arg-type]

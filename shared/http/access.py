@@ -52,5 +52,7 @@ def enforce(table: Mapping[str, Access]) -> Callable[..., Awaitable[None]]:
         access = table.get(key)
         if access is None or not caller.has(*access.roles):
             raise Forbidden("this role may not do this", rule="auth.role")
+        if access.scope == "province" and not caller.at_province:
+            raise Forbidden("only the provincial federation does this", rule="auth.org")
 
     return check

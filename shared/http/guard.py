@@ -106,12 +106,27 @@ def _check_path_and_query(scope: Scope) -> None:
             raise _Refused(422, "input.nul", where, "a query parameter holds a NUL character")
 
 
+# Bodies the services read: JSON everywhere, a CSV roster on the import.
+_READABLE = (b"text/csv", b"text/plain")
+
+
 def _check_json(scope: Scope, body: bytes) -> None:
-    content_type = dict(scope.get("headers") or []).get(b"content-type", b"")
-    if not body or b"json" not in content_type:
-        if b"\x00" in body and body:
-            raise _Refused(422, "input.nul", "(body)", "the body holds a NUL character")
+    """Media types compared as RFC 9110 says, case-insensitively; a body of any other type is
+    refused before anything parses it, and whatever parses as JSON is walked, whatever it
+    claims to be."""
+    if not body:
         return
+    content_type = dict(scope.get("headers") or []).get(b"content-type", b"")
+    media = content_type.split(b";", 1)[0].strip().lower()
+    if media and not (media.endswith(b"/json") or media.endswith(b"+json") or media in _READABLE):
+        raise _Refused(
+            415,
+            "input.media-type",
+            "Content-Type",
+            "the body must be application/json (a roster: text/csv)",
+        )
+    if b"\x00" in body:
+        raise _Refused(422, "input.nul", "(body)", "the body holds a NUL character")
     try:
         data = json.loads(body)
     except RecursionError:
@@ -149,11 +164,16 @@ def _walk(value: Any, where: str, depth: int) -> _Refused | None:
     return None
 
 
+_KINDS = {
+    413: ("payload-too-large", "Request too large"),
+    415: ("unsupported-media-type", "Unsupported media type"),
+}
+
+
 async def _refuse(scope: Scope, send: Send, no: _Refused) -> None:
     accept = dict(scope.get("headers") or []).get(b"accept-language", b"").decode("latin-1")
     lang = language.preferred(accept)
-    code = "payload-too-large" if no.status == 413 else "invalid-input"
-    english = "Request too large" if no.status == 413 else "The request is not valid"
+    code, english = _KINDS.get(no.status, ("invalid-input", "The request is not valid"))
     body = json.dumps(
         {
             "type": PROBLEM_TYPE_BASE + code,

@@ -26,6 +26,7 @@ TITLES: dict[str, tuple[str, str]] = {
     "service-unavailable": ("服务暂时不可用", "Service temporarily unavailable"),
     "internal": ("内部错误", "Internal error"),
     "payload-too-large": ("请求内容过大", "Payload too large"),
+    "unsupported-media-type": ("不支持该内容类型", "Unsupported media type"),
     "http-404": ("未找到该地址", "Not Found"),
     "http-405": ("不支持该请求方法", "Method Not Allowed"),
 }
@@ -35,6 +36,7 @@ RULES_ZH: dict[str, str] = {
     "auth.org": "该组织不在您所在的工会组织范围内",
     "auth.role": "您的角色不能执行此操作",
     "batch.benefit-needs-details": "该福利项目需要逐人填写明细，不能批量发放",
+    "benefit.workflow-only": "该项目只能经其审批流程发放（困难帮扶：困难职工档案及第二人审批）",
     "benefit.union-level": "该项目是工会层面的支出，不发给个人",
     "benefit.unknown": "未知的福利项目",
     "case.emergency": "应急帮扶档案须先转为正式档案",
@@ -50,6 +52,11 @@ RULES_ZH: dict[str, str] = {
     "gb11643.sex": "身份证号与填写的性别不一致",
     "idempotency.key-reused": "同一个幂等键已用于另一内容不同的请求",
     "input.invalid": "请求字段有误",
+    "input.media-type": "请求内容须为 JSON（名册为 CSV）",
+    "input.access-reason": "访问理由须为 2 至 300 个可读字符",
+    "standard.correction-too-old": "标准更正最多追溯到上一年年初",
+    "spacing.not-in-question": "该子女的出生间隔正常，无需复核",
+    "spacing.reviewed": "该子女的出生间隔已复核过",
     "member.active": "该会员的会籍仍然有效",
     "member.deceased": "该会员已故",
     "member.duplicate-id-number": "该身份证号已登记为会员",
@@ -78,6 +85,7 @@ RULES_ZH: dict[str, str] = {
     "relief.approved": "该帮扶已审批",
     "relief.four-eyes": "申请人不能审批自己的帮扶申请",
     "roster.header": "名册表头缺少必填列",
+    "roster.csv": "名册不是有效的 CSV（引号未闭合或单元格过长）",
     "voucher.expired": "消费券已过期",
 }
 

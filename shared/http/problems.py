@@ -46,6 +46,7 @@ _WHEN = {
     404: "Not found, or outside the caller's part of the org tree (existence is not disclosed)",
     409: "Conflicts with the current state",
     413: "The body is larger than the documented limit",
+    415: "The body's media type is not one the operation reads (JSON; a roster: text/csv)",
     422: "Invalid input: the field and rule are named; the value is never echoed",
     500: "An unexpected error (problem+json; the connection stays usable)",
     503: "A dependency is unavailable: retry after `Retry-After` seconds (safe with the same "

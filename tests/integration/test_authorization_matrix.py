@@ -18,7 +18,9 @@ from schemathesis import openapi
 from schemathesis.core import NotSet
 
 from jinhui.inprocess import RunningService
+from services.disbursements.domain.benefits import WORKFLOW_ONLY
 from services.disbursements.entrypoints.access import ACCESS as DISBURSEMENTS
+from services.entitlements.contracts import Benefit
 from services.entitlements.entrypoints.access import ACCESS as ENTITLEMENTS
 from services.hardship.entrypoints.access import ACCESS as HARDSHIP
 from services.members.entrypoints.access import ACCESS as MEMBERS
@@ -182,7 +184,10 @@ def _verdict(access: Access, role: Role, place: str, status: int) -> str | None:
 
 @pytest.mark.parametrize("service", sorted(TABLES))
 async def test_every_operation_as_every_role_from_everywhere(
-    suite: Suite, hardship: tuple[RunningService, Any], service: str
+    suite: Suite,
+    hardship: tuple[RunningService, Any],
+    service: str,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     running = {
         "members": suite.members,
@@ -211,6 +216,48 @@ async def test_every_operation_as_every_role_from_everywhere(
                 problem = _verdict(access, role, place, status)
                 if problem:
                     wrong.append(f"{key} as {role.value} from {place}: {problem}")
+    with capsys.disabled():
+        print(f"\n  authorization matrix, {service}: {checked} calls, {len(wrong)} wrong")
     assert checked > 50
     assert wrong == [], "\n".join(wrong)
     assert set(table) <= {f"{m.upper()} {p}" for p, ops in spec["paths"].items() for m in ops}
+
+
+async def test_every_benefit_through_every_door(
+    suite: Suite, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A benefit that belongs to a workflow (hardship relief: the register and its second pair
+    of eyes) is refused at every other door, as every role that may use the door, from every
+    place; every other benefit is at least let in (its own rules decide the rest)."""
+    member_id = await member_known(suite)
+    calls, wrong = 0, []
+    for benefit in Benefit:
+        for role in (Role.FINANCE_OFFICER, Role.ADMIN):
+            for place in ("own", "parent", "province"):
+                who = bearer(role, org=PLACES[place][0], subject=f"doors-{role.value}")
+                direct = await suite.disbursements.client.post(
+                    "/v1/disbursements",
+                    json={"member_id": member_id, "benefit": benefit.value, "amount_fen": 1,
+                          "business_date": "2026-03-01", "details": {}},
+                    headers={**who, "Idempotency-Key": f"doors-{benefit}-{role}-{place}"},
+                )  # fmt: skip
+                only_its_workflow = benefit in WORKFLOW_ONLY
+                batch = await suite.disbursements.client.post(
+                    "/v1/disbursement-batches",
+                    json={"batch_key": f"doors-{benefit}-{role}-{place}", "union": UNION,
+                          "benefit": benefit.value, "amount_fen": 1,
+                          # a batch of anything else is refused as dated in the future
+                          "business_date": "2026-03-01" if only_its_workflow else "2029-01-01"},
+                    headers=who,
+                )  # fmt: skip
+                calls += 2
+                for door, answer in (("POST /v1/disbursements", direct), ("a batch", batch)):
+                    rule = answer.json().get("rule") if answer.status_code == 422 else None
+                    refused = rule in ("benefit.workflow-only", "batch.benefit-needs-details")
+                    if only_its_workflow and not refused:
+                        wrong.append(f"{benefit} through {door} ({role}, {place}): {answer.text}")
+                    if not only_its_workflow and rule == "benefit.workflow-only":
+                        wrong.append(f"{benefit} through {door} ({role}, {place}): refused")
+    with capsys.disabled():
+        print(f"\n  every benefit through every door: {calls} calls, {len(wrong)} wrong")
+    assert wrong == [], "\n".join(wrong)

@@ -314,17 +314,30 @@ async def test_relief_only_for_a_member_in_reach(
     of bu-0001. Both are refused up front, and nothing is opened."""
     svc, _ = hardship
     member_id = await register(suite)
-    # the made-up id is not merely on its way
-    svc.runtime.context = dataclasses.replace(svc.runtime.context, member_wait_s=1.0)
+    patient = svc.runtime.context
+    svc.runtime.context = dataclasses.replace(patient, member_wait_s=1.0)
+    made_up = await svc.client.post(
+        "/v1/hardship/emergencies",
+        json={
+            "union": "shanxi/taiyuan/xiaodian",
+            "member_id": "m-made-up-000",
+            "amount_fen": 50000,
+            "purpose": "medical",
+            "household": household("m-made-up-000", 30000),
+        },
+        headers=CASEWORKER,
+    )  # fmt: skip  (a made-up id is not merely on its way: refused after a short wait)
+    assert (made_up.status_code, made_up.json()["field"]) == (404, "member_id"), made_up.text
+    svc.runtime.context = patient  # a member registered a moment ago is waited for
     elsewhere = {**bearer(Role.CASEWORKER, org="shanxi/datong/bu-0002", subject="cw-zhou"), **WHY}
-    for who, caller, union in (
-        ("m-made-up-000", CASEWORKER, "shanxi/taiyuan/xiaodian"),
-        (member_id, elsewhere, "shanxi/datong/bu-0002"),
+    for caller, union in (
+        (elsewhere, "shanxi/datong/bu-0002"),  # another base union's caseworker
+        (CASEWORKER, "shanxi/taiyuan/xiaodian/bu-0003"),  # a file of another union
     ):
         opened = await svc.client.post(
             "/v1/hardship/emergencies",
-            json={"union": union, "member_id": who, "amount_fen": 50000, "purpose": "medical",
-                  "household": household(who, 30000)},
+            json={"union": union, "member_id": member_id, "amount_fen": 50000,
+                  "purpose": "medical", "household": household(member_id, 30000)},
             headers=caller,
         )  # fmt: skip
         assert opened.status_code == 404, opened.text

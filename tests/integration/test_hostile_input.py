@@ -407,3 +407,132 @@ async def test_problems_speak_chinese_unless_english_is_preferred(suite: Suite) 
         "/v1/members", json={"name": 1}, headers={**HR, "Accept-Language": "zh-CN"}
     )
     assert _problem(typed, 422)["detail"].startswith("请求字段有误（")
+
+
+# --- the probes that once answered 500, and the doors that let money around its workflow ------
+
+
+async def test_media_types_headers_csv_and_ids_that_once_answered_500_are_4xx(
+    suite: Suite, hardship: tuple[RunningService, Any]
+) -> None:
+    svc, _ = hardship
+    d, m = suite.disbursements.client, suite.members.client
+    one = {"member_id": "m-1", "benefit": "voucher", "amount_fen": 1, "business_date": "2026-03-01"}
+    for media in ("APPLICATION/JSON", "Application/Json; charset=UTF-8"):
+        escaped = await d.post(
+            "/v1/disbursements",
+            content=b'{"member_id": "m-\\u0000", "benefit": "voucher", "amount_fen": 1}',
+            headers={**OFFICER, "Idempotency-Key": f"k-{uuid.uuid4()}", "Content-Type": media},
+        )
+        assert _problem(escaped, 422)["rule"] == "input.nul"
+        deep = b'{"details": ' * 600 + b"1" + b"}" * 600
+        nested = await d.post(
+            "/v1/disbursements",
+            content=deep,
+            headers={**OFFICER, "Idempotency-Key": f"k-{uuid.uuid4()}", "Content-Type": media},
+        )
+        assert _problem(nested, 422)["rule"] == "input.too-deep"
+    xml = await d.post(
+        "/v1/disbursements",
+        content=b"<member/>",
+        headers={**OFFICER, "Idempotency-Key": "k-xml-0001", "Content-Type": "text/xml"},
+    )
+    assert _problem(xml, 415)["rule"] == "input.media-type"
+    for reason in ("%00ab", "%20%20", "%FF%FE"):
+        read = await svc.client.get(
+            "/v1/hardship/watch-list", headers={**CASEWORKER, "X-Access-Reason": reason}
+        )
+        assert _problem(read, 422)["field"] == "X-Access-Reason"
+    long_id = await svc.client.get("/v1/hardship/cases/" + "案" * 200, headers=CASEWORKER)
+    assert _problem(long_id, 422)["field"] == "case_id"
+    roster = 'name,id_number,join_date\n"' + "x" * 200_000 + "\n"
+    unclosed = await m.post(
+        "/v1/members/imports",
+        params={"union": UNION},
+        content=roster.encode(),
+        headers={**HR, "Content-Type": "text/csv"},
+    )
+    assert _problem(unclosed, 422)["rule"] == "roster.csv"
+    coerced = [
+        {**one, "amount_fen": True},
+        {**one, "amount_fen": "100"},
+        {**one, "amount_fen": 1.0},
+    ]
+    for body in coerced:
+        refused = await d.post(
+            "/v1/disbursements",
+            json=body,
+            headers={**OFFICER, "Idempotency-Key": f"k-{uuid.uuid4()}"},
+        )
+        assert _problem(refused, 422)["field"] == "amount_fen", body
+    member_id = await register(suite)
+    births = await m.post(
+        f"/v1/members/{member_id}/births",
+        json={"birth_date": "2025-06-01", "birth_order": 2**63, "within_policy": True},
+        headers=HR,
+    )
+    assert _problem(births, 422)["field"] == "birth_order"
+    rich = household(member_id, 10**30)
+    intake = await svc.client.post(
+        "/v1/hardship/cases",
+        json={"union": UNION, "source": "walk_in", "household": rich},
+        headers=CASEWORKER,
+    )
+    assert "monthly_income_per_head_fen" in _problem(intake, 422)["field"]
+
+
+async def test_tokens_of_the_wrong_shape_are_401(suite: Suite) -> None:
+    from shared.tokens import LocalIssuer
+    from tests.support import TEST_SETTINGS
+
+    def token(**claims: Any) -> dict[str, str]:
+        minted = LocalIssuer.default().issue(
+            issuer=TEST_SETTINGS.jwt_issuer,
+            audience=TEST_SETTINGS.jwt_audience,
+            subject="x",
+            roles=["finance_officer"],
+            org=UNION,
+            extra=claims,
+        )
+        return {"Authorization": f"Bearer {minted}"}
+
+    for shape in ({"roles": [["admin"]]}, {"roles": "admin"}, {"roles": [{"admin": 1}]}):
+        answer = await suite.members.client.get("/v1/members", headers=token(**shape))
+        assert _problem(answer, 401)["status"] == 401, shape
+
+
+async def test_a_benefit_of_a_workflow_is_paid_only_through_it(suite: Suite) -> None:
+    """Finance officers and admins once paid hardship relief directly, around the register
+    and its second pair of eyes."""
+    member_id = await register(suite)
+    for who in (OFFICER, bearer(Role.ADMIN, org=UNION), ADMIN):
+        direct = await suite.disbursements.client.post(
+            "/v1/disbursements",
+            json={"member_id": member_id, "benefit": "hardship_relief", "amount_fen": 50000,
+                  "business_date": "2026-03-01",
+                  "details": {"relief_id": "r-made-up", "case_id": "c-made-up"}},
+            headers={**who, "Idempotency-Key": f"k-{uuid.uuid4()}"},
+        )  # fmt: skip
+        assert _problem(direct, 422)["rule"] == "benefit.workflow-only"
+    batch = await suite.disbursements.client.post(
+        "/v1/disbursement-batches",
+        json={"union": UNION, "benefit": "hardship_relief", "amount_fen": 50000,
+              "business_date": "2026-03-01"},
+        headers={**OFFICER, "Idempotency-Key": f"k-{uuid.uuid4()}"},
+    )  # fmt: skip
+    assert batch.status_code == 422, batch.text
+
+
+async def test_a_draft_policy_that_could_not_be_decided_is_refused(suite: Suite) -> None:
+    current = (
+        await suite.entitlements.client.get("/v1/policies/shanxi-2025-26", headers=ADMIN)
+    ).json()
+    voucher = {**current["member_benefits"]["voucher"], "per_child_fen": {"1": 100}}
+    draft = current | {
+        "version": "draft-voucher-per-child",
+        "member_benefits": {**current["member_benefits"], "voucher": voucher},
+    }
+    answer = await suite.entitlements.client.post(
+        "/v1/policies/what-if", json={"draft": draft, "year": 2026}, headers=ADMIN
+    )
+    assert _problem(answer, 422)["status"] == 422

@@ -53,7 +53,24 @@ def _cases(spec: dict[str, Any]) -> list[Any]:
     return found
 
 
-async def _send(client: httpx.AsyncClient, case: Any, auth: dict[str, str]) -> httpx.Response:
+# Each case is sent once, in turn as written or with the variants an attacker (or a careless
+# client) sends: media types in any case and with parameters, a body under a type it is not,
+# odd values in the headers the services read.
+VARIANTS: list[dict[str, str]] = [
+    {},
+    {"content-type": "APPLICATION/JSON"},
+    {"content-type": "Application/Json; Charset=UTF-8"},
+    {"content-type": "text/plain"},
+    {"content-type": "application/x-www-form-urlencoded"},
+    {"x-access-reason": "%00%20", "accept-language": "en;q=0.9, zh;q=0.1"},
+    {"x-access-reason": "%E5%B9%B4", "accept-language": "*"},
+    {"idempotency-key": " "},
+]
+
+
+async def _send(
+    client: httpx.AsyncClient, case: Any, auth: dict[str, str], variant: dict[str, str]
+) -> httpx.Response:
     headers = {k: str(v) for k, v in (case.headers or {}).items() if k.lower() != "authorization"}
     request: dict[str, Any] = {
         "params": case.query or None,
@@ -62,10 +79,12 @@ async def _send(client: httpx.AsyncClient, case: Any, auth: dict[str, str]) -> h
     if not isinstance(case.body, NotSet):
         if isinstance(case.body, bytes | str):
             request["content"] = case.body
-            request["headers"]["content-type"] = case.media_type or "application/json"
         else:
             request["content"] = json.dumps(case.body)
-            request["headers"]["content-type"] = case.media_type or "application/json"
+        request["headers"]["content-type"] = case.media_type or "application/json"
+    for name, value in variant.items():
+        if name != "content-type" or "content" in request:
+            request["headers"][name] = value
     return await client.request(case.method, case.formatted_path, **request)
 
 
@@ -101,9 +120,10 @@ async def test_generated_requests_get_documented_answers_and_no_5xx(
     seen: set[int] = set()
     for service in services:
         spec = (await service.client.get("/openapi.json")).json()
-        for case in _cases(spec):
+        for n, case in enumerate(_cases(spec)):
+            variant = VARIANTS[n % len(VARIANTS)]
             try:
-                response = await _send(service.client, case, CALLERS[caller])
+                response = await _send(service.client, case, CALLERS[caller], variant)
             except (UnicodeEncodeError, httpx.InvalidURL, httpx.LocalProtocolError):
                 continue  # not a request an HTTP client can send
             sent += 1
@@ -111,7 +131,7 @@ async def test_generated_requests_get_documented_answers_and_no_5xx(
             operation = spec["paths"][case.operation.path][case.method.lower()]
             wrong = _documented(operation, response)
             if wrong:
-                problems.append(f"{case.method} {case.formatted_path}: {wrong}")
+                problems.append(f"{case.method} {case.formatted_path} {variant}: {wrong}")
     assert sent > 500
     assert {200, 404, 422} <= seen  # valid and invalid requests both reached the routes
     assert problems == []

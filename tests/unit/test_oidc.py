@@ -31,6 +31,7 @@ class Provider:
     def __init__(self) -> None:
         self.keys: dict[str, Any] = {}
         self.reads = 0
+        self.cache_control = "max-age=300"
         self.add_key(rsa.generate_private_key(public_exponent=65537, key_size=2048))
         provider = self
 
@@ -40,6 +41,7 @@ class Provider:
                 body = json.dumps(provider.jwks()).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
+                self.send_header("Cache-Control", provider.cache_control)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
@@ -69,7 +71,9 @@ class Provider:
             out.append(json.loads(jwk) | {"kid": kid, "alg": alg, "use": "sig"})
         return {"keys": out}
 
-    def token(self, kid: str | None = None, **claims: Any) -> str:
+    def token(
+        self, kid: str | None = None, headers: dict[str, Any] | None = None, **claims: Any
+    ) -> str:
         kid = kid or next(iter(self.keys))
         key = self.keys[kid]
         alg = "RS256" if isinstance(key, rsa.RSAPrivateKey) else "ES256"
@@ -83,7 +87,7 @@ class Provider:
             "realm_access": {"roles": ["caseworker", "offline_access", "uma_authorization"]},
             "union_org": "/shanxi/datong",
         } | claims
-        return jwt.encode(body, key, algorithm=alg, headers={"kid": kid})
+        return jwt.encode(body, key, algorithm=alg, headers={"kid": kid} | (headers or {}))
 
 
 @pytest.fixture
@@ -143,8 +147,20 @@ async def test_a_burst_at_start_up_reads_the_keys_once_and_refuses_no_one(
         {"exp": datetime.now(UTC) - timedelta(minutes=5)},
         {"union_org": "/shanxi/太原"},
         {"union_org": None},
+        {"realm_access": {"roles": [["admin"]]}},
+        {"realm_access": {"roles": "admin"}},
+        {"sub": 42},
     ],
-    ids=["audience", "issuer", "expired", "org-path", "no-org"],
+    ids=[
+        "audience",
+        "issuer",
+        "expired",
+        "org-path",
+        "no-org",
+        "nested-roles",
+        "roles-text",
+        "sub",
+    ],
 )
 async def test_tokens_that_must_not_be_trusted_are_refused(
     provider: Provider, claims: dict[str, Any]
@@ -177,3 +193,53 @@ async def test_a_provider_that_cannot_be_reached_is_an_outage(provider: Provider
     with pytest.raises(SigningKeysUnavailable) as raised:
         await decode_token(settings, provider.token(aud="unreachable"))
     assert is_outage(raised.value)
+
+
+async def test_a_key_the_provider_withdraws_stops_working_when_its_cache_time_is_up(
+    provider: Provider,
+) -> None:
+    """The key set is read again on the provider's Cache-Control max-age, not only when a
+    token names an unknown key: a withdrawn key was once trusted 70 s later."""
+    provider.cache_control = "public, max-age=1"
+    settings = _settings(provider)
+    kid = next(iter(provider.keys))
+    await decode_token(settings, provider.token(sub="before"))
+    provider.add_key(ec.generate_private_key(ec.SECP256R1()))
+    withdrawn = provider.keys.pop(kid)  # tokens signed with it are still out there
+    await asyncio.sleep(1.2)  # past the max-age the provider gave
+    stale = jwt.encode(
+        {"iss": ISSUER, "aud": "jinhui", "sub": "after", "exp": 4_000_000_000}
+        | {"realm_access": {"roles": ["admin"]}, "union_org": "shanxi"},
+        withdrawn,
+        algorithm="RS256",
+        headers={"kid": kid},
+    )
+    with pytest.raises(Unauthenticated):
+        await decode_token(settings, stale)
+    assert provider.reads == 2
+
+
+async def test_a_key_of_one_type_named_with_another_algorithm_is_a_401(
+    provider: Provider,
+) -> None:
+    """An EC key's id with `alg: RS256` once reached the library's key loader and answered 500."""
+    settings = _settings(provider)
+    ec_kid = provider.add_key(ec.generate_private_key(ec.SECP256R1()))
+    rsa_key = next(k for k in provider.keys.values() if isinstance(k, rsa.RSAPrivateKey))
+    claims = {"iss": ISSUER, "aud": "jinhui", "sub": "x", "exp": 4_000_000_000}
+    crossed = jwt.encode(claims, rsa_key, algorithm="RS256", headers={"kid": ec_kid})
+    with pytest.raises(Unauthenticated):
+        await decode_token(settings, crossed)
+
+
+@pytest.mark.parametrize("typ", ["at+jwt", "JWT", "application/at+jwt"])
+async def test_an_access_token_by_any_of_its_types_is_accepted(
+    provider: Provider, typ: str
+) -> None:
+    assert await decode_token(_settings(provider), provider.token(headers={"typ": typ}))
+
+
+@pytest.mark.parametrize("typ", ["logout+jwt", "id_token", "dpop+jwt"])
+async def test_a_token_that_is_not_an_access_token_is_refused(provider: Provider, typ: str) -> None:
+    with pytest.raises(Unauthenticated):
+        await decode_token(_settings(provider), provider.token(headers={"typ": typ}))

@@ -36,7 +36,7 @@ class CostLine(Details):
         description="transport, accommodation, meals, entrance_tickets, insurance or "
         "activity_supplies (the policy's list decides)",
     )
-    amount_fen: int = Field(ge=0, le=MAX_AMOUNT_FEN)
+    amount_fen: int = Field(ge=0, le=MAX_AMOUNT_FEN, strict=True)
 
 
 class OutingDetails(Details):
@@ -54,11 +54,11 @@ class ChildbirthDetails(Details):
 
 
 class RecuperationDetails(Details):
-    plan_year: int = Field(ge=2000, le=2100)
+    plan_year: int = Field(ge=2000, le=2100, strict=True)
     start_date: date
     end_date: date
     employer_welfare_fund_fen: int = Field(
-        ge=0, le=MAX_AMOUNT_FEN, description="Paid from the employer's fund"
+        ge=0, le=MAX_AMOUNT_FEN, strict=True, description="Paid from the employer's fund"
     )
 
 
@@ -296,3 +296,21 @@ def _check_destination(outing: OutingDetails, refs: References) -> None:
                 area_code=area.code,
                 source=source,
             )
+
+
+# Benefits that belong to a workflow with its own approval: paid only through it, never asked
+# for directly (a finance officer could otherwise pay relief around the register's four eyes).
+WORKFLOW_ONLY: dict[Benefit, tuple[str, str]] = {
+    Benefit.HARDSHIP_RELIEF: (
+        "困难帮扶只能经困难职工档案申请并由第二人审批后发放",
+        "hardship relief is paid only through the hardship register, once a second person "
+        "approves it (POST /v1/hardship/cases/{case_id}/reliefs)",
+    ),
+}
+
+
+def asked_directly(benefit: Benefit) -> None:
+    """Refuses a benefit that only its workflow may pay."""
+    if benefit in WORKFLOW_ONLY:
+        zh, en = WORKFLOW_ONLY[benefit]
+        raise InvalidInput(f"{zh}（{en}）", field="benefit", rule="benefit.workflow-only")

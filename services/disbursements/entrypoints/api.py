@@ -36,7 +36,7 @@ from shared.clock import business_date
 from shared.db.notices import Notices
 from shared.errors import NotFound
 from shared.http.deps import RuntimeDep
-from shared.http.params import OrgQuery, YearPath, YearQuery
+from shared.http.params import BatchId, DisbursementId, OrgQuery, YearPath, YearQuery
 from shared.money import format_yuan
 from shared.runtime import Runtime
 from shared.uow import UnitOfWork
@@ -59,8 +59,9 @@ def _view(row: dict[str, Any], caller: Principal) -> DisbursementView:
     return DisbursementView(**fields, status_url=f"/v1/disbursements/{row['disbursement_id']}")
 
 
-async def _read(runtime: Runtime, caller: Principal, disbursement_id: str) -> dict[str, Any]:
-    caller.require(*READERS)
+async def _read(
+    runtime: Runtime, caller: Principal, disbursement_id: DisbursementId
+) -> dict[str, Any]:
     async with runtime.sessions() as session:
         row = await repo.read(session, disbursement_id)
     if row is None or not caller.can_reach(row["base_union"]):
@@ -82,7 +83,6 @@ async def request_disbursement(
 ) -> DisbursementView:
     """Answers 202 with the status URL. The same `Idempotency-Key` with the same body answers
     with the same disbursement; with another body, 422."""
-    caller.require(*WRITERS)
     ctx = context(runtime)
     digest = handlers.request_hash(body.model_dump(mode="json"))
     async with UnitOfWork(runtime) as uow:
@@ -103,7 +103,7 @@ async def request_disbursement(
     summary="Where a disbursement stands; `wait` long-polls for the decision",
 )
 async def get_disbursement(
-    disbursement_id: str,
+    disbursement_id: DisbursementId,
     caller: PrincipalDep,
     runtime: RuntimeDep,
     wait: Annotated[float, Query(ge=0, le=30, description="Seconds to wait while pending")] = 0,
@@ -126,7 +126,6 @@ async def _change(
     runtime: Runtime, caller: Principal, command: DisbursementCommand
 ) -> DisbursementView:
     """request → command → one handler → the disbursement as it stands afterwards."""
-    caller.require(*WRITERS)
     async with UnitOfWork(runtime) as uow:
         await handlers.handle(uow, caller, command, business_date(runtime.clock))
     return _view(await _read(runtime, caller, command.disbursement_id), caller)
@@ -134,7 +133,7 @@ async def _change(
 
 @router.post("/disbursements/{disbursement_id}/issue", response_model=DisbursementView)
 async def issue(
-    disbursement_id: str, caller: PrincipalDep, runtime: RuntimeDep
+    disbursement_id: DisbursementId, caller: PrincipalDep, runtime: RuntimeDep
 ) -> DisbursementView:
     """For a disbursement requested with `issue_on_approval: false`, once approved."""
     return await _change(runtime, caller, IssueDisbursement(disbursement_id=disbursement_id))
@@ -142,7 +141,7 @@ async def issue(
 
 @router.post("/disbursements/{disbursement_id}/cancel", response_model=DisbursementView)
 async def cancel(
-    disbursement_id: str, body: Reason, caller: PrincipalDep, runtime: RuntimeDep
+    disbursement_id: DisbursementId, body: Reason, caller: PrincipalDep, runtime: RuntimeDep
 ) -> DisbursementView:
     """Before it is issued; the reservation goes back to the member's cap."""
     cancel = CancelDisbursement(disbursement_id=disbursement_id, reason=body.reason)
@@ -151,7 +150,7 @@ async def cancel(
 
 @router.post("/disbursements/{disbursement_id}/reverse", response_model=DisbursementView)
 async def reverse(
-    disbursement_id: str, body: Reason, caller: PrincipalDep, runtime: RuntimeDep
+    disbursement_id: DisbursementId, body: Reason, caller: PrincipalDep, runtime: RuntimeDep
 ) -> DisbursementView:
     """After it is issued: the cap is released and payroll gets a correction."""
     reverse = ReverseDisbursement(disbursement_id=disbursement_id, reason=body.reason)
@@ -160,7 +159,7 @@ async def reverse(
 
 @router.post("/disbursements/{disbursement_id}/redeem", response_model=DisbursementView)
 async def redeem(
-    disbursement_id: str, caller: PrincipalDep, runtime: RuntimeDep
+    disbursement_id: DisbursementId, caller: PrincipalDep, runtime: RuntimeDep
 ) -> DisbursementView:
     """A voucher used before its expiry; unused vouchers go back to the cap when they expire."""
     return await _change(runtime, caller, RedeemVoucher(disbursement_id=disbursement_id))
@@ -177,7 +176,6 @@ async def redeem(
     summary="One benefit to every selected member of a union or subtree",
 )
 async def post_batch(body: BatchRequest, caller: PrincipalDep, runtime: RuntimeDep) -> BatchView:
-    caller.require(*WRITERS)
     union = parse_org(body.union)
     caller.require_org(union)
     batch_id = await create_batch(runtime, caller, body, union)
@@ -191,12 +189,11 @@ async def post_batch(body: BatchRequest, caller: PrincipalDep, runtime: RuntimeD
     tags=["batches"],
     summary="Progress and totals: lines by status",
 )
-async def get_batch(batch_id: str, caller: PrincipalDep, runtime: RuntimeDep) -> BatchView:
+async def get_batch(batch_id: BatchId, caller: PrincipalDep, runtime: RuntimeDep) -> BatchView:
     return await _batch(runtime, caller, batch_id)
 
 
-async def _batch(runtime: Runtime, caller: Principal, batch_id: str) -> BatchView:
-    caller.require(*READERS)
+async def _batch(runtime: Runtime, caller: Principal, batch_id: BatchId) -> BatchView:
     found = await batch_report(runtime, batch_id)
     if found is None or not caller.can_reach(found[0]["union_path"]):
         raise NotFound(f"no batch {batch_id}")
@@ -247,7 +244,7 @@ LINE_COLUMNS = [  # Chinese first, the machine name beside it; amounts in yuan a
     response_class=Response,
     responses={200: {"content": {"text/csv": {}}, "description": "UTF-8 with BOM, for Excel"}},
 )
-async def batch_lines(batch_id: str, caller: PrincipalDep, runtime: RuntimeDep) -> Response:
+async def batch_lines(batch_id: BatchId, caller: PrincipalDep, runtime: RuntimeDep) -> Response:
     await _batch(runtime, caller, batch_id)
     async with runtime.sessions() as session:
         rows = await views.batch_lines(session, batch_id)
@@ -302,7 +299,6 @@ async def spending(
         str, Query(pattern="^(json|csv)$", description="csv: UTF-8 with BOM, for Excel")
     ] = "json",
 ) -> Any:
-    caller.require(*READERS)
     org = parse_org(union) if union else caller.org
     if not caller.can_reach(org):
         raise NotFound(f"no union {org}")
@@ -332,7 +328,6 @@ async def spending(
 async def put_plan(
     org: str, year: YearPath, body: RecuperationPlan, caller: PrincipalDep, runtime: RuntimeDep
 ) -> PlanView:
-    caller.require(*WRITERS)
     union = parse_org(org)
     caller.require_org(union)
     async with UnitOfWork(runtime) as uow:
@@ -349,7 +344,6 @@ async def put_plan(
     summary="The plan, and who has gone",
 )
 async def get_plan(org: str, year: YearPath, caller: PrincipalDep, runtime: RuntimeDep) -> PlanView:
-    caller.require(*READERS)
     union = parse_org(org)
     if not caller.can_reach(union):
         raise NotFound(f"no plan for {union}")

@@ -101,10 +101,14 @@ class RecuperationPlan(BaseModel):
         min_length=1, max_length=10_000, description="会员编号 of the members in the plan"
     )
     union_subsidy_per_person_fen: int = Field(
-        ge=0, le=MAX_AMOUNT_FEN, description="工会补助 per person, in fen", examples=[80000]
+        strict=True,
+        ge=0,
+        le=MAX_AMOUNT_FEN,
+        description="工会补助 per person, in fen",
+        examples=[80000],
     )
     employer_fund_per_person_fen: int = Field(
-        ge=0, le=MAX_AMOUNT_FEN, description="From the employer's welfare fund"
+        strict=True, ge=0, le=MAX_AMOUNT_FEN, description="From the employer's welfare fund"
     )
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from services.disbursements.adapters import repository as repo
 from services.disbursements.adapters.tables import idempotency_keys, member_directory
-from services.disbursements.domain.benefits import References, check_details
+from services.disbursements.domain.benefits import References, asked_directly, check_details
 from services.disbursements.domain.commands import (
     CancelDisbursement,
     DisbursementCommand,
@@ -117,8 +117,12 @@ async def open_disbursement(
     *,
     batch_id: str | None = None,
     member: dict[str, Any] | None = None,
+    through_workflow: bool = False,
 ) -> Disbursement:
-    """Check the benefit's own rules and open the disbursement: it asks entitlements."""
+    """Check the benefit's own rules and open the disbursement: it asks entitlements. Only a
+    workflow's own door (`through_workflow`) opens a benefit that belongs to it."""
+    if not through_workflow:
+        asked_directly(new.benefit)
     today = business_date(ctx.clock)
     if new.business_date > today:
         raise InvalidInput(
@@ -305,5 +309,6 @@ async def pay_relief(ctx: DisbursementsContext, tx: Transaction, granted: Relief
         ),
         caller,
         member=member,
+        through_workflow=True,
     )
     await repository.save(opened, metadata={"actor": caller.subject})

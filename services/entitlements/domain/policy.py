@@ -91,6 +91,15 @@ class BenefitRule(_Rule):
             raise ValueError(f"count_per {self.count_per} needs `child` in requires")
         if "eligible_group" in self.requires and not self.eligible_groups:
             raise ValueError("requires eligible_group needs eligible_groups")
+        per_child = ("per_child_fen", "min_days_between_births", "max_child_age")
+        for name in per_child:
+            if getattr(self, name) is not None and "child" not in self.requires:
+                raise ValueError(f"{name} is about a child: it needs `child` in requires")
+        if self.per_child_fen is not None:
+            if sorted(self.per_child_fen) != list(range(1, len(self.per_child_fen) + 1)):
+                raise ValueError("per_child_fen maps each birth order from 1 up to an amount")
+            if not all(1 <= v <= MAX_AMOUNT_FEN for v in self.per_child_fen.values()):
+                raise ValueError(f"per_child_fen amounts lie between 1 and {MAX_AMOUNT_FEN}")
         return self
 
     def ceiling_of(self, name: Settable) -> int | None:

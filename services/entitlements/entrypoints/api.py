@@ -37,6 +37,7 @@ from shared.clock import business_date
 from shared.errors import NotFound
 from shared.eventstore.store import EventStore
 from shared.http.deps import RuntimeDep
+from shared.http.params import ChildId, MemberId
 from shared.runtime import Runtime
 from shared.uow import UnitOfWork
 
@@ -61,9 +62,8 @@ Year = Annotated[int, FastApiPath(ge=2000, le=2100)]
     summary="A member's ledger for one year: cap, used, reserved and remaining per benefit",
 )
 async def get_ledger(
-    member_id: str, year: Year, caller: PrincipalDep, runtime: RuntimeDep, as_of: AsOf = None
+    member_id: MemberId, year: Year, caller: PrincipalDep, runtime: RuntimeDep, as_of: AsOf = None
 ) -> LedgerView:
-    caller.require(*LEDGER_READERS)
     ctx = context(runtime)
     read_on = as_of or business_date(ctx.clock)
     day = max(date(year, 1, 1), min(read_on, date(year, 12, 31)))
@@ -126,7 +126,7 @@ async def get_ledger(
 
 
 async def _read(
-    runtime: Runtime, store: EventStore, member_id: str, year: int, as_of: date | None
+    runtime: Runtime, store: EventStore, member_id: MemberId, year: int, as_of: date | None
 ) -> tuple[str | None, LedgerNow | MemberLedger | None]:
     """A member's ledger for a year, now or as of the end of a business date."""
     if as_of is None:
@@ -142,9 +142,8 @@ async def _read(
     summary="Every entry of a member's ledger, oldest first, with its source, clause and time",
 )
 async def get_entries(
-    member_id: str, year: Year, caller: PrincipalDep, runtime: RuntimeDep, as_of: AsOf = None
+    member_id: MemberId, year: Year, caller: PrincipalDep, runtime: RuntimeDep, as_of: AsOf = None
 ) -> list[LedgerEntry]:
-    caller.require(*LEDGER_READERS)
     async with runtime.sessions() as session:
         store = runtime.event_store(session)
         profile = await read_profile(store, member_id)
@@ -175,7 +174,6 @@ async def get_entries(
     summary="Would this disbursement be allowed? The same decision, reserving nothing",
 )
 async def post_check(body: CheckRequest, caller: PrincipalDep, runtime: RuntimeDep) -> CheckAnswer:
-    caller.require(*LEDGER_READERS)
     ctx = context(runtime)
     async with runtime.sessions() as session:
         store = runtime.event_store(session)
@@ -198,9 +196,6 @@ async def post_check(body: CheckRequest, caller: PrincipalDep, runtime: RuntimeD
     return CheckAnswer(**{k: getattr(decision, k) for k in CheckAnswer.model_fields})
 
 
-ChildId = Annotated[str, FastApiPath(min_length=1, max_length=64)]
-
-
 @router.post(
     "/members/{member_id}/children/{child_id}/spacing-review",
     status_code=201,
@@ -209,7 +204,7 @@ ChildId = Annotated[str, FastApiPath(min_length=1, max_length=64)]
     responses={409: {"description": "Nothing to review, or reviewed already"}},
 )
 async def review_spacing(
-    member_id: str,
+    member_id: MemberId,
     child_id: ChildId,
     body: SpacingReview,
     caller: PrincipalDep,
@@ -218,7 +213,6 @@ async def review_spacing(
     """The 180-day spacing is a check of the data, not a rule of the notice: a reviewer who
     finds both births real approves them, and the member's next request for the child's gift
     is decided as for any birth. Recorded once, with the reviewer and the reason."""
-    caller.require(Role.REVIEWER, Role.ADMIN)
     async with UnitOfWork(runtime) as uow:
         return await handlers.review_birth_spacing(
             context(runtime),

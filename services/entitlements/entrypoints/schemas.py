@@ -66,8 +66,10 @@ class LedgerEntry(BaseModel):
 
 
 class TripShape(BaseModel):
-    days: int = Field(ge=1, le=366, description="天数: days of the outing", examples=[2])
-    nights: int = Field(ge=0, le=366, description="夜数: nights away", examples=[1])
+    days: int = Field(
+        ge=1, le=366, strict=True, description="天数: days of the outing", examples=[2]
+    )
+    nights: int = Field(ge=0, le=366, strict=True, description="夜数: nights away", examples=[1])
     cost_categories: list[str] = Field(
         max_length=20,
         description="费用类别 the outing pays for",

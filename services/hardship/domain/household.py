@@ -6,6 +6,8 @@ from typing import Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from shared.money import MAX_AMOUNT_FEN
+
 Cause = Literal[
     "illness",
     "disability",
@@ -38,6 +40,8 @@ class Household(BaseModel):
     )
     monthly_income_per_head_fen: int = Field(
         ge=0,
+        le=MAX_AMOUNT_FEN,
+        strict=True,
         description="家庭月人均收入, in fen (50000 = 500.00 元); compared with the city's "
         "minimum living standard",
         examples=[60000],

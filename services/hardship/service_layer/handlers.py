@@ -222,7 +222,7 @@ async def request_relief(
     ctx: HardshipContext, tx: Transaction, caller: Principal, case_id: str, **relief: Any
 ) -> str:
     case = await load_case(tx, caller, case_id)
-    await _member_in_reach(ctx, tx, caller, str(relief["member_id"]))
+    await _member_in_reach(ctx, tx, caller, str(relief["member_id"]), case.state.union)
     relief_id = f"r-{uuid.uuid4().hex[:16]}"
     case.request_relief(
         relief_id=relief_id,
@@ -237,9 +237,10 @@ async def request_relief(
 
 
 async def _member_in_reach(
-    ctx: HardshipContext, tx: Transaction, caller: Principal, member_id: str
+    ctx: HardshipContext, tx: Transaction, caller: Principal, member_id: str, file_union: str
 ) -> None:
-    """Relief is paid to a member: one this service knows, in the caller's part of the tree.
+    """Relief is paid to a member: one this service knows, in the caller's part of the tree
+    and in the union that keeps the file (a file of one union pays none of another's members).
     Anything else is refused here, before a grant that disbursements could never pay (a
     made-up id once answered 201 and died in a dead-letter topic); outside the caller's tree
     the member does not exist."""
@@ -251,7 +252,7 @@ async def _member_in_reach(
         if union is not None or asyncio.get_running_loop().time() >= deadline:
             break
         await asyncio.sleep(0.25)
-    if union is None or not org_contains(caller.org, union):
+    if union is None or not (org_contains(caller.org, union) and org_contains(file_union, union)):
         raise NotFound(
             "找不到该会员（the member is not known in your part of the union tree）",
             field="member_id",

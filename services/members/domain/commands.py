@@ -58,7 +58,9 @@ class LinkSpouse(Command):
 
 class RecordChildBirth(Command):
     birth_date: PlausibleDate
-    birth_order: int = Field(ge=1, description="1, 2, 3…; 3 and above count as third or later")
+    birth_order: int = Field(
+        ge=1, le=20, strict=True, description="1, 2, 3…; 3 and above count as third or later"
+    )
     within_policy: bool = Field(description="Born within the family-planning policy")
     other_parent_member_id: str | None = Field(
         default=None,

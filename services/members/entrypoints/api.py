@@ -42,6 +42,7 @@ from shared.auth import Principal, PrincipalDep, Role, parse_org
 from shared.clock import business_date
 from shared.errors import InvalidInput, NotFound
 from shared.http.deps import RuntimeDep
+from shared.http.params import MemberId
 from shared.runtime import Runtime
 from shared.uow import UnitOfWork
 
@@ -69,14 +70,13 @@ class MemberChange:
     def actor(self) -> str:
         return self.caller.subject
 
-    async def allowed(self, member_id: str) -> None:
-        self.caller.require(*WRITERS)
+    async def allowed(self, member_id: MemberId) -> None:
         async with self.runtime.sessions() as session:
             await views.require_reachable(session, self.caller, member_id)
 
     async def __call__(
         self,
-        member_id: str,
+        member_id: MemberId,
         action: Callable[[UnitOfWork], Awaitable[object]],
         *,
         reaching: str | None = None,
@@ -109,7 +109,6 @@ async def register(
     response: Response,
 ) -> MemberCreated:
     """409 with `member_id` when the ID number is already registered."""
-    caller.require(*WRITERS)
     caller.require_org(parse_org(cmd.base_union))
     async with UnitOfWork(runtime) as uow:
         member_id = await handlers.register_member(ctx, uow, cmd, caller.subject)
@@ -188,7 +187,6 @@ async def import_csv(
     ] = 1,
 ) -> ImportReportView:
     """Each row is created, found already a member, or rejected with the reason."""
-    caller.require(*WRITERS)
     base_union = parse_org(union)
     caller.require_org(base_union)
     try:
@@ -209,14 +207,14 @@ async def import_csv(
 
 @router.get("/{member_id}", response_model=views.MemberView, summary="A member's registry entry")
 async def get_member(
-    member_id: str, caller: PrincipalDep, runtime: RuntimeDep, ctx: MembersContextDep
+    member_id: MemberId, caller: PrincipalDep, runtime: RuntimeDep, ctx: MembersContextDep
 ) -> views.MemberView:
     return await _view(runtime, ctx, caller, member_id)
 
 
 @router.patch("/{member_id}", response_model=views.MemberView, summary="Correct a member's details")
 async def correct(
-    member_id: str,
+    member_id: MemberId,
     cmd: CorrectMemberDetails,
     change: ChangeDep,
 ) -> views.MemberView:
@@ -228,7 +226,7 @@ async def correct(
 
 @router.put("/{member_id}/spouse", response_model=views.MemberView, summary="Link the spouse")
 async def link_spouse(
-    member_id: str,
+    member_id: MemberId,
     cmd: LinkSpouse,
     change: ChangeDep,
 ) -> views.MemberView:
@@ -240,10 +238,14 @@ async def link_spouse(
 
 
 @router.post(
-    "/{member_id}/births", status_code=201, response_model=ChildRecorded, summary="Record a birth"
+    "/{member_id}/births",
+    status_code=201,
+    response_model=ChildRecorded,
+    summary="Record a birth",
+    responses={200: {"model": ChildRecorded, "description": "The child was already recorded"}},
 )
 async def record_birth(
-    member_id: str,
+    member_id: MemberId,
     cmd: RecordChildBirth,
     change: ChangeDep,
     response: Response,
@@ -266,7 +268,7 @@ async def record_birth(
     summary="Register the member in a new employment form",
 )
 async def register_nef(
-    member_id: str,
+    member_id: MemberId,
     cmd: RegisterNewEmploymentForm,
     change: ChangeDep,
 ) -> views.MemberView:
@@ -282,7 +284,7 @@ async def register_nef(
     summary="Record the member's return to standard employment",
 )
 async def end_nef(
-    member_id: str,
+    member_id: MemberId,
     change: ChangeDep,
     ended_on: Annotated[
         date | None, Query(description="The day the new form of employment ended (default: today)")
@@ -300,7 +302,7 @@ async def end_nef(
     summary="Transfer the member to another base union",
 )
 async def transfer(
-    member_id: str,
+    member_id: MemberId,
     cmd: TransferMember,
     change: ChangeDep,
 ) -> views.MemberView:
@@ -314,7 +316,7 @@ async def transfer(
 
 @router.post("/{member_id}/end", response_model=views.MemberView, summary="End the membership")
 async def end(
-    member_id: str,
+    member_id: MemberId,
     cmd: EndMembership,
     change: ChangeDep,
 ) -> views.MemberView:
@@ -325,7 +327,7 @@ async def end(
 
 @router.post("/{member_id}/rejoin", response_model=views.MemberView, summary="Re-join the union")
 async def rejoin(
-    member_id: str,
+    member_id: MemberId,
     cmd: RejoinMember,
     change: ChangeDep,
 ) -> views.MemberView:
@@ -342,7 +344,7 @@ async def rejoin(
     summary="The member's events, oldest first",
 )
 async def list_events(
-    member_id: str, caller: PrincipalDep, runtime: RuntimeDep
+    member_id: MemberId, caller: PrincipalDep, runtime: RuntimeDep
 ) -> list[views.MemberEventView]:
     async with runtime.sessions() as session:
         await views.require_reachable(session, caller, member_id)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -100,6 +101,18 @@ def read_rows(text: str) -> tuple[dict[str, str], list[dict[str, str]]]:
     also carries `_record`: its place among the file's data rows, blank rows counted, so that
     row numbers match the spreadsheet's."""
     reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    try:
+        return _read(reader)
+    except csv.Error:  # a field past the reader's limit: an unterminated quote, most often
+        raise InvalidInput(
+            f"文件第 {reader.line_num} 行附近不是有效的 CSV（引号未闭合或单元格过长）"
+            f"（not valid CSV near line {reader.line_num}: an unclosed quote or a cell too long）",
+            field="file",
+            rule="roster.csv",
+        ) from None
+
+
+def _read(reader: Iterator[list[str]]) -> tuple[dict[str, str], list[dict[str, str]]]:
     try:
         header = [h.strip() for h in next(reader)]
     except StopIteration:
