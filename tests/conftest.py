@@ -10,6 +10,8 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+from hypothesis.database import DirectoryBasedExampleDatabase
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
@@ -17,6 +19,16 @@ from jinhui.localstack import Stack
 from shared.telemetry import configure_tracing
 
 os.environ.setdefault("ENVIRONMENT", "test")
+
+# Every failing example hypothesis finds is kept beside the tests, in the repository, and tried
+# first on every later run (commit it with the fix): a failure once found is never lost to
+# chance. Shrunk failures print the blob that replays them.
+settings.register_profile(
+    "jinhui",
+    database=DirectoryBasedExampleDatabase(Path(__file__).parent / "hypothesis-examples"),
+    print_blob=True,
+)
+settings.load_profile("jinhui")
 
 
 @pytest.fixture(scope="session")

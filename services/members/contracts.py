@@ -56,11 +56,24 @@ class MemberEvent(DomainEvent):
 
 
 class MemberRegistered(MemberEvent):
+    """Personal fields, and who needs them: no ID number, phone or income travels here at all
+    (the registry keeps them sealed). Every consumer receives every field of a topic; each
+    field below says which consumer reads it and why, and the others ignore it."""
+
     event_type = "jinhui.members.MemberRegistered"
     base_union: str
-    name: str
-    sex: Sex | None = None
-    birth_date: date
+    name: str = Field(
+        description="Personal. Disbursements only: the name on a batch's lines, which a finance "
+        "officer checks before paying; entitlements and hardship do not read it"
+    )
+    sex: Sex | None = Field(
+        default=None,
+        description="Personal. Read by no consumer today (the registry's own record)",
+    )
+    birth_date: date = Field(
+        description="Personal. Entitlements: the birthday gift's day (clause 7); disbursements "
+        "keeps the month only, for a month's birthday batch"
+    )
     join_date: date
     employment_form: EmploymentForm = EmploymentForm.STANDARD
     migrant_worker: bool = False

@@ -468,3 +468,25 @@ async def test_recuperation_follows_the_unions_annual_plan(suite: Suite) -> None
         )
     ).json()
     assert view["participation"] == {planned: "issued"} and view["not_yet_sent"] == []
+
+
+async def test_a_member_registered_a_moment_ago_is_waited_for_not_404(suite: Suite) -> None:
+    """A member registered on the registry reaches disbursements over Kafka: asked for at once,
+    the member was once 404 for up to five seconds. With `wait`, the request waits for it."""
+    member_id = await register(suite)  # and nothing waited for its arrival downstream
+    asked = await suite.disbursements.client.post(
+        "/v1/disbursements",
+        params={"wait": 30},
+        json={"member_id": member_id, "benefit": "holiday_gift", "amount_fen": 100,
+              "business_date": DAY},
+        headers={**OFFICER, "Idempotency-Key": f"k-{uuid.uuid4()}"},
+    )  # fmt: skip
+    assert asked.status_code == 202, asked.text
+    made_up = await suite.disbursements.client.post(
+        "/v1/disbursements",
+        params={"wait": 1},
+        json={"member_id": "m-never-registered", "benefit": "holiday_gift", "amount_fen": 100,
+              "business_date": DAY},
+        headers={**OFFICER, "Idempotency-Key": f"k-{uuid.uuid4()}"},
+    )  # fmt: skip
+    assert made_up.status_code == 404, made_up.text

@@ -33,6 +33,7 @@ async def test_registered_member_gets_a_ledger_for_the_year(suite: Suite) -> Non
         "remaining_fen": 50000,
         "count": 0,
         "max_count": 1,
+        "counted_in": None,
     }
     assert lines["holiday_gift"]["remaining_fen"] == 220000
     assert lines["voucher"]["cap_fen"] == 30000

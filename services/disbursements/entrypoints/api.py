@@ -80,11 +80,22 @@ async def request_disbursement(
     key: IdempotencyKey,
     caller: PrincipalDep,
     runtime: RuntimeDep,
+    wait: Annotated[
+        float,
+        Query(
+            ge=0,
+            le=30,
+            description="Seconds to wait for a member registered a moment ago to reach this "
+            "service (over Kafka) before answering 404",
+        ),
+    ] = 0,
 ) -> DisbursementView:
     """Answers 202 with the status URL. The same `Idempotency-Key` with the same body answers
     with the same disbursement; with another body, 422."""
     ctx = context(runtime)
     digest = handlers.request_hash(body.model_dump(mode="json"))
+    if wait:
+        await handlers.member_arrived(runtime, body.member_id, wait)
     async with UnitOfWork(runtime) as uow:
         existing = await handlers.claim_idempotency_key(uow, caller.subject, key, digest)
         disbursement_id = existing or await handlers.key_target(uow, caller.subject, key)
