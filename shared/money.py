@@ -55,3 +55,8 @@ def yuan_text(fen: int) -> str:
     sign = "-" if fen < 0 else ""
     whole, part = divmod(abs(fen), 100)
     return f"{sign}{whole:,}.{part:02d} 元"
+
+
+def yuan_en(fen: int) -> str:
+    """An amount as an English reader reads it: `2,200.00 yuan`."""
+    return yuan_text(fen).replace(" 元", " yuan")

@@ -66,8 +66,11 @@ async def collect(s: Services, year: int, hardship: dict[str, list[int]]) -> Yea
     titles = {rule.clause: rule.title for rule in policy.member_benefits.values()}
     titles |= {rule.clause: rule.title for rule in policy.union_rules.values()}
     total = sum(f for _, f in issued.values())
+    units = await s.members.client.get("/v1/orgs", params={"root": UNION}, headers=auditor)
+    names = {u["path"]: u["name"] for u in units.json()} if units.status_code == 200 else {}
     return Year(
         union=UNION,
+        union_name=names.get(UNION, UNION),
         year=year,
         members=len(s.member_ids),
         summary=[

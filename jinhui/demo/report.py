@@ -20,6 +20,10 @@ LEVELS = {"deep": ("深度困难", "#7f1d1d"), "relative": ("相对困难", "#d9
 MONTHS = [f"{m}月" for m in range(1, 13)]
 
 
+# The notice's exact title, as its cover gives it.
+NOTICE = "山西省总工会加大工会经费投入力度助力职工消费十项措施"
+
+
 @dataclass(frozen=True)
 class Measure:
     """One measure of the notice as the year used it."""
@@ -57,6 +61,7 @@ class Year:
     union: str
     year: int
     members: int
+    union_name: str = ""  # the union's Chinese name, as the org tree gives it
     summary: list[tuple[str, str]] = field(default_factory=list)
     measures: list[Measure] = field(default_factory=list)
     union_rules: list[UnionRule] = field(default_factory=list)
@@ -244,7 +249,7 @@ def write_report(path: Path, year: Year) -> Path:
     )
     page = f"""<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8">
-<title>晋惠 — {_e(year.union)} {year.year} 年度工会经费使用报告</title>
+<title>晋惠 — {_e(year.union_name or year.union)} {year.year} 年度工会经费使用报告</title>
 <style>
 body{{font-family:{FONTS};max-width:820px;margin:2em auto;color:#222;line-height:1.5}}
 h1{{color:#b8312f;font-size:1.6em}} h2{{margin-top:1.8em;font-size:1.2em}}
@@ -255,8 +260,9 @@ white-space:nowrap}} figure{{margin:1em 0}} figcaption{{font-weight:bold;margin-
 svg text{{font-family:{FONTS};fill:#333}} .key{{margin-right:1.2em}}
 .key i{{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:-1px}}
 </style></head><body>
-<h1>{_e(year.union)} {year.year} 年度工会经费使用报告</h1>
-<p>依据《山西省总工会关于进一步规范工会经费使用的十项措施》（晋工办发〔2025〕26号），
+<h1>{_e(year.union_name or year.union)} {year.year} 年度工会经费使用报告</h1>
+<p><small>{_e(year.union)}</small></p>
+<p>依据《{NOTICE}》（晋工办发〔2025〕26号），
 本报告列出全年每项措施的上限与实际使用、工会层面规则、每月支出、困难职工档案和未通过的申请。
 会员 {year.members:,} 人；业务年度 {year.year}；本地演示环境以快进时钟运行。</p>
 <h2>概览 <small>summary</small></h2><table>{summary}</table>

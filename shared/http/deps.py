@@ -6,6 +6,7 @@ from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
 
+from shared.http.language import Language, preferred
 from shared.runtime import Runtime
 
 
@@ -16,6 +17,15 @@ async def get_runtime(request: Request) -> Runtime:
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+async def get_language(request: Request) -> Language:
+    """What a person reads (a history line, a report) in the language `Accept-Language` asks
+    for: Chinese unless English is preferred."""
+    return preferred(request.headers.get("accept-language"))
+
+
+LanguageDep = Annotated[Language, Depends(get_language)]
 C = TypeVar("C")
 
 

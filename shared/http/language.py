@@ -9,7 +9,7 @@ English gets English. A Chinese detail keeps the specific English text beside it
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Any, Literal
 
 Language = Literal["zh", "en"]
 _TAG = re.compile(r"^\s*([A-Za-z]{1,8})(?:-[A-Za-z0-9]{1,8})*\s*(?:;\s*q\s*=\s*([0-9.]+))?\s*$")
@@ -118,3 +118,49 @@ def detail(text: str, code: str, rule: str | None, lang: Language) -> str:
         return text
     zh = RULES_ZH.get(rule or "") or TITLES.get(code, ("", ""))[0]
     return f"{zh}（{text}）" if zh else text
+
+
+# Pydantic's validation messages in Chinese, by error type; the English is pydantic's own.
+_VALIDATION_ZH: dict[str, str] = {
+    "missing": "缺少该字段",
+    "extra_forbidden": "不接受该字段",
+    "literal_error": "须为以下之一：{expected}",
+    "enum": "须为以下之一：{expected}",
+    "int_type": "须为整数",
+    "int_parsing": "须为整数",
+    "int_from_float": "须为整数",
+    "bool_type": "须为 true 或 false",
+    "bool_parsing": "须为 true 或 false",
+    "string_type": "须为文本",
+    "float_type": "须为数字",
+    "dict_type": "须为对象",
+    "model_type": "须为对象",
+    "list_type": "须为列表",
+    "date_type": "须为日期（如 2026-03-01）",
+    "date_parsing": "须为日期（如 2026-03-01）",
+    "date_from_datetime_parsing": "须为日期（如 2026-03-01）",
+    "datetime_parsing": "须为日期时间",
+    "greater_than": "须大于 {gt}",
+    "greater_than_equal": "须不小于 {ge}",
+    "less_than": "须小于 {lt}",
+    "less_than_equal": "须不大于 {le}",
+    "string_too_short": "至少 {min_length} 个字符",
+    "string_too_long": "至多 {max_length} 个字符",
+    "too_short": "至少 {min_length} 项",
+    "too_long": "至多 {max_length} 项",
+    "string_pattern_mismatch": "格式不符",
+    "json_invalid": "不是有效的 JSON",
+    "uuid_parsing": "须为 UUID",
+}
+
+
+def validation_message(error: dict[str, Any], lang: Language) -> str:
+    """One validation error in the caller's language (Chinese unless English is preferred)."""
+    english = str(error.get("msg", ""))
+    template = _VALIDATION_ZH.get(str(error.get("type", "")))
+    if lang == "en" or template is None:
+        return english
+    try:
+        return template.format(**(error.get("ctx") or {}))
+    except (KeyError, IndexError):
+        return english

@@ -71,6 +71,9 @@ def problem(
     """In the caller's language (`Accept-Language`; Chinese unless English is preferred)."""
     lang = language.preferred(request.headers.get("accept-language"))
     rule = extensions.get("rule")
+    english = extensions.pop("detail_en", None)  # a refusal written in Chinese, in English
+    if lang == "en" and isinstance(english, str):
+        detail = english
     body = {
         "type": PROBLEM_TYPE_BASE + code,
         "title": language.title(code, title, lang),
@@ -112,13 +115,14 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        lang = language.preferred(request.headers.get("accept-language"))
         errors = [
             {
                 "field": ".".join(
                     str(p) for p in e["loc"] if p not in ("body", "query", "path", "header")
                 )
                 or "(root)",
-                "message": e["msg"],
+                "message": language.validation_message(e, lang),
             }
             for e in exc.errors()
         ]

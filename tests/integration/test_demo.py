@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import subprocess
@@ -48,6 +49,8 @@ def test_a_small_demo_year_runs_to_the_end_and_reports(tmp_path: Path) -> None:
     assert _demo_folders() <= temporary  # its own server's folder is removed
     page = report.read_text(encoding="utf-8")
     assert page.startswith("<!doctype html>") and 'lang="zh-CN"' in page
+    assert "《山西省总工会加大工会经费投入力度助力职工消费十项措施》" in page  # the notice's title
+    assert "<h1>小店区物流园工会联合会 " in page  # the union by its Chinese name
     for heading in ("十项措施执行情况", "工会层面规则", "每月支出", "困难职工档案", "未通过的申请"):
         assert heading in page
     policy = load_bundled_policies().in_force(date(2026, 12, 31))
@@ -89,7 +92,16 @@ async def test_the_demo_uses_a_running_stacks_server_and_leaves_nothing_behind(
             done.kill()
             await done.wait()
     assert done.returncode == 0, output.decode()[-3000:]
-    assert await _end_offsets(stack.bootstrap_servers, PAYROLL_BENEFITS) == payroll_before
+    after = await _end_offsets(stack.bootstrap_servers, PAYROLL_BENEFITS)
+    landed = await _members_paid(stack.bootstrap_servers, PAYROLL_BENEFITS, payroll_before, after)
+    registry = await asyncpg.connect(asyncpg_dsn(stack.database_urls["members"]))
+    try:  # other tests' payments may still land meanwhile: none is for a demo member
+        known = await registry.fetch(
+            "SELECT member_id FROM members WHERE member_id = ANY($1::text[])", sorted(landed)
+        )
+    finally:
+        await registry.close()
+    assert {r["member_id"] for r in known} == landed
     assert "using the running stack's PostgreSQL" in output.decode()
     assert _demo_folders() <= before  # nothing left in the temporary folder
     server = with_database(stack.database_urls["members"], "postgres")
@@ -99,6 +111,33 @@ async def test_the_demo_uses_a_running_stacks_server_and_leaves_nothing_behind(
     finally:
         await conn.close()
     assert left == []
+
+
+async def _members_paid(
+    bootstrap_servers: str, topic: str, since: dict[int, int], until: dict[int, int]
+) -> set[str]:
+    """The members named by the messages a topic received between two sets of end offsets."""
+    moved = {p: (since.get(p, 0), end) for p, end in until.items() if end > since.get(p, 0)}
+    if not moved:
+        return set()
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False)
+    await consumer.start()
+    found: set[str] = set()
+    try:
+        consumer.assign([TopicPartition(topic, p) for p in moved])
+        for p, (start, _) in moved.items():
+            consumer.seek(TopicPartition(topic, p), start)
+        left = {p: end - start for p, (start, end) in moved.items()}
+        while any(n > 0 for n in left.values()):
+            batches = await consumer.getmany(timeout_ms=1000)
+            for tp, records in batches.items():
+                for record in records:
+                    if record.offset < moved[tp.partition][1]:
+                        left[tp.partition] -= 1
+                        found.add(json.loads(record.value)["member_id"])
+    finally:
+        await consumer.stop()
+    return found
 
 
 async def _end_offsets(bootstrap_servers: str, topic: str) -> dict[int, int]:

@@ -94,8 +94,14 @@ async def test_a_household_from_intake_to_exit_and_back(
     assert (await step(svc, case_id, "exit")).status_code == 409
     back = (await step(svc, case_id, "re-enter", household=household(member_id, 40000))).json()
     assert (back["status"], back["level"]) == ("on_register", "deep")
-    history = [what for _, what in back["history"]]
-    assert history[0].startswith("opened") and "fell back into hardship (返困)" in history
+    history = [what for _, what in back["history"]]  # in Chinese, as a caseworker reads it
+    assert history[0] == "建档（走访摸底）" and "返困，重新纳入档案" in history
+    assert "复核完成：相对困难（级别调整）" in history
+    english = await svc.client.get(
+        f"/v1/hardship/cases/{case_id}", headers={**CASEWORKER, "Accept-Language": "en"}
+    )
+    lines = [what for _, what in english.json()["history"]]
+    assert lines[0] == "opened (survey)" and "fell back into hardship" in lines
     closed = (await step(svc, case_id, "close", reason="retired")).json()
     assert closed["status"] == "closed"
     assert (await step(svc, case_id, "re-enter")).status_code == 409

@@ -4,6 +4,7 @@ across unions, and no personal data reaches a log, a span or a dead letter in cl
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from datetime import date
 from typing import Any
@@ -25,6 +26,7 @@ from tests.integration.test_runtime_integrity import send
 from tests.support import bearer, eventually, header, read_topic
 
 ADMIN = bearer(Role.ADMIN, org="shanxi")
+CJK = re.compile(r"[\u4e00-\u9fff]")
 PROVINCE_REVIEWER = {**bearer(Role.REVIEWER, org="shanxi"), "X-Access-Reason": "duplicates"}
 
 
@@ -407,6 +409,49 @@ async def test_problems_speak_chinese_unless_english_is_preferred(suite: Suite) 
         "/v1/members", json={"name": 1}, headers={**HR, "Accept-Language": "zh-CN"}
     )
     assert _problem(typed, 422)["detail"].startswith("请求字段有误（")
+    female = suite.new_member(sex="female-ish")
+    answers = [
+        _problem(
+            await suite.members.client.post("/v1/members", json=female, headers={**HR, **extra}),
+            422,
+        )
+        for extra in ({}, {"Accept-Language": "en"})
+    ]  # pydantic's messages in the caller's language too
+    assert "须为以下之一" in answers[0]["detail"] and "Input should be" not in answers[0]["detail"]
+    assert "Input should be" in answers[1]["detail"]
+
+
+@pytest.mark.parametrize(
+    ("details", "business_date", "rule"),
+    [
+        ({}, "2026-06-01", "period.future"),
+        ({"destination_city": "atlantis"}, "2026-03-01", "outing.unknown-city"),
+        ({"scenic_area": "五台山"}, "2026-03-01", "outing.prohibited-area"),
+        ({"cost_lines": [{"category": "meals", "amount_fen": 999_999}]}, "2026-03-01",
+         "outing.travel-standard"),
+    ],
+)  # fmt: skip
+async def test_the_refusals_of_an_outing_speak_english_when_asked(
+    suite: Suite, details: dict[str, Any], business_date: str, rule: str
+) -> None:
+    """Four refusals once stayed Chinese under `Accept-Language: en`."""
+    member_id = await register(suite)
+    trip = {"start_date": "2026-03-01", "end_date": "2026-03-01", "destination_city": "taiyuan",
+            "cost_lines": [{"category": "meals", "amount_fen": 100}]} | details  # fmt: skip
+    amount = sum(line["amount_fen"] for line in trip["cost_lines"])
+    body = {"member_id": member_id, "benefit": "outing", "amount_fen": amount,
+            "business_date": business_date, "details": trip}  # fmt: skip
+    said = {}
+    for lang in ("zh", "en"):
+        answer = await suite.disbursements.client.post(
+            "/v1/disbursements",
+            params={"wait": 30},
+            json=body,
+            headers={**OFFICER, "Idempotency-Key": f"k-{uuid.uuid4()}", "Accept-Language": lang},
+        )
+        said[lang] = _problem(answer, 422)
+        assert said[lang]["rule"] == rule
+    assert CJK.search(said["zh"]["detail"]) and not CJK.search(said["en"]["detail"])
 
 
 # --- the probes that once answered 500, and the doors that let money around its workflow ------

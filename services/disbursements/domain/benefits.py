@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from services.disbursements.domain.places import core_names, normalise
 from services.entitlements.contracts import Benefit
 from shared.errors import InvalidInput, describe_validation_error
-from shared.money import MAX_AMOUNT_FEN, yuan_text
+from shared.money import MAX_AMOUNT_FEN, yuan_en, yuan_text
 
 REFERENCE = Path(__file__).resolve().parent.parent / "reference"
 
@@ -252,6 +252,8 @@ def _check_outing(outing: OutingDetails, amount_fen: int, refs: References) -> O
             f"目的地城市不在差旅费标准 {standards.version} 中；已知城市：{known}",
             field="details.destination_city",
             rule="outing.unknown-city",
+            detail_en=f"the destination city is not in the travel-expense standard "
+            f"{standards.version}; known cities: {', '.join(sorted(standards.cities))}",
             clause=refs.clauses["travel"],
             reference_version=standards.version,
             known_cities=sorted(standards.cities),
@@ -269,6 +271,8 @@ def _check_outing(outing: OutingDetails, amount_fen: int, refs: References) -> O
                 f"（{days} 天共 {yuan_text(limit)}）",
                 field="details.cost_lines",
                 rule="outing.travel-standard",
+                detail_en=f"{category} of {yuan_en(totals[category])} is more than the "
+                f"{standards.version} standard allows for {days} days, {yuan_en(limit)}",
                 clause=refs.clauses["travel"],
                 reference_version=standards.version,
                 limit_fen=limit,
@@ -291,6 +295,8 @@ def _check_destination(outing: OutingDetails, refs: References) -> None:
                 f"目的地属于禁止开展春秋游的场所（{area.name}）",
                 field="details.scenic_area",
                 rule="outing.prohibited-area",
+                detail_en=f"the destination is a place where union outings are prohibited "
+                f"({area.code})",
                 clause=refs.clauses["prohibited"],
                 reference_version=prohibited.version,
                 area_code=area.code,

@@ -71,6 +71,8 @@ def _check_batch(runtime: Runtime, body: BatchRequest) -> None:
             "业务日期晚于今天（Asia/Shanghai），不能预先发放",
             field="business_date",
             rule="period.future",
+            detail_en="the business date is after today (Asia/Shanghai): nothing is paid in "
+            "advance",
         )
 
 

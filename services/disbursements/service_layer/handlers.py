@@ -131,6 +131,8 @@ async def open_disbursement(
             f"业务日期 {new.business_date} 晚于今天 {today}（Asia/Shanghai），不能预先发放",
             field="business_date",
             rule="period.future",
+            detail_en=f"the business date {new.business_date} is after today, {today} "
+            "(Asia/Shanghai): nothing is paid in advance",
         )
     member = member or await reachable_member(tx, caller, new.member_id)
     details = await _details(ctx, tx, new, member["base_union"])

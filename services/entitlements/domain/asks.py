@@ -9,7 +9,6 @@ from typing import Protocol
 
 from services.entitlements.contracts import GrantingLevel
 from services.entitlements.domain.profile import ChildFacts
-from shared.money import yuan_text
 
 
 @dataclass(frozen=True)
@@ -140,8 +139,3 @@ class Refusal(Exception):
     def __init__(self, rule: str, reason: str, en: str, clause: str | None = None) -> None:
         super().__init__(rule)
         self.rule, self.reason, self.en, self.clause = rule, reason, en, clause
-
-
-def yuan_en(fen: int) -> str:
-    """An amount as an English reader reads it: `2,200.00 yuan`."""
-    return yuan_text(fen).replace(" 元", " yuan")

@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from services.entitlements.contracts import GrantingLevel
-from services.entitlements.domain.asks import Ask, MemberFacts, Refusal, UnionState, yuan_en
+from services.entitlements.domain.asks import Ask, MemberFacts, Refusal, UnionState
 from services.entitlements.domain.policy import BenefitRule, PolicyVersion, UnionRule
 from services.entitlements.domain.profile import ChildFacts, age_on
-from shared.money import yuan_text
+from shared.money import yuan_en, yuan_text
 
 
 def _period(policy: PolicyVersion, rule: BenefitRule, facts: MemberFacts, ask: Ask) -> None:

@@ -47,6 +47,30 @@ from shared.events import DomainEvent
 ON_REGISTER = ("on_register", "under_review")
 
 
+@dataclass(frozen=True)
+class HistoryLine:
+    """One step of a file, as a caseworker reads it (Chinese) and in English."""
+
+    on: date
+    zh: str
+    en: str
+
+
+_SOURCES_ZH = {
+    "survey": "走访摸底",
+    "walk_in": "来访",
+    "referral": "转介",
+    "life_event": "会员生活事件",
+    "emergency": "应急帮扶",
+}
+_LEVELS_ZH = {"deep": "深度困难", "relative": "相对困难", "accident": "意外致困"}
+
+
+def _level_zh(level: object) -> str:
+    value = str(getattr(level, "value", level))
+    return _LEVELS_ZH.get(value, value)
+
+
 @dataclass
 class Relief:
     relief_id: str
@@ -81,7 +105,7 @@ class Case(Aggregate):
         self.case_id = stream_id.removeprefix("case-")
         self.state = CaseState()
         self.reliefs: dict[str, Relief] = {}
-        self.history: list[tuple[date, str]] = []
+        self.history: list[HistoryLine] = []
 
     def partition_key(self) -> str:
         return self.case_id
@@ -94,23 +118,35 @@ class Case(Aggregate):
                 s.union, s.member_ids, s.status = event.union, list(event.member_ids), "intake"
                 s.emergency, s.opened_on = event.emergency, event.opened_on
                 s.sources.append(event.source)
-                self._changed(event.opened_on, f"opened ({event.source})")
+                self._changed(
+                    event.opened_on,
+                    f"建档（{_SOURCES_ZH.get(event.source, event.source)}）",
+                    f"opened ({event.source})",
+                )
             case IntakeJoined():
                 s.member_ids = sorted(set(s.member_ids) | set(event.member_ids))
                 s.sources.append(event.source)
             case CaseAssessed():
                 s.status, s.assessed_level = "assessed", event.level
-                self._changed(event.assessed_on, f"assessed: {event.level or 'not in hardship'}")
+                self._changed(
+                    event.assessed_on,
+                    f"认定：{_level_zh(event.level) if event.level else '不属于困难'}",
+                    f"assessed: {event.level or 'not in hardship'}",
+                )
             case EnteredRegister():
                 s.status, s.level, s.next_review_on = (
                     "on_register",
                     event.level,
                     event.next_review_on,
                 )
-                self._changed(event.on, f"on the register ({event.level})")
+                self._changed(
+                    event.on,
+                    f"纳入困难职工档案（{_level_zh(event.level)}）",
+                    f"on the register ({event.level})",
+                )
             case ReviewStarted():
                 s.status = "under_review"
-                self._changed(event.on, "under review")
+                self._changed(event.on, "复核中", "under review")
             case ReviewBroughtForward():
                 s.next_review_on = event.next_review_on
             case ReviewCompleted():
@@ -121,19 +157,23 @@ class Case(Aggregate):
                     event.next_review_on,
                 )
                 self._changed(
-                    event.on, f"reviewed: {event.level}" + (" (changed)" if changed else "")
+                    event.on,
+                    f"复核完成：{_level_zh(event.level)}" + ("（级别调整）" if changed else ""),
+                    f"reviewed: {event.level}" + (" (changed)" if changed else ""),
                 )
             case ExitedRegister():
                 s.status, s.follow_up_on, s.next_review_on = "exited", event.follow_up_on, None
-                self._changed(event.on, f"exited ({event.reason})")
+                self._changed(event.on, f"退出档案（{event.reason}）", f"exited ({event.reason})")
             case CaseClosed():
                 s.status, s.next_review_on, s.follow_up_on = "closed", None, None
-                self._changed(event.on, f"closed ({event.reason})")
+                self._changed(event.on, f"结案（{event.reason}）", f"closed ({event.reason})")
             case CaseReEntered():
-                self._changed(event.on, "fell back into hardship (返困)")
+                self._changed(event.on, "返困，重新纳入档案", "fell back into hardship")
             case EmergencyConverted():
                 s.emergency = False
-                self._changed(event.on, "emergency converted into a full file")
+                self._changed(
+                    event.on, "应急帮扶转为正式档案", "emergency converted into a full file"
+                )
             case ReliefRequested():
                 self.reliefs[event.relief_id] = Relief(
                     event.relief_id,
@@ -148,9 +188,9 @@ class Case(Aggregate):
                 relief = self.reliefs[event.relief_id]
                 relief.approved_by, relief.approved_on = event.actor, event.on
 
-    def _changed(self, on: date, what: str) -> None:
+    def _changed(self, on: date, zh: str, en: str) -> None:
         self.state.last_changed_on = on
-        self.history.append((on, what))
+        self.history.append(HistoryLine(on, zh, en))
 
     def _require(self, *statuses: str, action: str) -> None:
         if self.state.status not in statuses:

@@ -36,7 +36,8 @@ from services.hardship.entrypoints.schemas import (
 from services.hardship.service_layer import early_warning, handlers, views
 from shared.auth import Principal, PrincipalDep, Role, parse_org
 from shared.errors import Forbidden, InvalidInput, NotFound
-from shared.http.deps import RuntimeDep
+from shared.http.deps import LanguageDep, RuntimeDep
+from shared.http.language import Language
 from shared.http.params import CaseId, RecordId
 from shared.runtime import Runtime
 from shared.uow import UnitOfWork
@@ -85,7 +86,7 @@ View = Annotated[
 ]
 
 
-def _view(case: Case, household: dict[str, Any] | None) -> CaseView:
+def _view(case: Case, household: dict[str, Any] | None, lang: Language) -> CaseView:
     s = case.state
     return CaseView(
         case_id=case.case_id,
@@ -96,7 +97,7 @@ def _view(case: Case, household: dict[str, Any] | None) -> CaseView:
         member_ids=s.member_ids,
         next_review_on=s.next_review_on,
         follow_up_on=s.follow_up_on,
-        history=case.history,
+        history=[(h.on, h.zh if lang == "zh" else h.en) for h in case.history],
         reliefs=[
             ReliefView(
                 **{k: v for k, v in vars(r).items() if k in ReliefView.model_fields},
@@ -109,7 +110,12 @@ def _view(case: Case, household: dict[str, Any] | None) -> CaseView:
 
 
 async def _read(
-    runtime: Runtime, caller: Principal, case_id: CaseId, why: str, view: str = "masked"
+    runtime: Runtime,
+    caller: Principal,
+    case_id: CaseId,
+    why: str,
+    view: str = "masked",
+    lang: Language = "zh",
 ) -> CaseView:
     """Every read is audited, a refused one too (in its own transaction, so the refusal
     stands)."""
@@ -131,7 +137,7 @@ async def _read(
         async with UnitOfWork(runtime) as uow:
             await handlers.audit(ctx, uow, caller, "read-denied", case_id, why)
         raise
-    return _view(case, details)
+    return _view(case, details, lang)
 
 
 @router.post("/cases", status_code=201, response_model=IntakeAnswer, summary="Take an intake")
@@ -148,9 +154,14 @@ async def intake(body: IntakeRequest, caller: PrincipalDep, runtime: RuntimeDep)
 
 @router.get("/cases/{case_id}", response_model=CaseView, summary="A household file (audited)")
 async def get_case(
-    case_id: CaseId, caller: PrincipalDep, runtime: RuntimeDep, why: Why, view: View = "masked"
+    case_id: CaseId,
+    caller: PrincipalDep,
+    runtime: RuntimeDep,
+    why: Why,
+    lang: LanguageDep,
+    view: View = "masked",
 ) -> CaseView:
-    return await _read(runtime, caller, case_id, why, view)
+    return await _read(runtime, caller, case_id, why, view, lang)
 
 
 @router.get(
@@ -163,22 +174,28 @@ async def list_duplicates(caller: PrincipalDep, runtime: RuntimeDep) -> list[Dup
         return [DuplicateFile(**row) for row in await handlers.duplicates(session)]
 
 
-async def _step(runtime: Runtime, caller: Principal, command: CaseCommand) -> CaseView:
+async def _step(
+    runtime: Runtime, caller: Principal, command: CaseCommand, lang: Language
+) -> CaseView:
     """request → command → one handler → the file as it stands afterwards."""
     async with UnitOfWork(runtime) as uow:
         await handlers.handle(context(runtime), uow, caller, command)
-    return await _read(runtime, caller, command.case_id, f"after {command.action}")
+    return await _read(runtime, caller, command.case_id, f"after {command.action}", lang=lang)
 
 
 def _route(step: type[CaseCommand]) -> None:
     async def endpoint(
-        case_id: CaseId, caller: PrincipalDep, runtime: RuntimeDep, body: Step | None = None
+        case_id: CaseId,
+        caller: PrincipalDep,
+        runtime: RuntimeDep,
+        lang: LanguageDep,
+        body: Step | None = None,
     ) -> CaseView:
         given = body or Step()
         command = step(
             case_id=case_id, why=given.reason, household=given.household, sudden=given.sudden
         )
-        return await _step(runtime, caller, command)
+        return await _step(runtime, caller, command, lang)
 
     endpoint.__name__ = step.action.replace("-", "_")
     router.add_api_route(
@@ -217,23 +234,31 @@ async def emergency(
 
 @router.post("/cases/{case_id}/reliefs", status_code=201, summary="Request relief")
 async def request_relief(
-    case_id: CaseId, body: ReliefRequest, caller: PrincipalDep, runtime: RuntimeDep
+    case_id: CaseId,
+    body: ReliefRequest,
+    caller: PrincipalDep,
+    runtime: RuntimeDep,
+    lang: LanguageDep,
 ) -> CaseView:
     """Above the criteria's threshold a reviewer (not the requester) must approve it."""
     async with UnitOfWork(runtime) as uow:
         await handlers.request_relief(context(runtime), uow, caller, case_id, **body.model_dump())
-    return await _read(runtime, caller, case_id, "after relief request")
+    return await _read(runtime, caller, case_id, "after relief request", lang=lang)
 
 
 @router.post(
     "/cases/{case_id}/reliefs/{relief_id}/approve", summary="Approve relief (a second person)"
 )
 async def approve_relief(
-    case_id: CaseId, relief_id: RecordId, caller: PrincipalDep, runtime: RuntimeDep
+    case_id: CaseId,
+    relief_id: RecordId,
+    caller: PrincipalDep,
+    runtime: RuntimeDep,
+    lang: LanguageDep,
 ) -> CaseView:
     async with UnitOfWork(runtime) as uow:
         await handlers.approve_relief(context(runtime), uow, caller, case_id, relief_id)
-    return await _read(runtime, caller, case_id, "after relief approval")
+    return await _read(runtime, caller, case_id, "after relief approval", lang=lang)
 
 
 LISTS = views.WorkList
