@@ -105,7 +105,7 @@ def _operations_router() -> APIRouter:
     )
     async def readyz(request: Request) -> JSONResponse:
         checks = await request.app.state.runtime.readiness()
-        ok = all(v == "ok" for v in checks.values())
+        ok = all(v == "ok" or v.startswith("ok (") for v in checks.values())
         return JSONResponse(
             {"status": "ok" if ok else "unavailable", "checks": checks}, 200 if ok else 503
         )

@@ -537,3 +537,45 @@ async def _requests_waiting(runtime: Any, did: str, expected: int) -> bool:
                  " AND payload->>'disbursement_id' = :d"), {"d": did}
         )  # fmt: skip
     return waiting == expected
+
+
+async def test_readiness_tells_the_truth_under_a_thousand_concurrent_requests(
+    suite: Suite,
+) -> None:
+    """Under 1,000 concurrent decisions `/readyz` once answered 991 × 503 "database
+    unavailable" while PostgreSQL was healthy: it waited in the requests' pool. It asks on a
+    pool of its own now; the requests themselves are answered or refused 503 with Retry-After,
+    never 500."""
+    member_id = await member_known(suite)
+    client = suite.entitlements.client
+    body = {"member_id": member_id, "benefit": "holiday_gift", "amount_fen": 100,
+            "business_date": "2026-03-01"}  # fmt: skip
+    loaded = asyncio.Event()
+
+    async def ready() -> bool:
+        return (await client.get("/readyz")).status_code == 200
+
+    await eventually(ready)  # a service still catching up at start is rightly not ready
+
+    async def one() -> tuple[int, str | None]:
+        answer = await client.post("/v1/checks", json=body, headers=OFFICER)
+        return answer.status_code, answer.headers.get("retry-after")
+
+    async def probes() -> list[tuple[int, str]]:
+        seen = []
+        while not loaded.is_set():
+            answer = await client.get("/readyz")
+            seen.append((answer.status_code, answer.text))
+            await asyncio.sleep(0.05)
+        return seen
+
+    watching = asyncio.create_task(probes())
+    try:
+        answers = await asyncio.gather(*(one() for _ in range(1000)))
+    finally:
+        loaded.set()
+    readiness = await watching
+    assert readiness and {status for status, _ in readiness} == {200}, readiness
+    assert {status for status, _ in answers} <= {200, 503}
+    assert all(after for status, after in answers if status == 503)
+    assert sum(1 for status, _ in answers if status == 200) > 0
