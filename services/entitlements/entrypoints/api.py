@@ -24,7 +24,8 @@ from services.entitlements.entrypoints.schemas import (
     SpacingReview,
 )
 from services.entitlements.service_layer import handlers
-from services.entitlements.service_layer.decisions import check, standard_of
+from services.entitlements.service_layer.decisions import check
+from services.entitlements.service_layer.facts import standard_of
 from services.entitlements.service_layer.views import (
     LedgerNow,
     ledger_as_read,

@@ -21,7 +21,8 @@ from services.entitlements.domain.ledger import MemberLedger, ledger_id
 from services.entitlements.domain.policy import UnionRule
 from services.entitlements.domain.union_ledger import UnionLedger, union_ledger_id
 from services.entitlements.service_layer.context import EntitlementsContext
-from services.entitlements.service_layer.decisions import facts_of, today
+from services.entitlements.service_layer.decisions import today
+from services.entitlements.service_layer.facts import facts_of
 from services.entitlements.service_layer.views import union_ledgers
 from shared.db.sql import in_subtree
 from shared.eventstore.store import EventStore

@@ -39,7 +39,7 @@ from services.entitlements.domain.profile import MemberProfile
 from services.entitlements.domain.settlement import Outcome, settle
 from services.entitlements.domain.standards import UnionStandards
 from services.entitlements.domain.union_ledger import UnionLedger, union_ledger_id
-from services.entitlements.service_layer.decisions import facts_of, held_by, other_parents
+from services.entitlements.service_layer.facts import facts_of, held_by, other_parents
 from shared.auth import org_contains
 from shared.eventstore.store import EventStore, StoredEvent
 
