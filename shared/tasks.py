@@ -9,7 +9,10 @@ the task has ended.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 async def stop(task: asyncio.Future[Any], grace_s: float) -> bool:
@@ -27,3 +30,17 @@ async def stop(task: asyncio.Future[Any], grace_s: float) -> bool:
     if interrupted:
         raise asyncio.CancelledError
     return task.done()
+
+
+async def arrived(
+    probe: Callable[[], Awaitable[T | None]], within_s: float, every_s: float = 0.2
+) -> T | None:
+    """The first answer of `probe` that is not None, asked every `every_s` for at most
+    `within_s` (a fact still on its way from another service); None if it never came."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within_s
+    while True:
+        found = await probe()
+        if found is not None or loop.time() >= deadline:
+            return found
+        await asyncio.sleep(every_s)

@@ -3,7 +3,6 @@ reverse, redeem, expire — each in the caller's transaction."""
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import uuid
@@ -43,6 +42,7 @@ from shared.clock import Clock, business_date
 from shared.db.notices import Notices, notify
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.runtime import Runtime
+from shared.tasks import arrived
 from shared.uow import Transaction
 
 
@@ -186,15 +186,12 @@ async def _details(
 async def member_arrived(runtime: Runtime, member_id: str, within_s: float) -> None:
     """Waits (on short reads of its own, holding no connection between them) until the member
     is in the directory or `within_s` has passed; the request then goes on either way."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within_s
-    while True:
+
+    async def entry() -> dict[str, Any] | None:
         async with runtime.sessions() as session:
-            if await repo.directory_entry(session, member_id) is not None:
-                return
-        if loop.time() >= deadline:
-            return
-        await asyncio.sleep(0.2)
+            return await repo.directory_entry(session, member_id)
+
+    await arrived(entry, within_s)
 
 
 async def reachable_member(tx: Transaction, caller: Principal, member_id: str) -> dict[str, Any]:

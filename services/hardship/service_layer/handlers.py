@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ from shared.auth import Principal
 from shared.clock import Clock, business_date
 from shared.errors import InvalidInput, NotFound
 from shared.orgs import org_contains
+from shared.tasks import arrived
 from shared.uow import Transaction
 from shared.vault import IdentityVault
 
@@ -244,14 +244,8 @@ async def _member_in_reach(
     Anything else is refused here, before a grant that disbursements could never pay (a
     made-up id once answered 201 and died in a dead-letter topic); outside the caller's tree
     the member does not exist."""
-    deadline = asyncio.get_running_loop().time() + ctx.member_wait_s
-    while True:
-        union = await tx.session.scalar(
-            select(member_unions.c.base_union).where(member_unions.c.member_id == member_id)
-        )
-        if union is not None or asyncio.get_running_loop().time() >= deadline:
-            break
-        await asyncio.sleep(0.25)
+    lookup = select(member_unions.c.base_union).where(member_unions.c.member_id == member_id)
+    union = await arrived(lambda: tx.session.scalar(lookup), ctx.member_wait_s, every_s=0.25)
     if union is None or not (org_contains(caller.org, union) and org_contains(file_union, union)):
         raise NotFound(
             "找不到该会员（the member is not known in your part of the union tree）",
