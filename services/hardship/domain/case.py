@@ -40,35 +40,12 @@ from services.hardship.domain.events import (
     ReviewCompleted,
     ReviewStarted,
 )
+from services.hardship.domain.history import SOURCES_ZH, HistoryLine, level_zh
 from shared.aggregate import Aggregate
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 from shared.events import DomainEvent
 
 ON_REGISTER = ("on_register", "under_review")
-
-
-@dataclass(frozen=True)
-class HistoryLine:
-    """One step of a file, as a caseworker reads it (Chinese) and in English."""
-
-    on: date
-    zh: str
-    en: str
-
-
-_SOURCES_ZH = {
-    "survey": "走访摸底",
-    "walk_in": "来访",
-    "referral": "转介",
-    "life_event": "会员生活事件",
-    "emergency": "应急帮扶",
-}
-_LEVELS_ZH = {"deep": "深度困难", "relative": "相对困难", "accident": "意外致困"}
-
-
-def _level_zh(level: object) -> str:
-    value = str(getattr(level, "value", level))
-    return _LEVELS_ZH.get(value, value)
 
 
 @dataclass
@@ -120,7 +97,7 @@ class Case(Aggregate):
                 s.sources.append(event.source)
                 self._changed(
                     event.opened_on,
-                    f"建档（{_SOURCES_ZH.get(event.source, event.source)}）",
+                    f"建档（{SOURCES_ZH.get(event.source, event.source)}）",
                     f"opened ({event.source})",
                 )
             case IntakeJoined():
@@ -130,7 +107,7 @@ class Case(Aggregate):
                 s.status, s.assessed_level = "assessed", event.level
                 self._changed(
                     event.assessed_on,
-                    f"认定：{_level_zh(event.level) if event.level else '不属于困难'}",
+                    f"认定：{level_zh(event.level) if event.level else '不属于困难'}",
                     f"assessed: {event.level or 'not in hardship'}",
                 )
             case EnteredRegister():
@@ -141,7 +118,7 @@ class Case(Aggregate):
                 )
                 self._changed(
                     event.on,
-                    f"纳入困难职工档案（{_level_zh(event.level)}）",
+                    f"纳入困难职工档案（{level_zh(event.level)}）",
                     f"on the register ({event.level})",
                 )
             case ReviewStarted():
@@ -158,7 +135,7 @@ class Case(Aggregate):
                 )
                 self._changed(
                     event.on,
-                    f"复核完成：{_level_zh(event.level)}" + ("（级别调整）" if changed else ""),
+                    f"复核完成：{level_zh(event.level)}" + ("（级别调整）" if changed else ""),
                     f"reviewed: {event.level}" + (" (changed)" if changed else ""),
                 )
             case ExitedRegister():
