@@ -55,29 +55,54 @@ async def read_topic(
     *,
     until: Callable[[list[ConsumerRecord]], bool],
     timeout_s: float = 120,
+    start: dict[int, int] | None = None,
 ) -> list[ConsumerRecord]:
-    """Records of a topic from the beginning (no consumer group) until `until` holds."""
+    """Records of a topic (no consumer group) until `until` holds: from the beginning, or from
+    `start` (partition → offset, as `topic_ends` gave them before the test acted)."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False)
     await consumer.start()
     try:
-        partitions = consumer.partitions_for_topic(topic) or set()
-        if not partitions:
-            await consumer._client.force_metadata_update()
-            partitions = consumer.partitions_for_topic(topic) or set()
-        tps = [TopicPartition(topic, p) for p in sorted(partitions)]
-        consumer.assign(tps)
-        await consumer.seek_to_beginning(*tps)
+        tps = await _assign_all(consumer, topic)
+        if start is None:
+            await consumer.seek_to_beginning(*tps)
+        else:
+            for tp in tps:
+                consumer.seek(tp, start.get(tp.partition, 0))
         records: list[ConsumerRecord] = []
         deadline = asyncio.get_running_loop().time() + timeout_s
         while not until(records):
             if asyncio.get_running_loop().time() > deadline:
-                raise AssertionError(f"{topic}: condition not met in {timeout_s}s")
+                raise AssertionError(
+                    f"{topic}: condition not met in {timeout_s}s ({len(records)} records read)"
+                )
             batch = await consumer.getmany(timeout_ms=200)
             for part in batch.values():
                 records.extend(part)
         return records
     finally:
         await consumer.stop()
+
+
+async def topic_ends(bootstrap_servers: str, topic: str) -> dict[int, int]:
+    """Each partition's end offset now: where a later `read_topic(start=…)` begins."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        tps = await _assign_all(consumer, topic)
+        ends = await consumer.end_offsets(tps)
+        return {tp.partition: offset for tp, offset in ends.items()}
+    finally:
+        await consumer.stop()
+
+
+async def _assign_all(consumer: AIOKafkaConsumer, topic: str) -> list[TopicPartition]:
+    partitions = consumer.partitions_for_topic(topic) or set()
+    if not partitions:
+        await consumer._client.force_metadata_update()
+        partitions = consumer.partitions_for_topic(topic) or set()
+    tps = [TopicPartition(topic, p) for p in sorted(partitions)]
+    consumer.assign(tps)
+    return tps
 
 
 def has_ids(*ids: str) -> Callable[[list[ConsumerRecord]], bool]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -40,7 +40,7 @@ from shared.tasks import stop
 from shared.uow import UnitOfWork
 from tests.integration.conftest import HR, OFFICER, Infra, Suite, register
 from tests.integration.test_disbursements import ask, member_known, settled
-from tests.support import bearer, eventually, header, read_topic
+from tests.support import bearer, eventually, header, read_topic, topic_ends
 
 HR_SOURCE = "hr://integrity-test"
 PROVINCE_HR = bearer(Role.HR_INTEGRATION, org="shanxi")
@@ -461,24 +461,43 @@ async def test_payroll_can_be_given_a_month_again(suite: Suite) -> None:
     issued = await settled(suite, (await ask(suite, member_id, "holiday_gift", 500))[
         "disbursement_id"
     ])  # fmt: skip
-    did = issued["disbursement_id"].encode()
-    url = suite.disbursements.runtime.settings.database_url
+    did = issued["disbursement_id"]
+    runtime = suite.disbursements.runtime
+    bootstrap = runtime.settings.kafka_bootstrap_servers
+    await eventually(lambda: _payroll_sent(runtime, did))
+    first = await read_topic(bootstrap, PAYROLL_BENEFITS, until=_carrying(did, 1))
+    ends = await topic_ends(bootstrap, PAYROLL_BENEFITS)
     result = await asyncio.to_thread(
         CliRunner().invoke,
         app,
         ["outbox-republish", "disbursements", "--topic", PAYROLL_BENEFITS, "--since-days", "1",
-         "--database-url", url],
+         "--database-url", runtime.settings.database_url],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "rows will be published again" in result.output
+    await eventually(lambda: _payroll_sent(runtime, did))  # the relay sent them again
+    again = await read_topic(bootstrap, PAYROLL_BENEFITS, until=_carrying(did, 1), start=ends)
+    ids = {header(r, "ce_id") for r in first + again if did.encode() in r.value}
+    assert len(ids) == 1  # the same entry, under the same id
 
-    def twice(records: list[Any]) -> bool:
-        mine = [header(r, "ce_id") for r in records if did in r.value]
-        return len(mine) >= 2 and len(set(mine)) == 1
 
-    await read_topic(
-        suite.members.runtime.settings.kafka_bootstrap_servers, PAYROLL_BENEFITS, until=twice
-    )
+def _carrying(did: str, count: int) -> Callable[[list[Any]], bool]:
+    return lambda records: sum(did.encode() in r.value for r in records) >= count
+
+
+async def _payroll_sent(runtime: Any, did: str) -> bool:
+    """Every payroll row of this disbursement is marked sent by the relay."""
+    outbox = runtime.tables.outbox
+    async with runtime.sessions() as session:
+        rows = (
+            await session.execute(
+                select(outbox.c.published_at).where(
+                    outbox.c.topic == PAYROLL_BENEFITS,
+                    outbox.c.payload["disbursement_id"].astext == did,
+                )
+            )
+        ).all()
+    return bool(rows) and all(published is not None for (published,) in rows)
 
 
 async def test_a_request_left_unanswered_is_asked_again_once_per_interval(suite: Suite) -> None:
