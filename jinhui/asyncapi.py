@@ -16,7 +16,7 @@ import yaml
 from pydantic.json_schema import models_json_schema
 
 from shared.events import DomainEvent, registered_event_types
-from shared.kafka.topics import HR_EMPLOYEES, TOPICS
+from shared.kafka.topics import HR_EMPLOYEES, PAYROLL_RESULTS, TOPICS
 
 DOCUMENT = Path(__file__).resolve().parent.parent / "docs" / "asyncapi.yaml"
 EVENT_MODULES = (  # what each service publishes (its contracts), and HR's inbound events
@@ -25,9 +25,11 @@ EVENT_MODULES = (  # what each service publishes (its contracts), and HR's inbou
     "services.entitlements.contracts",
     "services.entitlements.domain.events",
     "services.disbursements.contracts",
+    "services.disbursements.domain.payroll",
     "services.hardship.contracts",
 )
-INBOUND = {HR_EMPLOYEES}  # topics other systems write and Jinhui reads
+# Topics other systems write and Jinhui reads, with the service that reads each.
+INBOUND = {HR_EMPLOYEES: "members", PAYROLL_RESULTS: "disbursements"}
 REF = "#/components/schemas/{model}"
 
 
@@ -97,7 +99,7 @@ def build() -> dict[str, Any]:
             "action": "receive" if inbound else "send",
             "channel": {"$ref": f"#/channels/{channel}"},
             "summary": (
-                f"Jinhui ({topic.owner} systems write, members reads)"
+                f"Jinhui ({topic.owner} systems write, {INBOUND[topic.name]} reads)"
                 if inbound
                 else f"Published by the {topic.owner} service"
             ),
@@ -123,7 +125,8 @@ def build() -> dict[str, Any]:
                 "Kafka topics of Jinhui. Every message is a CloudEvent in Kafka binary mode: "
                 "attributes in ce_* headers, the JSON payload as the value, keyed by the "
                 "entity the topic is ordered by. Delivery is at least once: consumers "
-                "de-duplicate on ce_id (and, for HR events, on hr_event_id)."
+                "de-duplicate on ce_id (and, for HR events, on hr_event_id; for payroll's "
+                "answers, on the entry they answer)."
             ),
         },
         "defaultContentType": "application/json",

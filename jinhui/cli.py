@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -280,6 +281,25 @@ def outbox_republish(
 
     count = asyncio.run(run())
     console.print(f"{count} rows will be published again by {service}'s relay")
+
+
+@app.command("payroll-simulator")
+def payroll_simulator(
+    bootstrap_servers: Annotated[
+        str, typer.Option(envvar="KAFKA_BOOTSTRAP_SERVERS", help="The broker `jinhui up` runs")
+    ],
+    failed_share: Annotated[
+        float, typer.Option(min=0, max=1, help="Share of entries whose payment fails")
+    ] = 0.03,
+) -> None:
+    """Answer payroll.benefits.v1 as a pay run would (most paid, a few failed), for a local
+    stack: see README, "For payroll integrators"."""
+    from jinhui.payroll import PayrollSimulator, by_share
+
+    simulator = PayrollSimulator(bootstrap_servers, decide=by_share(failed_share))
+    console.print(f"answering payroll entries on {bootstrap_servers}; Ctrl-C stops")
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(simulator.run())
 
 
 # Long on purpose: a command's options and its printed answer read together.

@@ -24,6 +24,7 @@ from shared.kafka.topics import (
     HR_EMPLOYEES,
     MEMBERS_EVENTS,
     PAYROLL_BENEFITS,
+    PAYROLL_RESULTS,
     all_topics,
     dlq,
 )
@@ -62,7 +63,7 @@ PG = "jinhui-pg"
 READS = {
     "members": [HR_EMPLOYEES],
     "entitlements": [MEMBERS_EVENTS, DISBURSEMENTS_EVENTS, HARDSHIP_EVENTS],
-    "disbursements": [ENTITLEMENTS_EVENTS, MEMBERS_EVENTS, HARDSHIP_EVENTS],
+    "disbursements": [ENTITLEMENTS_EVENTS, MEMBERS_EVENTS, HARDSHIP_EVENTS, PAYROLL_RESULTS],
     "hardship": [MEMBERS_EVENTS],
 }
 WRITES = {
@@ -452,7 +453,9 @@ def kafka_resources() -> list[dict[str, Any]]:
             )
         )
     resources.append(kafka_user("hr-system", [HR_EMPLOYEES], [], group_prefix=None))
-    resources.append(kafka_user("payroll", [], [PAYROLL_BENEFITS], group_prefix="payroll."))
+    resources.append(
+        kafka_user("payroll", [PAYROLL_RESULTS], [PAYROLL_BENEFITS], group_prefix="payroll.")
+    )
     return resources
 
 

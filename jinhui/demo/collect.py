@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from jinhui.demo.report import Measure, Refusal, UnionRule, Year
 from jinhui.demo.runner import UNION, Services, headers, until
 from services.disbursements.adapters.tables import disbursements
+from services.disbursements.domain.model import SPENT
 from shared.auth import Role
 from shared.money import yuan_text
 
@@ -24,7 +25,15 @@ async def collect(s: Services, year: int, hardship: dict[str, list[int]]) -> Yea
             )
         return not pending
 
+    async def all_answered() -> bool:
+        async with s.disbursements.runtime.sessions() as session:
+            waiting = await session.scalar(
+                select(func.count()).where(disbursements.c.status == "issued")
+            )
+        return not waiting
+
     await until(nothing_pending)
+    await until(all_answered)  # the pay run has answered every entry
     d = disbursements.c
     async with s.disbursements.runtime.sessions() as session:
         issued = {
@@ -32,7 +41,7 @@ async def collect(s: Services, year: int, hardship: dict[str, list[int]]) -> Yea
             for b, n, f in (
                 await session.execute(
                     select(d.benefit, func.count(), func.sum(d.amount_fen))
-                    .where(d.status == "issued")
+                    .where(d.status.in_(SPENT))
                     .group_by(d.benefit)
                 )
             ).tuples()
@@ -75,7 +84,12 @@ async def collect(s: Services, year: int, hardship: dict[str, list[int]]) -> Yea
         members=len(s.member_ids),
         summary=[
             ("会员人数 members", f"{len(s.member_ids):,}"),
-            ("已发放 issued", f"{statuses.get('issued', 0):,} 笔"),
+            ("已发放 issued", f"{sum(statuses.get(k, 0) for k in SPENT):,} 笔"),
+            ("其中已支付 paid by payroll", f"{statuses.get('paid', 0):,} 笔"),
+            (
+                "其中支付失败 payment failed（待财务重发或取消）",
+                f"{statuses.get('payment_failed', 0):,} 笔",
+            ),
             ("未通过 refused", f"{statuses.get('rejected', 0):,} 笔"),
             ("已冲回 reversed（过期未用的消费券、更正）", f"{statuses.get('reversed', 0):,} 笔"),
             ("全年发放总额 paid in total", yuan_text(total)),

@@ -23,7 +23,9 @@ from sqlalchemy import func, select
 
 from jinhui.inprocess import RunningService, running_service
 from jinhui.localstack import Stack
+from jinhui.payroll import PayrollSimulator
 from services.disbursements.adapters.tables import disbursements, member_directory
+from services.disbursements.domain.model import HELD
 from services.entitlements.adapters.projections import LIVE
 from services.members.domain.identity import synthetic_id_number
 from shared.auth import Role, issue_token
@@ -88,7 +90,13 @@ async def demo_stack(year: int, server_url: str | None = None) -> AsyncIterator[
                 for name in ("members", "entitlements", "disbursements", "hardship")
             ]
             members, entitlements, disbursements_, hardship = services
-            yield Services(members, entitlements, disbursements_, hardship, clock=clock)
+            # The employer's pay run answers every entry: most paid, a few failed.
+            pay_run = asyncio.create_task(PayrollSimulator(stack.bootstrap_servers).run())
+            try:
+                yield Services(members, entitlements, disbursements_, hardship, clock=clock)
+            finally:
+                pay_run.cancel()
+                await asyncio.gather(pay_run, return_exceptions=True)
     finally:
         stack.stop()
         if server_url:
@@ -235,7 +243,7 @@ async def redeem_vouchers(s: Services, rng: random.Random, share: float) -> None
         issued = list(
             await session.scalars(
                 select(disbursements.c.disbursement_id).where(
-                    disbursements.c.benefit == "voucher", disbursements.c.status == "issued"
+                    disbursements.c.benefit == "voucher", disbursements.c.status.in_(HELD)
                 )
             )
         )

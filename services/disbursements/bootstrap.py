@@ -8,6 +8,7 @@ from services.disbursements.entrypoints.consumers import (
     entitlement_events,
     hardship_events,
     member_events,
+    payroll_results,
 )
 from services.disbursements.service_layer.batches import BatchWorker
 from services.disbursements.service_layer.handlers import DECIDED, DisbursementsContext
@@ -27,13 +28,19 @@ def bootstrap(settings: DisbursementsSettings | None = None, clock: Clock | None
         clock=clock,
         default_voucher_expiry_days=settings.default_voucher_expiry_days,
         decided=Notices(settings.database_url, DECIDED, "disbursements"),
+        payroll_answer_days=settings.payroll_answer_days,
     )
     runtime = build_runtime(
         service="disbursements",
         settings=settings,
         clock=clock,
         tables=event_tables,
-        subscriptions=[entitlement_events(), member_events(), hardship_events(ctx)],
+        subscriptions=[
+            entitlement_events(),
+            member_events(),
+            hardship_events(ctx),
+            payroll_results(),
+        ],
     )
     runtime.context = ctx
     worker = BatchWorker(ctx, runtime)

@@ -72,12 +72,17 @@ class DisbursementCancelled(DisbursementEvent):
 
 
 class DisbursementReversed(DisbursementEvent):
-    """An issued disbursement taken back: the cap is released and payroll corrected."""
+    """An issued disbursement taken back: the cap is released and payroll corrected. When
+    `unpaid`, payroll never paid it (its payment failed and was cancelled): the use and its
+    count go back to the member, and payroll hears of nothing new."""
 
     event_type = "jinhui.disbursements.DisbursementReversed"
     year: int = Field(description="The ledger year of the reservation")
     reason: str
     on: date | None = Field(default=None, description="The business date of the reversal")
+    unpaid: bool = Field(
+        default=False, description="Never paid: a failed payment cancelled by finance"
+    )
 
 
 class PayrollEvent(DomainEvent):
@@ -85,7 +90,10 @@ class PayrollEvent(DomainEvent):
     and the reversal that corrects it share `disbursement_id` but not `entry_id`."""
 
     topic = PAYROLL_BENEFITS
-    entry_id: str = Field(description="This payroll entry: `<disbursement_id>/issued|reversed`")
+    entry_id: str = Field(
+        description="This payroll entry: `<disbursement_id>/issued`, `/reissued-<n>` (a failed "
+        "payment sent again) or `/reversed`; payroll answers it on payroll.results.v1"
+    )
     disbursement_id: str = Field(description="The disbursement the entry belongs to")
     member_id: str
     base_union: str = Field(description="The member's base union (the employer's union)")
@@ -96,7 +104,9 @@ class PayrollEvent(DomainEvent):
     benefit: str
     amount_fen: int
     business_date: date
-    pay_period: str = Field(description="YYYY-MM of the business date")
+    pay_period: str = Field(
+        description="YYYY-MM of the business date (of the day re-issued or reversed, for those)"
+    )
 
 
 class PayrollBenefitIssued(PayrollEvent):

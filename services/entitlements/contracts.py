@@ -40,6 +40,23 @@ class Benefit(StrEnum):
     HARDSHIP_RELIEF = "hardship_relief"
 
 
+# Each benefit's Chinese name, as reports and exports print it beside the code.
+BENEFIT_ZH = {
+    Benefit.VOUCHER: "消费券",
+    Benefit.RECUPERATION: "疗休养",
+    Benefit.CULTURE_SPORTS: "文体活动",
+    Benefit.OUTING: "春秋游",
+    Benefit.CULTURE_TOURISM_PRODUCT: "文旅产品",
+    Benefit.SUMMER_CAMP: "夏令营",
+    Benefit.TRAINING_SUBSIDY: "技能提升补贴",
+    Benefit.HOLIDAY_GIFT: "节日慰问",
+    Benefit.BIRTHDAY_GIFT: "生日慰问",
+    Benefit.CHILDBIRTH_GIFT: "生育慰问",
+    Benefit.CONSUMPTION_ASSISTANCE: "消费帮扶",
+    Benefit.NEF_INJURY_INSURANCE: "新就业形态职业伤害保障",
+    Benefit.HARDSHIP_RELIEF: "困难帮扶",
+}
+
 BenefitField = Annotated[
     Benefit,
     Field(

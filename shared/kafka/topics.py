@@ -34,6 +34,7 @@ DISBURSEMENTS_EVENTS = "disbursements.events.v1"
 HARDSHIP_EVENTS = "hardship.events.v1"
 HR_EMPLOYEES = "hr.employees.v1"
 PAYROLL_BENEFITS = "payroll.benefits.v1"
+PAYROLL_RESULTS = "payroll.results.v1"
 
 TOPICS: tuple[Topic, ...] = (
     Topic(MEMBERS_EVENTS, 8, "members", "Member life events, keyed by member id"),
@@ -44,6 +45,7 @@ TOPICS: tuple[Topic, ...] = (
     Topic(HARDSHIP_EVENTS, 8, "hardship", "Hardship register changes (ids and levels only)"),
     Topic(HR_EMPLOYEES, 8, "hr", "Inbound HR system events, keyed by employee number"),
     Topic(PAYROLL_BENEFITS, 8, "disbursements", "Issued and reversed benefits for payroll"),
+    Topic(PAYROLL_RESULTS, 8, "payroll", "Payroll's answers (paid or failed), keyed by member id"),
 )
 
 
@@ -56,6 +58,7 @@ KEY_FIELDS = {
     HARDSHIP_EVENTS: "case_id",
     HR_EMPLOYEES: "employee_number",
     PAYROLL_BENEFITS: "member_id",
+    PAYROLL_RESULTS: "member_id",
 }
 
 

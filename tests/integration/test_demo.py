@@ -63,6 +63,9 @@ def test_a_small_demo_year_runs_to_the_end_and_reports(tmp_path: Path) -> None:
     assert re.search(r"\d{1,3}(,\d{3})+\.\d{2} 元", page)  # yuan with thousands separators
     issued = re.search(r"已发放 issued</th><td class=n>([\d,]+) 笔", page)
     assert issued and int(issued.group(1).replace(",", "")) > 20
+    paid = re.search(r"其中已支付 paid by payroll</th><td class=n>([\d,]+) 笔", page)
+    assert paid and 0 < int(paid.group(1).replace(",", "")) <= int(issued.group(1).replace(",", ""))
+    assert "其中支付失败 payment failed" in page  # the pay run's answers, told apart
 
 
 async def test_the_demo_uses_a_running_stacks_server_and_leaves_nothing_behind(

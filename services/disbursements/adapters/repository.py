@@ -8,22 +8,31 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import Update, bindparam, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.disbursements.adapters.tables import (
     disbursements,
     member_directory,
+    payroll_entries,
     voucher_settings,
 )
 from services.disbursements.contracts import (
     DisbursementCancelled,
     DisbursementIssued,
     DisbursementReversed,
+    PayrollBenefitIssued,
+    PayrollBenefitReversed,
+    PayrollEvent,
 )
 from services.disbursements.domain.events import (
     DisbursementApproved,
     DisbursementOpened,
+    DisbursementPaid,
+    DisbursementPaymentFailed,
+    DisbursementReissued,
     DisbursementRejected,
+    PaymentAnswered,
     VoucherRedeemed,
 )
 from services.disbursements.domain.model import Disbursement
@@ -58,11 +67,16 @@ _INSERT = insert(disbursements)
 
 
 def writes(events: Sequence[DomainEvent]) -> list[Write]:
-    """What `events` change in the `disbursements` read table. The updates of one
-    disbursement in a row merge into one (approved and issued: one update per batch line)."""
+    """What `events` change in the `disbursements` and `payroll_entries` read tables. The
+    updates of one disbursement in a row merge into one (approved and issued: one update per
+    batch line); the payroll entries follow, one statement for a batch's lines."""
     done: list[Write] = []
+    entries: list[Write] = []
     pending: tuple[str, dict[str, Any]] | None = None
     for event in events:
+        if isinstance(event, PayrollEvent | PaymentAnswered):
+            entries.extend(_entry_writes(event))
+            continue
         if isinstance(event, DisbursementOpened):
             if pending:
                 done.append(_update_write(*pending))
@@ -81,7 +95,7 @@ def writes(events: Sequence[DomainEvent]) -> list[Write]:
             pending = (disbursement_id, values)
     if pending:
         done.append(_update_write(*pending))
-    return done
+    return done + entries
 
 
 def _changes(event: DomainEvent) -> dict[str, Any] | None:
@@ -109,12 +123,65 @@ def _changes(event: DomainEvent) -> dict[str, Any] | None:
         case DisbursementCancelled():
             values = {"status": "cancelled", "reason": event.reason}
         case DisbursementReversed():
-            values = {"status": "reversed", "reason": event.reason}
+            values = {"status": "cancelled" if event.unpaid else "reversed", "reason": event.reason}
+        case DisbursementReissued():
+            values = {"status": "issued"}
         case VoucherRedeemed():
             values = {"redeemed_on": event.redeemed_on}
         case _:
             return None
     return values
+
+
+_NEW_ENTRY = pg_insert(payroll_entries).on_conflict_do_nothing()
+_ANSWER = (
+    update(payroll_entries)
+    .where(payroll_entries.c.entry_id == bindparam("e"))
+    .values(
+        answer=bindparam("v_answer"),
+        paid_pay_period=bindparam("v_paid_pay_period"),
+        paid_on=bindparam("v_paid_on"),
+        payroll_reference=bindparam("v_payroll_reference"),
+        failure_code=bindparam("v_failure_code"),
+        failure_text=bindparam("v_failure_text"),
+        failed_on=bindparam("v_failed_on"),
+        answered_at=func.now(),
+    )
+)
+# An answer moves the disbursement only while it waits for that answer (see the model).
+_ANSWERED = (
+    update(disbursements)
+    .where(disbursements.c.disbursement_id == bindparam("d"), disbursements.c.status == "issued")
+    .values(status=bindparam("v_status"), updated_at=func.now())
+)
+
+
+def _entry_writes(event: PayrollEvent | PaymentAnswered) -> list[Write]:
+    if isinstance(event, PayrollEvent):
+        kind = "reversed" if isinstance(event, PayrollBenefitReversed) else "issued"
+        if isinstance(event, PayrollBenefitIssued) and not event.entry_id.endswith("/issued"):
+            kind = "reissued"
+        row = event.model_dump(include=set(payroll_entries.c.keys()))
+        return [(_NEW_ENTRY, {**row, "kind": kind})]
+    paid = isinstance(event, DisbursementPaid)
+    failed = event if isinstance(event, DisbursementPaymentFailed) else None
+    answer = {
+        "e": event.entry_id,
+        "v_answer": "paid" if paid else "failed",
+        "v_paid_pay_period": event.pay_period if isinstance(event, DisbursementPaid) else None,
+        "v_paid_on": event.paid_on if isinstance(event, DisbursementPaid) else None,
+        "v_payroll_reference": (
+            event.payroll_reference if isinstance(event, DisbursementPaid) else None
+        ),
+        "v_failure_code": failed.reason_code if failed else None,
+        "v_failure_text": failed.reason_text if failed else None,
+        "v_failed_on": failed.failed_on if failed else None,
+    }
+    writes: list[Write] = [(_ANSWER, answer)]
+    if event.current:
+        status = "paid" if paid else "payment_failed"
+        writes.append((_ANSWERED, {"d": event.disbursement_id, "v_status": status}))
+    return writes
 
 
 def _update_write(disbursement_id: str, values: dict[str, Any]) -> Write:

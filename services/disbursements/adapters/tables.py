@@ -131,3 +131,35 @@ union_finances = Table(
     Column("culture_sports_limit_fen", BigInteger),
     Column("consumption_share_fen", BigInteger, nullable=False),
 )
+
+# Every entry sent to payroll (an issue, a re-issue, a reversal) and payroll's answer to it:
+# the month-end reconciliation and the list of entries payroll has not answered.
+payroll_entries = Table(
+    "payroll_entries",
+    metadata,
+    Column("entry_id", String(200), primary_key=True),
+    Column("disbursement_id", String(120), nullable=False),
+    Column("member_id", String(40), nullable=False),
+    Column("base_union", String(200), nullable=False),
+    Column("benefit", String(40), nullable=False),
+    Column("kind", String(10), nullable=False),  # issued | reissued | reversed
+    Column("amount_fen", BigInteger, nullable=False),
+    Column("business_date", Date, nullable=False),
+    Column("pay_period", String(7), nullable=False),
+    Column("answer", String(10)),  # paid | failed; none while payroll has not answered
+    Column("paid_pay_period", String(7)),
+    Column("paid_on", Date),
+    Column("payroll_reference", String(100)),
+    Column("failure_code", String(40)),
+    Column("failure_text", String(300)),
+    Column("failed_on", Date),
+    Column("sent_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+    Column("answered_at", DateTime(timezone=True)),
+    Index("ix_payroll_entries_period", "pay_period", "base_union"),
+    Index("ix_payroll_entries_disbursement", "disbursement_id"),
+    Index(
+        "ix_payroll_entries_unanswered",
+        "sent_at",
+        postgresql_where=text("answer IS NULL AND kind <> 'reversed'"),
+    ),
+)

@@ -17,7 +17,8 @@ class IssueDisbursement(Command):
 
 
 class CancelDisbursement(Command):
-    """Cancel before issue: the reservation is released."""
+    """Cancel before issue (the reservation is released), or after payroll failed to pay it
+    (the use goes back to the cap; payroll hears of nothing new)."""
 
     reason: str = Field(min_length=1, max_length=300)
 
@@ -28,8 +29,20 @@ class ReverseDisbursement(Command):
     reason: str = Field(min_length=1, max_length=300)
 
 
+class ReissueDisbursement(Command):
+    """Send a failed payment to payroll again, on the reservation it holds."""
+
+    reason: str = Field(min_length=1, max_length=300)
+
+
 class RedeemVoucher(Command):
     """A voucher was spent: it no longer expires."""
 
 
-DisbursementCommand = IssueDisbursement | CancelDisbursement | ReverseDisbursement | RedeemVoucher
+DisbursementCommand = (
+    IssueDisbursement
+    | CancelDisbursement
+    | ReverseDisbursement
+    | ReissueDisbursement
+    | RedeemVoucher
+)

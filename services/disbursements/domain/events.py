@@ -55,3 +55,38 @@ class VoucherRedeemed(DomainEvent):
     event_type = "jinhui.disbursements.VoucherRedeemed"
     disbursement_id: str
     redeemed_on: date
+
+
+class PaymentAnswered(DomainEvent):
+    """Payroll's answer to one of the disbursement's entries, as it was applied."""
+
+    disbursement_id: str
+    entry_id: str
+    current: bool = Field(
+        default=True,
+        description="It answers the entry being paid now (not one re-issued or reversed since)",
+    )
+
+
+class DisbursementPaid(PaymentAnswered):
+    event_type = "jinhui.disbursements.DisbursementPaid"
+    pay_period: str
+    paid_on: date
+    payroll_reference: str
+
+
+class DisbursementPaymentFailed(PaymentAnswered):
+    event_type = "jinhui.disbursements.DisbursementPaymentFailed"
+    reason_code: str
+    reason_text: str
+    failed_on: date | None = None
+
+
+class DisbursementReissued(DomainEvent):
+    """A failed payment sent to payroll again, under a new entry, on the same reservation."""
+
+    event_type = "jinhui.disbursements.DisbursementReissued"
+    disbursement_id: str
+    entry_id: str
+    on: date
+    reason: str

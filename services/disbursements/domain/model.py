@@ -1,12 +1,15 @@
 """The disbursement aggregate: stream `disbursement-<id>`, keyed by member id.
 
-    pending ─▶ approved ─▶ issued ─▶ reversed
-       │          │
-       ▼          ▼
-    rejected   cancelled
+    pending ─▶ approved ─▶ issued ─▶ paid ─▶ reversed
+       │          │          │  ▲  └───────────▶ reversed
+       ▼          ▼          ▼  │ re-issued
+    rejected   cancelled   payment_failed ─▶ cancelled
 
-Entitlements decides (the saga's other half). Issuing tells payroll; reversing corrects it and
-gives the amount back to the member's cap.
+Entitlements decides (the saga's other half). Issuing tells payroll; payroll answers that the
+entry was paid or that its payment failed (`domain/payroll.py`). A failed payment keeps its
+reservation until finance re-issues it (a new entry, the same cap) or cancels it (the use goes
+back to the cap; payroll hears of nothing new). Reversing corrects payroll and gives the amount
+back to the member's cap.
 """
 
 from __future__ import annotations
@@ -27,13 +30,26 @@ from services.disbursements.contracts import (
 from services.disbursements.domain.events import (
     DisbursementApproved,
     DisbursementOpened,
+    DisbursementPaid,
+    DisbursementPaymentFailed,
+    DisbursementReissued,
     DisbursementRejected,
     VoucherRedeemed,
 )
+from services.disbursements.domain.payroll import BenefitPaid, BenefitPaymentFailed, PayrollResult
 from services.entitlements.contracts import Benefit
 from shared.aggregate import Aggregate
 from shared.errors import Conflict
 from shared.events import DomainEvent
+
+# In the member's hands or on its way there: what a voucher's expiry and redemption act on.
+HELD = ("issued", "paid")
+# Issued spending: held, or waiting for finance after a failed payment (the reservation stays).
+SPENT = ("issued", "paid", "payment_failed")
+
+
+class UnknownEntry(LookupError):
+    """A payroll answer naming an entry this disbursement never sent."""
 
 
 @dataclass(frozen=True)
@@ -52,6 +68,9 @@ class Disbursement(Aggregate):
         self.year: int | None = None
         self.redeemed = False
         self.employee_number: str | None = None
+        self.entries: list[str] = []  # every payroll entry sent, the current issue last
+        self.current_entry: str | None = None
+        self.answers: dict[str, str] = {}  # entry id → "paid" | "failed"
 
     def partition_key(self) -> str:
         assert self.opened is not None
@@ -76,9 +95,21 @@ class Disbursement(Aggregate):
             case DisbursementCancelled():
                 self.status = "cancelled"
             case DisbursementReversed():
-                self.status = "reversed"
+                self.status = "cancelled" if event.unpaid else "reversed"
             case VoucherRedeemed():
                 self.redeemed = True
+            case PayrollBenefitIssued():
+                self.entries.append(event.entry_id)
+                self.current_entry = event.entry_id
+            case PayrollBenefitReversed():
+                self.entries.append(event.entry_id)
+            case DisbursementReissued():
+                self.status = "issued"
+            case DisbursementPaid() | DisbursementPaymentFailed():
+                answer = "paid" if isinstance(event, DisbursementPaid) else "failed"
+                self.answers[event.entry_id] = answer
+                if event.current and self.status == "issued":
+                    self.status = "paid" if answer == "paid" else "payment_failed"
 
     # --- decisions -----------------------------------------------------------------------------
 
@@ -132,10 +163,13 @@ class Disbursement(Aggregate):
         self._record(PayrollBenefitIssued(**self._payroll(employee, "issued")))
 
     def cancel(self, reason: str, on: date | None = None) -> None:
+        if self.status == "payment_failed":
+            self._give_back_unpaid(reason, on)
+            return
         if self.status not in ("pending", "approved"):
             raise Conflict(
                 f"a {self.status} disbursement cannot be cancelled"
-                + ("; reverse it instead" if self.status == "issued" else ""),
+                + ("; reverse it instead" if self.status in HELD else ""),
                 rule="disbursement.state",
             )
         assert self.opened is not None
@@ -157,7 +191,12 @@ class Disbursement(Aggregate):
         """Reversed on `on` (payroll corrects that month's pay run); the ledgers give the use
         back as of `effective` when it differs: an expired voucher is released on its expiry
         day, whenever the sweep noticed."""
-        if self.status != "issued":
+        if self.status == "payment_failed":
+            raise Conflict(
+                "its payment failed, so nothing was paid to take back: re-issue or cancel it",
+                rule="disbursement.state",
+            )
+        if self.status not in HELD:
             raise Conflict(
                 f"only an issued disbursement can be reversed (this one is {self.status})",
                 rule="disbursement.state",
@@ -176,6 +215,83 @@ class Disbursement(Aggregate):
         issued = f"{self.opened.disbursement_id}/issued"
         self._record(PayrollBenefitReversed(**correction, reverses_entry_id=issued, reason=reason))
 
+    def _give_back_unpaid(self, reason: str, on: date | None) -> None:
+        """A failed payment cancelled: the use and its count go back to the cap; payroll, which
+        paid nothing, hears of nothing."""
+        assert self.opened is not None and self.year is not None
+        self._record(
+            DisbursementReversed(
+                disbursement_id=self.opened.disbursement_id,
+                member_id=self.opened.member_id,
+                year=self.year,
+                reason=reason,
+                on=on,
+                unpaid=True,
+            )
+        )
+
+    def reissue(self, reason: str, employee: Employee, on: date) -> None:
+        """A failed payment sent to payroll again in the pay period of `on`, under a new entry:
+        the same member, benefit and amount, on the reservation it already holds."""
+        if self.status != "payment_failed":
+            raise Conflict(
+                f"only a failed payment is re-issued (this one is {self.status})",
+                rule="disbursement.state",
+            )
+        assert self.opened is not None
+        entry = f"{self.opened.disbursement_id}/reissued-{len(self.entries) + 1}"
+        self._record(
+            DisbursementReissued(
+                disbursement_id=self.opened.disbursement_id, entry_id=entry, on=on, reason=reason
+            )
+        )
+        payroll = {**self._payroll(employee, "issued"), "entry_id": entry}
+        self._record(PayrollBenefitIssued(**{**payroll, "pay_period": f"{on:%Y-%m}"}))
+
+    def answer(self, result: PayrollResult) -> bool:
+        """Payroll's answer to one of its entries; False when it was applied before. An entry
+        it never sent raises `UnknownEntry`; an answer contradicting an earlier one, `Conflict`."""
+        assert self.opened is not None
+        if result.entry_id not in self.entries:
+            raise UnknownEntry(
+                f"{self.opened.disbursement_id} sent no payroll entry {result.entry_id}"
+            )
+        if result.member_id != self.opened.member_id:
+            raise UnknownEntry(f"entry {result.entry_id} is not that member's")
+        answer = "paid" if isinstance(result, BenefitPaid) else "failed"
+        given = self.answers.get(result.entry_id)
+        if given == answer:
+            return False
+        if given is not None:
+            raise Conflict(
+                f"entry {result.entry_id} was already answered {given}", rule="payroll.answered"
+            )
+        common: dict[str, Any] = {
+            "disbursement_id": self.opened.disbursement_id,
+            "entry_id": result.entry_id,
+            "current": result.entry_id == self.current_entry,
+        }
+        if isinstance(result, BenefitPaid):
+            self._record(
+                DisbursementPaid(
+                    **common,
+                    pay_period=result.pay_period,
+                    paid_on=result.paid_on,
+                    payroll_reference=result.payroll_reference,
+                )
+            )
+        else:
+            assert isinstance(result, BenefitPaymentFailed)
+            self._record(
+                DisbursementPaymentFailed(
+                    **common,
+                    reason_code=result.reason_code.value,
+                    reason_text=result.reason_text,
+                    failed_on=result.failed_on,
+                )
+            )
+        return True
+
     @property
     def expires_on(self) -> date | None:
         expires = self.opened.details.get("expires_on") if self.opened else None
@@ -185,7 +301,7 @@ class Disbursement(Aggregate):
         assert self.opened is not None
         if self.opened.benefit != "voucher":
             raise Conflict("only vouchers are redeemed", rule="disbursement.redeem")
-        if self.status != "issued" or self.redeemed:
+        if self.status not in HELD or self.redeemed:
             raise Conflict("the voucher is not issued or was redeemed", rule="disbursement.state")
         expires = self.expires_on
         if expires and on > expires:

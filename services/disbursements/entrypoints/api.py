@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import csv
-import io
 from contextlib import nullcontext
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Response
@@ -16,9 +15,12 @@ from services.disbursements.domain.commands import (
     DisbursementCommand,
     IssueDisbursement,
     RedeemVoucher,
+    ReissueDisbursement,
     ReverseDisbursement,
 )
+from services.disbursements.domain.model import SPENT
 from services.disbursements.entrypoints.deps import context
+from services.disbursements.entrypoints.exports import csv_response
 from services.disbursements.entrypoints.schemas import (
     BatchView,
     DisbursementRequest,
@@ -154,7 +156,8 @@ async def issue(
 async def cancel(
     disbursement_id: DisbursementId, body: Reason, caller: PrincipalDep, runtime: RuntimeDep
 ) -> DisbursementView:
-    """Before it is issued; the reservation goes back to the member's cap."""
+    """Before it is issued (the reservation goes back to the member's cap), or after payroll
+    failed to pay it (the use goes back to the cap; payroll hears of nothing new)."""
     cancel = CancelDisbursement(disbursement_id=disbursement_id, reason=body.reason)
     return await _change(runtime, caller, cancel)
 
@@ -166,6 +169,17 @@ async def reverse(
     """After it is issued: the cap is released and payroll gets a correction."""
     reverse = ReverseDisbursement(disbursement_id=disbursement_id, reason=body.reason)
     return await _change(runtime, caller, reverse)
+
+
+@router.post("/disbursements/{disbursement_id}/reissue", response_model=DisbursementView)
+async def reissue(
+    disbursement_id: DisbursementId, body: Reason, caller: PrincipalDep, runtime: RuntimeDep
+) -> DisbursementView:
+    """After payroll failed to pay it: sent to payroll again under a new entry, in this month's
+    pay period, on the reservation it holds (no new decision). To give the money back to the
+    member's cap instead, cancel it."""
+    command = ReissueDisbursement(disbursement_id=disbursement_id, reason=body.reason)
+    return await _change(runtime, caller, command)
 
 
 @router.post("/disbursements/{disbursement_id}/redeem", response_model=DisbursementView)
@@ -228,6 +242,8 @@ STATUS_ZH = {
     "pending": "处理中",
     "approved": "已核准",
     "issued": "已发放",
+    "paid": "已支付",
+    "payment_failed": "支付失败",
     "rejected": "未通过",
     "cancelled": "已取消",
     "reversed": "已冲回",
@@ -276,19 +292,7 @@ async def batch_lines(batch_id: BatchId, caller: PrincipalDep, runtime: RuntimeD
             ]
             for n, r in enumerate(rows, start=1)
         ]
-    return _csv(LINE_COLUMNS, lines, f"{batch_id}.csv")
-
-
-def _csv(columns: list[str], rows: list[Any], filename: str) -> Response:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(columns)
-    writer.writerows(rows)
-    return Response(
-        content="\ufeff" + out.getvalue(),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+    return csv_response(LINE_COLUMNS, lines, f"{batch_id}.csv")
 
 
 # --- finance views -----------------------------------------------------------------------------
@@ -298,7 +302,8 @@ def _csv(columns: list[str], rows: list[Any], filename: str) -> Response:
     "/finance/spending",
     response_model=list[SpendingRow],
     tags=["finance"],
-    summary="Issued spending per union, benefit and month (reversals deducted)",
+    summary="Issued spending per union, benefit and month (reversals deducted), with the "
+    "expense subject each is booked to",
     responses={200: {"content": {"text/csv": {}}}},
 )
 async def spending(
@@ -315,16 +320,26 @@ async def spending(
         raise NotFound(f"no union {org}")
     async with runtime.sessions() as session:
         rows = [
-            SpendingRow(union=u, benefit=b, month=m, issued_fen=t, issued=n)
+            SpendingRow(
+                union=u, benefit=b, month=m, issued_fen=t, issued=n, **_subject(runtime, b, year, m)
+            )
             for u, b, m, t, n in await views.spending(session, org, year)
         ]
     if format == "csv":
-        return _csv(
+        return csv_response(
             list(SpendingRow.model_fields),
             [tuple(r.model_dump().values()) for r in rows],
             f"spending-{year}.csv",
         )
     return rows
+
+
+def _subject(runtime: Runtime, benefit: str, year: int, month: int) -> dict[str, str | None]:
+    subject = context(runtime).accounts.subject(benefit, date(year, month, 1))
+    return {
+        "subject_code": subject.code if subject else None,
+        "subject_name": subject.name if subject else None,
+    }
 
 
 # --- recuperation plans ------------------------------------------------------------------------
@@ -369,5 +384,5 @@ async def get_plan(org: str, year: YearPath, caller: PrincipalDep, runtime: Runt
         union=union,
         year=year,
         participation={m: went[m] for m in plan["participants"] if m in went},
-        not_yet_sent=[m for m in plan["participants"] if went.get(m) != "issued"],
+        not_yet_sent=[m for m in plan["participants"] if went.get(m) not in SPENT],
     )

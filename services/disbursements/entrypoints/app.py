@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from services.disbursements.bootstrap import bootstrap
-from services.disbursements.entrypoints import api
+from services.disbursements.entrypoints import api, payroll
 from services.disbursements.entrypoints.access import ACCESS
 from services.disbursements.settings import DisbursementsSettings
 from shared.clock import Clock
@@ -21,10 +21,10 @@ def create_app(
         title="Jinhui disbursements",
         description=(
             "Issues vouchers, gifts, tickets, outings and subsidies, one by one or in "
-            "batches, and tells payroll."
+            "batches, tells payroll, and reconciles what payroll paid."
         ),
         lifespan=runtime_lifespan(lambda: bootstrap(settings, clock)),
-        routers=[api.router],
+        routers=[api.router, payroll.router],
         access=ACCESS,
     )
 

@@ -1,7 +1,14 @@
-"""Kafka consumers of disbursements: entitlements' decisions and union settings, members."""
+"""Kafka consumers of disbursements: entitlements' decisions and union settings, members,
+hardship relief, and payroll's answers."""
 
 from __future__ import annotations
 
+from services.disbursements.domain.model import UnknownEntry
+from services.disbursements.domain.payroll import (
+    BenefitPaid,
+    BenefitPaymentFailed,
+    PayrollResult,
+)
 from services.disbursements.service_layer.directory import (
     note_member,
     note_registrations,
@@ -14,6 +21,7 @@ from services.disbursements.service_layer.handlers import (
     decided_many,
     pay_relief,
 )
+from services.disbursements.service_layer.payments import answered
 from services.entitlements.contracts import (
     EntitlementRejected,
     EntitlementReserved,
@@ -29,8 +37,14 @@ from services.members.contracts import (
     MembershipEnded,
     MemberTransferred,
 )
-from shared.kafka.consumer import HandlerContext, InboundMessage, events_of
-from shared.kafka.topics import ENTITLEMENTS_EVENTS, HARDSHIP_EVENTS, MEMBERS_EVENTS
+from shared.errors import ConcurrencyConflict, Conflict
+from shared.kafka.consumer import HandlerContext, InboundMessage, Rejected, events_of
+from shared.kafka.topics import (
+    ENTITLEMENTS_EVENTS,
+    HARDSHIP_EVENTS,
+    MEMBERS_EVENTS,
+    PAYROLL_RESULTS,
+)
 from shared.runtime import Subscription
 
 
@@ -109,4 +123,26 @@ def hardship_events(ctx: DisbursementsContext) -> Subscription:
         group_id="disbursements.hardship",
         topics=[HARDSHIP_EVENTS],
         handlers={ReliefGranted.event_type: on_relief},
+    )
+
+
+def payroll_results() -> Subscription:
+    """Payroll's answers: an entry paid or failed. One naming nothing Jinhui sent, or
+    contradicting an earlier answer, can never apply: it is dead-lettered with the reason."""
+
+    async def on_answer(hc: HandlerContext, message: InboundMessage) -> None:
+        assert isinstance(message.event, PayrollResult)
+        try:
+            await answered(hc, message.event)
+        except UnknownEntry as exc:
+            raise Rejected(f"payroll.unknown-entry: {exc}") from None
+        except ConcurrencyConflict:
+            raise  # another writer first: retried
+        except Conflict as exc:
+            raise Rejected(f"{exc.extensions.get('rule')}: {exc.detail}") from None
+
+    return Subscription(
+        group_id="disbursements.payroll",
+        topics=[PAYROLL_RESULTS],
+        handlers={BenefitPaid.event_type: on_answer, BenefitPaymentFailed.event_type: on_answer},
     )

@@ -92,6 +92,10 @@ class SpendingRow(BaseModel):
     month: int
     issued_fen: int
     issued: int
+    subject_code: str | None = Field(
+        description="会计科目: the expense subject it is booked to (reference/accounting-subjects)"
+    )
+    subject_name: str | None = Field(description="科目名称")
 
 
 class RecuperationPlan(BaseModel):

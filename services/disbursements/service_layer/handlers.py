@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, assert_never
 
@@ -15,12 +15,14 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from services.disbursements.adapters import repository as repo
 from services.disbursements.adapters.tables import idempotency_keys, member_directory
+from services.disbursements.domain.accounts import AccountingSubjects
 from services.disbursements.domain.benefits import References, asked_directly, check_details
 from services.disbursements.domain.commands import (
     CancelDisbursement,
     DisbursementCommand,
     IssueDisbursement,
     RedeemVoucher,
+    ReissueDisbursement,
     ReverseDisbursement,
 )
 from services.disbursements.domain.events import (
@@ -53,6 +55,9 @@ class DisbursementsContext:
     default_voucher_expiry_days: int = 90
     # Wakes long-polling callers when entitlements' answers are applied (on any replica).
     decided: Notices | None = None
+    accounts: AccountingSubjects = field(default_factory=AccountingSubjects.bundled)
+    # An entry payroll has not answered this many days after it was sent is listed to chase.
+    payroll_answer_days: int = 10
 
 
 DECIDED = "jinhui_disbursements_decided"
@@ -283,6 +288,8 @@ async def handle(
             disbursement.cancel(reason, on)
         case ReverseDisbursement(reason=reason):
             disbursement.reverse(reason, number, on)
+        case ReissueDisbursement(reason=reason):
+            disbursement.reissue(reason, number, on)
         case RedeemVoucher():
             disbursement.redeem(on)
         case _:

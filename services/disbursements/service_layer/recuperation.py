@@ -109,4 +109,12 @@ async def participation(session: AsyncSession, union: str, year: int) -> dict[st
 
 
 def _weight(status: str | None) -> int:
-    return {None: -1, "rejected": 0, "cancelled": 1, "reversed": 1, "issued": 3}.get(status, 2)
+    return {
+        None: -1,
+        "rejected": 0,
+        "cancelled": 1,
+        "reversed": 1,
+        "issued": 3,
+        "paid": 3,
+        "payment_failed": 3,
+    }.get(status, 2)

@@ -10,6 +10,7 @@ from sqlalchemy import Row, extract, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.disbursements.adapters.tables import disbursements, member_directory
+from services.disbursements.domain.model import SPENT
 from shared.db.sql import in_subtree
 
 
@@ -40,14 +41,15 @@ async def spending(
     session: AsyncSession, org: str, year: int
 ) -> list[tuple[str, str, int, int, int]]:
     """Issued spending at or below `org` in `year`: (union, benefit, month, fen, count). A
-    reversed disbursement is no longer issued, so reversals are deducted."""
+    reversed disbursement, or a failed payment cancelled, is no longer spent, so it is
+    deducted; a failed payment waiting for finance still holds its money."""
     d = disbursements.c
     month = extract("month", d.business_date).label("month")
     result = await session.execute(
         select(d.base_union, d.benefit, month, func.sum(d.amount_fen), func.count())
         .where(
             in_subtree(d.base_union, org),
-            d.status == "issued",
+            d.status.in_(SPENT),
             extract("year", d.business_date) == year,
         )
         .group_by(d.base_union, d.benefit, month)

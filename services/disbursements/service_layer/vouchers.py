@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from services.disbursements.adapters import repository as repo
 from services.disbursements.adapters.tables import disbursements
+from services.disbursements.domain.model import HELD
 from services.disbursements.service_layer.handlers import DisbursementsContext, employee_of
 from shared.clock import business_date
 from shared.runtime import Runtime
@@ -28,7 +29,7 @@ async def expire_vouchers(ctx: DisbursementsContext, runtime: Runtime, limit: in
                     select(disbursements.c.disbursement_id)
                     .where(
                         disbursements.c.benefit == "voucher",
-                        disbursements.c.status == "issued",
+                        disbursements.c.status.in_(HELD),
                         disbursements.c.redeemed_on.is_(None),
                         disbursements.c.expires_on < today,
                     )
@@ -39,7 +40,7 @@ async def expire_vouchers(ctx: DisbursementsContext, runtime: Runtime, limit: in
             async with UnitOfWork(runtime) as uow:
                 vouchers = repo.disbursement_repository(uow.events)
                 voucher = await vouchers.get(disbursement_id, for_update=True)
-                if voucher is None or voucher.status != "issued" or voucher.redeemed:
+                if voucher is None or voucher.status not in HELD or voucher.redeemed:
                     continue
                 number = await employee_of(uow, voucher.partition_key())
                 voucher.reverse(

@@ -120,6 +120,7 @@ def disbursement_events(ctx: EntitlementsContext) -> Subscription:
             outcome="reversed" if isinstance(event, DisbursementReversed) else "cancelled",
             reason=event.reason,
             on=event.on,
+            unpaid=isinstance(event, DisbursementReversed) and event.unpaid,
         )
         await settle(ctx, hc.events, given_back, source=message.envelope.id)
 

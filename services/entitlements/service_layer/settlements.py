@@ -26,6 +26,7 @@ class Settlement:
     outcome: settlement.Outcome
     reason: str = ""
     on: date | None = None
+    unpaid: bool = False  # reversed because payroll never paid it: the count goes back too
 
 
 async def settle(
@@ -45,7 +46,7 @@ async def settle(
         union_ledger = await unions.get(union_ledger_id(union, year), for_update=True)
         if union_ledger is None:
             union_ledger = await unions.get(union_ledger_id(union, s.year), for_update=True)
-    rule = _rule_decided_under(ctx, held)
+    rule = None if s.unpaid else _rule_decided_under(ctx, held)
     settlement.settle(
         ledger, union_ledger, s.disbursement_id, s.outcome, reason=s.reason, on=s.on, rule=rule
     )
