@@ -136,14 +136,14 @@ class OutboxRelay:
                 OUTBOX_BACKLOG.labels(self._service).set(0)
                 OUTBOX_OLDEST_AGE.labels(self._service).set(0)
                 return 0
-            with _publishing(rows) as carrier:
+            with _publishing(rows) as carrier:  # marking them sent is part of its trace
                 futures = [await self._send(row, carrier) for row in rows]
                 await asyncio.gather(*futures)
-            await session.execute(
-                update(self._t.outbox)
-                .where(self._t.outbox.c.id.in_([row["id"] for row in rows]))
-                .values(published_at=func.now())
-            )
+                await session.execute(
+                    update(self._t.outbox)
+                    .where(self._t.outbox.c.id.in_([row["id"] for row in rows]))
+                    .values(published_at=func.now())
+                )
             if len(rows) == self._batch_size and self._backlog_due():
                 await self._observe_backlog(session)
         OUTBOX_PUBLISHED.labels(self._service).inc(len(rows))

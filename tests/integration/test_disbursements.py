@@ -385,8 +385,9 @@ async def test_a_batch_pays_those_within_their_caps_and_never_twice(suite: Suite
     )
     holiday = [r for r in spending.json() if r["benefit"] == "holiday_gift"]
     assert holiday == [
-        {"union": union, "benefit": "holiday_gift", "month": 3, "issued_fen": 320000, "issued": 5}
-    ]
+        {"union": union, "benefit": "holiday_gift", "month": 3, "issued_fen": 320000, "issued": 5,
+         "subject_code": "50104", "subject_name": "职工活动支出—其他活动支出"}
+    ]  # fmt: skip
 
 
 async def test_one_disbursement_is_one_trace_across_the_services(
