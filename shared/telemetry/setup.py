@@ -15,9 +15,11 @@ from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.sdk.trace.sampling import _get_from_env_or_default
 from pythonjsonlogger.json import JsonFormatter
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from shared.telemetry.background import QuietPolls
 from shared.telemetry.privacy import QueryValuesDropped, ScrubbingExporter, ScrubbingFilter
 
 
@@ -28,7 +30,10 @@ def configure_tracing(
     if isinstance(current, TracerProvider):
         provider = current
     else:
-        provider = TracerProvider(resource=Resource.create({"service.name": service_name}))
+        provider = TracerProvider(
+            resource=Resource.create({"service.name": service_name}),
+            sampler=QuietPolls(_get_from_env_or_default()),  # OTEL_TRACES_SAMPLER still rules
+        )
         if otlp_endpoint:
             from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 

@@ -110,27 +110,39 @@ async def reconciliation(suite: Suite, union: str, headers: dict[str, str], **pa
 async def test_a_pay_run_answers_and_the_month_reconciles_to_the_fen(suite: Suite) -> None:
     union, officer = await new_union(suite)
     members = [await joined(suite, union) for _ in range(4)]
-    amounts = [50_000, 30_000, 20_000, 12_345]
-    dids = [
-        (await gift(suite, m, "holiday_gift", a, officer))["disbursement_id"]
-        for m, a in zip(members, amounts, strict=True)
-    ]
+    batch = await suite.disbursements.client.post(
+        "/v1/disbursement-batches",
+        json={"batch_key": f"b-{uuid.uuid4()}", "union": union, "benefit": "holiday_gift",
+              "amount_fen": 30_000, "business_date": "2026-03-01"},
+        headers=officer,
+    )  # fmt: skip
+    assert batch.status_code == 202, batch.text
+
+    async def batch_issued() -> bool:
+        report = await suite.disbursements.client.get(
+            f"/v1/disbursement-batches/{batch.json()['batch_id']}", headers=officer
+        )
+        return bool(report.json()["by_status"] == {"issued": 4})
+
+    await eventually(batch_issued)
+    single = (await gift(suite, members[0], "holiday_gift", 12_345, officer))["disbursement_id"]
+    dids = [f"{batch.json()['batch_id']}-{m}" for m in members] + [single]
     unlucky = members[2]
     async with pay_run(suite, set(members), lambda entry: entry.member_id == unlucky):
-        for did, member in zip(dids, members, strict=True):
-            expected = "payment_failed" if member == unlucky else "paid"
-            await status_becomes(suite, did, expected, officer)
+        for did in dids:
+            failing = did.endswith(unlucky)
+            await status_becomes(suite, did, "payment_failed" if failing else "paid", officer)
 
     body = (await reconciliation(suite, union, officer)).json()
     totals = {k: (v["count"], v["amount_fen"]) for k, v in body["totals"].items()}
     assert totals == {
-        "issued": (4, 112_345),
-        "paid": (3, 92_345),
-        "failed": (1, 20_000),
+        "issued": (5, 132_345),
+        "paid": (4, 102_345),
+        "failed": (1, 30_000),
         "unanswered": (0, 0),
         "reversed": (0, 0),
     }
-    assert body["totals"]["paid"]["amount_yuan"] == "923.45"
+    assert body["totals"]["paid"]["amount_yuan"] == "1023.45"
     failed = next(line for line in body["lines"] if line["state"] == "failed")
     assert (failed["failure_code"], failed["disbursement_status"]) == (
         "account_closed",
@@ -143,21 +155,21 @@ async def test_a_pay_run_answers_and_the_month_reconciles_to_the_fen(suite: Suit
     text = (await reconciliation(suite, union, officer, format="csv")).content.decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(text)))
     assert rows[0][:3] == ["序号/line", "工号/employee_number", "姓名/name"]
-    assert sum(int(r[10]) for r in rows[1:] if r[8] == "已支付 paid") == 92_345
+    assert sum(int(r[10]) for r in rows[1:] if r[8] == "已支付 paid") == 102_345
     assert any(r[14].startswith("银行账户已销户 account_closed") for r in rows[1:])
 
     book = load_workbook(
         io.BytesIO((await reconciliation(suite, union, officer, format="xlsx")).content)
     )
     summary = {row[0]: row[1:] for row in book["汇总 summary"].iter_rows(values_only=True)}
-    assert summary["已支付 paid"] == (3, "923.45", 92_345)
-    assert book["明细 lines"].max_row == 5  # the header and four lines
+    assert summary["已支付 paid"] == (4, "1023.45", 102_345)
+    assert book["明细 lines"].max_row == 6  # the header and five lines
 
     spending = await suite.disbursements.client.get(
         "/v1/finance/spending", params={"year": 2026, "union": union}, headers=officer
     )
     row = spending.json()[0]
-    assert (row["issued_fen"], row["subject_code"]) == (112_345, "50104")  # failed still held
+    assert (row["issued_fen"], row["subject_code"]) == (132_345, "50104")  # failed still held
 
 
 async def test_a_failed_payment_re_issued_is_paid_once_on_the_same_cap(suite: Suite) -> None:
@@ -209,7 +221,7 @@ async def test_a_failed_payment_cancelled_frees_the_cap_and_tells_payroll_nothin
         ledger = await suite.ledger(member, officer)
         assert ledger is not None
         line = next(b for b in ledger.json()["benefits"] if b["benefit"] == "birthday_gift")
-        return bool(line["used_fen"] == 0)
+        return bool((line["used_fen"], line["reserved_fen"], line["count"]) == (0, 0, 0))
 
     await eventually(freed)
     # The gift counts once a year: given back, a new one is granted.

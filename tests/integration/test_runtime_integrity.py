@@ -12,6 +12,7 @@ from typing import Any
 import asyncpg
 import pytest
 from aiokafka import AIOKafkaProducer
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
@@ -598,3 +599,32 @@ async def test_readiness_tells_the_truth_under_a_thousand_concurrent_requests(
     assert {status for status, _ in answers} <= {200, 503}
     assert all(after for status, after in answers if status == 503)
     assert sum(1 for status, _ in answers if status == 200) > 0
+
+
+async def test_background_passes_that_find_nothing_make_no_trace(
+    suite: Suite, spans: InMemorySpanExporter
+) -> None:
+    """The passes an idle service repeats all day (a request left unanswered, vouchers to
+    expire, parked requests past their deadline, the relay's poll) leave no span; a relay batch
+    is one trace with the statement that marks it sent."""
+    from services.disbursements.service_layer.stuck import resend_stuck
+    from services.disbursements.service_layer.vouchers import expire_vouchers
+    from services.entitlements.service_layer.decisions import sweep_expired
+
+    spans.clear()
+    disbursements, entitlements = suite.disbursements.runtime, suite.entitlements.runtime
+    await resend_stuck(disbursements, after_s=3600)
+    await expire_vouchers(disbursements.context, disbursements)
+    await sweep_expired(entitlements.context, entitlements)
+    await disbursements.relay.publish_once()
+    lone = [
+        s.name for s in spans.get_finished_spans() if s.parent is None and s.kind.name == "CLIENT"
+    ]
+    assert lone == []
+
+    member_id = await register(suite)
+    await eventually(lambda: _published(suite.members.runtime, member_id))
+    finished = spans.get_finished_spans()
+    marks = [s for s in finished if s.name.startswith("UPDATE") and s.parent is not None]
+    relays = {s.context.span_id for s in finished if s.name.startswith("outbox relay")}
+    assert any(s.parent.span_id in relays for s in marks if s.parent)  # marked sent, in its trace

@@ -31,6 +31,7 @@ from shared.db.sql import in_subtree
 from shared.errors import InvalidInput
 from shared.money import Amount
 from shared.runtime import Runtime
+from shared.telemetry.background import job
 from shared.telemetry.metrics import BATCH_LINES, BATCHES_IN_PROGRESS
 from shared.uow import UnitOfWork
 
@@ -154,7 +155,8 @@ class BatchWorker:
             )
         BATCHES_IN_PROGRESS.set(len(pending))
         for batch in pending:
-            await self.process(dict(batch))
+            with job("disbursement batch", batch_id=batch["batch_id"]):
+                await self.process(dict(batch))
         BATCHES_IN_PROGRESS.set(0)
         return len(pending)
 

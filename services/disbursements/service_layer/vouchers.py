@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import date
 
 from sqlalchemy import select
 
@@ -14,6 +15,7 @@ from services.disbursements.domain.model import HELD
 from services.disbursements.service_layer.handlers import DisbursementsContext, employee_of
 from shared.clock import business_date
 from shared.runtime import Runtime
+from shared.telemetry.background import job
 from shared.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -37,19 +39,23 @@ async def expire_vouchers(ctx: DisbursementsContext, runtime: Runtime, limit: in
                 )
             )
         for disbursement_id in due:
-            async with UnitOfWork(runtime) as uow:
-                vouchers = repo.disbursement_repository(uow.events)
-                voucher = await vouchers.get(disbursement_id, for_update=True)
-                if voucher is None or voucher.status not in HELD or voucher.redeemed:
-                    continue
-                number = await employee_of(uow, voucher.partition_key())
-                voucher.reverse(
-                    "voucher expired unused", number, today, effective=voucher.expires_on
-                )
-                await vouchers.save(voucher, metadata={"actor": "voucher-expiry"})
-                expired += 1
+            with job("voucher expiry", disbursement_id=disbursement_id):
+                expired += await _expire(runtime, disbursement_id, today)
         if len(due) < limit:
             return expired
+
+
+async def _expire(runtime: Runtime, disbursement_id: str, today: date) -> int:
+    """One unused voucher past its expiry reversed, dated its expiry day on the ledgers."""
+    async with UnitOfWork(runtime) as uow:
+        vouchers = repo.disbursement_repository(uow.events)
+        voucher = await vouchers.get(disbursement_id, for_update=True)
+        if voucher is None or voucher.status not in HELD or voucher.redeemed:
+            return 0
+        number = await employee_of(uow, voucher.partition_key())
+        voucher.reverse("voucher expired unused", number, today, effective=voucher.expires_on)
+        await vouchers.save(voucher, metadata={"actor": "voucher-expiry"})
+    return 1
 
 
 async def run_expiry(ctx: DisbursementsContext, runtime: Runtime, interval_s: float) -> None:

@@ -31,6 +31,7 @@ from services.entitlements.service_layer.views import read_profile, union_ledger
 from shared.clock import business_date
 from shared.eventstore.store import EventStore
 from shared.runtime import Runtime
+from shared.telemetry.background import job
 from shared.telemetry.metrics import DECISIONS
 from shared.uow import Transaction, UnitOfWork
 
@@ -341,9 +342,11 @@ async def sweep_expired(ctx: EntitlementsContext, runtime: Runtime, limit: int =
     while True:
         async with UnitOfWork(runtime) as uow:
             due = await repo.expired(uow.session, ctx.clock.now(), limit)
-            for request in due:
-                await reserve(ctx, uow, request, final=True)
-                await repo.unpark(uow.session, request.disbursement_id)
+            if due:
+                with job("decide parked requests", requests=len(due)):
+                    for request in due:
+                        await reserve(ctx, uow, request, final=True)
+                        await repo.unpark(uow.session, request.disbursement_id)
         decided += len(due)
         if len(due) < limit:
             return decided
