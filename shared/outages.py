@@ -8,7 +8,7 @@ with 503 and Retry-After; background tasks wait it out and say so in readiness.
 from __future__ import annotations
 
 import asyncpg
-from aiokafka.errors import KafkaConnectionError, KafkaError
+from aiokafka.errors import KafkaConnectionError, KafkaError, KafkaTimeoutError, UnknownError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
@@ -20,6 +20,10 @@ _OUTAGE_TYPES = (
     OperationalError,
     InterfaceError,
     KafkaConnectionError,
+    # A produce that timed out, and the broker's "unknown server error" (seen while a broker
+    # that came back empty recreates its topics): the broker's trouble, cured by waiting.
+    KafkaTimeoutError,
+    UnknownError,
     ConnectionError,
     TimeoutError,
     OSError,

@@ -12,6 +12,7 @@ from typing import Any
 import asyncpg
 import pytest
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaTimeoutError, MessageSizeTooLargeError, UnknownError
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -298,6 +299,9 @@ def test_outages_are_told_apart_from_bugs() -> None:
     assert is_outage(asyncpg.exceptions.CannotConnectNowError("the database system is starting"))
     assert is_outage(PoolTimeout("QueuePool limit reached"))
     assert is_outage(ConnectionRefusedError())
+    assert is_outage(UnknownError())  # a broker recreating its topics after it came back empty
+    assert is_outage(KafkaTimeoutError())
+    assert not is_outage(MessageSizeTooLargeError())  # never this record: dead-lettered instead
     assert not is_outage(ValueError("a bug"))
     assert not is_outage(KeyError("a bug"))
 
