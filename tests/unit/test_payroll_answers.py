@@ -101,6 +101,9 @@ def test_a_failed_payment_re_issued_goes_out_under_a_new_entry_on_the_same_reser
     assert disbursement.status == "paid"
     with pytest.raises(Conflict):
         disbursement.reissue("再发", Employee(), date(2026, 4, 3))
+    disbursement.reverse("误发", Employee(), date(2026, 5, 6))
+    (correction,) = [e for e in disbursement.pending if isinstance(e, PayrollBenefitReversed)]
+    assert (correction.reverses_entry_id, correction.pay_period) == ("d-1/reissued-2", "2026-05")
 
 
 def test_a_failed_payment_cancelled_gives_the_use_back_and_tells_payroll_nothing() -> None:

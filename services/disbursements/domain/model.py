@@ -163,8 +163,8 @@ class Disbursement(Aggregate):
         self._record(PayrollBenefitIssued(**self._payroll(employee, "issued")))
 
     def cancel(self, reason: str, on: date | None = None) -> None:
-        if self.status == "payment_failed":
-            self._give_back_unpaid(reason, on)
+        if self.status == "payment_failed":  # the use and its count back; payroll hears nothing
+            self._record(self._reversed(reason, on, unpaid=True))
             return
         if self.status not in ("pending", "approved"):
             raise Conflict(
@@ -201,33 +201,22 @@ class Disbursement(Aggregate):
                 f"only an issued disbursement can be reversed (this one is {self.status})",
                 rule="disbursement.state",
             )
-        assert self.opened is not None and self.year is not None
-        self._record(
-            DisbursementReversed(
-                disbursement_id=self.opened.disbursement_id,
-                member_id=self.opened.member_id,
-                year=self.year,
-                reason=reason,
-                on=effective or on,
-            )
-        )
+        assert self.opened is not None
+        self._record(self._reversed(reason, effective or on))
         correction = {**self._payroll(employee, "reversed"), "pay_period": f"{on:%Y-%m}"}
-        issued = f"{self.opened.disbursement_id}/issued"
+        issued = self.current_entry or f"{self.opened.disbursement_id}/issued"
         self._record(PayrollBenefitReversed(**correction, reverses_entry_id=issued, reason=reason))
 
-    def _give_back_unpaid(self, reason: str, on: date | None) -> None:
-        """A failed payment cancelled: the use and its count go back to the cap; payroll, which
-        paid nothing, hears of nothing."""
+    def _reversed(self, reason: str, on: date | None, unpaid: bool = False) -> DisbursementReversed:
+        """The use given back to the cap; `unpaid`: its count too (payroll never paid it)."""
         assert self.opened is not None and self.year is not None
-        self._record(
-            DisbursementReversed(
-                disbursement_id=self.opened.disbursement_id,
-                member_id=self.opened.member_id,
-                year=self.year,
-                reason=reason,
-                on=on,
-                unpaid=True,
-            )
+        return DisbursementReversed(
+            disbursement_id=self.opened.disbursement_id,
+            member_id=self.opened.member_id,
+            year=self.year,
+            reason=reason,
+            on=on,
+            unpaid=unpaid,
         )
 
     def reissue(self, reason: str, employee: Employee, on: date) -> None:
