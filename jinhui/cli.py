@@ -216,6 +216,15 @@ def _database_url(service: str, given: str | None) -> str:
     raise typer.BadParameter("give --database-url, set DATABASE_URL, or start `jinhui up`")
 
 
+def _local_broker() -> str:
+    described = STATE_DIR / "stack.json"
+    if described.exists():
+        return str(json.loads(described.read_text())["bootstrap_servers"])
+    raise typer.BadParameter(
+        "give --bootstrap-servers, set KAFKA_BOOTSTRAP_SERVERS, or start `jinhui up`"
+    )
+
+
 @app.command()
 def replay(
     service: Annotated[str, typer.Argument(help="entitlements")],
@@ -285,19 +294,21 @@ def outbox_republish(
 
 @app.command("payroll-simulator")
 def payroll_simulator(
-    bootstrap_servers: Annotated[
-        str, typer.Option(envvar="KAFKA_BOOTSTRAP_SERVERS", help="The broker `jinhui up` runs")
-    ],
     failed_share: Annotated[
         float, typer.Option(min=0, max=1, help="Share of entries whose payment fails")
     ] = 0.03,
+    bootstrap_servers: Annotated[
+        str | None,
+        typer.Option(envvar="KAFKA_BOOTSTRAP_SERVERS", help="Default: the running `jinhui up`"),
+    ] = None,
 ) -> None:
     """Answer payroll.benefits.v1 as a pay run would (most paid, a few failed), for a local
     stack: see README, "For payroll integrators"."""
     from jinhui.payroll import PayrollSimulator, by_share
 
-    simulator = PayrollSimulator(bootstrap_servers, decide=by_share(failed_share))
-    console.print(f"answering payroll entries on {bootstrap_servers}; Ctrl-C stops")
+    broker = bootstrap_servers or _local_broker()
+    simulator = PayrollSimulator(broker, decide=by_share(failed_share))
+    console.print(f"answering payroll entries on {broker}; Ctrl-C stops")
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(simulator.run())
 
