@@ -106,6 +106,53 @@ async def decisions(
 
 
 @dataclass(frozen=True)
+class Overload:
+    sent: int
+    answered: int  # 200
+    refused: int  # 503 with Retry-After
+    other: dict[int, int]
+    answered_p99_ms: float
+    refused_p50_ms: float
+    refused_p99_ms: float
+
+
+async def overload(run: Running, ids: list[str], *, concurrent: int = 500) -> Overload:
+    """`concurrent` checks sent at once, each on a connection of its own, to entitlements: how
+    many are answered, how many refused (503), and how soon a refusal comes. A refused caller
+    should hear so within about a second (the pool's wait), not after its neighbours' work."""
+    connections = load.pool(run.url("entitlements"), token(Role.FINANCE_OFFICER), concurrent)
+    today = business_date(SystemClock()).isoformat()
+
+    async def one(n: int) -> tuple[int, float]:
+        body = orjson.dumps(
+            {"member_id": ids[n % len(ids)], "benefit": "holiday_gift", "amount_fen": 100,
+             "business_date": today}
+        )  # fmt: skip
+        started = time.perf_counter()
+        status, _ = await connections[n].request("POST", "/v1/checks", body)
+        return status, time.perf_counter() - started
+
+    answers = await asyncio.gather(*(one(n) for n in range(concurrent)))
+    for c in connections:
+        c.close()
+    answered = [s for status, s in answers if status == 200]
+    refused = [s for status, s in answers if status == 503]
+    other: dict[int, int] = {}
+    for status, _ in answers:
+        if status not in (200, 503):
+            other[status] = other.get(status, 0) + 1
+    return Overload(
+        concurrent,
+        len(answered),
+        len(refused),
+        other,
+        _percentile(answered, 0.99) * 1000 if answered else 0.0,
+        statistics.median(refused) * 1000 if refused else 0.0,
+        _percentile(refused, 0.99) * 1000 if refused else 0.0,
+    )
+
+
+@dataclass(frozen=True)
 class Reads:
     ledger: dict[int, load.Load]  # by connections
     healthz: dict[int, load.Load]

@@ -2,6 +2,7 @@
 full run (`make bench`). Prints the figures; writes nothing.
 
     .venv/bin/python -m bench.quick decisions reads --members 5000
+    .venv/bin/python -m bench.quick overload --members 2000   # how soon a refusal comes
 """
 
 from __future__ import annotations
@@ -12,10 +13,10 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from bench import figures
+from bench import figures, load
 from bench.stack import import_roster, quiet, running
 
-FIGURES = ("decisions", "reads", "batch", "rebuild")
+FIGURES = ("decisions", "reads", "batch", "rebuild", "overload")
 
 
 async def measure(members: int, wanted: list[str]) -> None:
@@ -29,10 +30,10 @@ async def measure(members: int, wanted: list[str]) -> None:
                 print(await figures.decisions(run, ids))
             elif name == "reads":
                 reads = await figures.ledger_reads(run, ids)
-                for n, load in reads.ledger.items():
+                for n, ledger in reads.ledger.items():
                     print(
-                        f"ledger, {n} connections: {load.per_second:,.0f} req/s, "
-                        f"p99 {load.p99_ms:.1f} ms; /healthz {reads.healthz[n].per_second:,.0f}"
+                        f"ledger, {n} connections: {ledger.per_second:,.0f} req/s, "
+                        f"p99 {ledger.p99_ms:.1f} ms; /healthz {reads.healthz[n].per_second:,.0f}"
                     )
                 print(
                     f"ledger at 1,000 req/s offered: {reads.paced.per_second:,.0f} req/s, "
@@ -41,6 +42,17 @@ async def measure(members: int, wanted: list[str]) -> None:
             elif name == "batch":
                 batch = await figures.batch(run, members, "quick-holiday")
                 print(f"batch: {batch.seconds:.1f} s, {members / batch.seconds:,.0f} lines/s")
+            elif name == "overload":
+                healthz = await load.closed_loop(
+                    run.url("entitlements"), lambda i: "/healthz", {}, connections=32, seconds=5
+                )
+                o = await figures.overload(run, ids)
+                print(
+                    f"overload, {o.sent} checks at once: {o.answered} answered "
+                    f"(p99 {o.answered_p99_ms:,.0f} ms), {o.refused} refused 503 "
+                    f"(p50 {o.refused_p50_ms:,.0f} ms, p99 {o.refused_p99_ms:,.0f} ms), "
+                    f"other {o.other}; /healthz {healthz.per_second:,.0f} req/s"
+                )
             elif name == "rebuild":
                 events, rate = await figures.rebuild_rate(run)
                 print(f"rebuild: {events:,} events at {rate:,.0f} events/s")

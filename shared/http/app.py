@@ -91,6 +91,13 @@ def _errors_as_problems_in_openapi(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
+# The documented shape of a readiness answer that is not ready.
+_NOT_READY = {
+    "status": "unavailable",
+    "checks": {"database": "ok", "broker": "unavailable (TimeoutError)", "consumers": "ok"},
+}
+
+
 def _operations_router() -> APIRouter:
     router = APIRouter(tags=["operations"])
 
@@ -101,7 +108,12 @@ def _operations_router() -> APIRouter:
     @router.get(
         "/readyz",
         summary="Readiness: database and broker reachable, consumers caught up",
-        responses={503: {"description": "Not ready: `checks` names what is not (yet) well"}},
+        responses={
+            503: {
+                "description": "Not ready: `checks` names what is not (yet) well",
+                "content": {"application/json": {"example": _NOT_READY}},
+            }
+        },
     )
     async def readyz(request: Request) -> JSONResponse:
         checks = await request.app.state.runtime.readiness()
