@@ -17,7 +17,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from shared.errors import Forbidden, InvalidInput, Unauthenticated
+from shared.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
 from shared.orgs import org_contains, parse_org
 from shared.settings import SAFE_ENVIRONMENTS, ServiceSettings
 from shared.tokens import JwksVerifier, LocalIssuer, TokenInvalid, claim
@@ -48,6 +48,14 @@ class Principal:
 
     def can_reach(self, org: str) -> bool:
         return org_contains(self.org, org)
+
+    def org_in_reach(self, union: str | None) -> str:
+        """The org a list or report is asked for (`union`, or the caller's own): one outside the
+        caller's part of the tree does not exist for it (404)."""
+        org = parse_org(union) if union else self.org
+        if not self.can_reach(org):
+            raise NotFound(f"no union {org}")
+        return org
 
     def require(self, *roles: Role) -> None:
         if not self.has(*roles):

@@ -315,9 +315,7 @@ async def spending(
         str, Query(pattern="^(json|csv)$", description="csv: UTF-8 with BOM, for Excel")
     ] = "json",
 ) -> Any:
-    org = parse_org(union) if union else caller.org
-    if not caller.can_reach(org):
-        raise NotFound(f"no union {org}")
+    org = caller.org_in_reach(union)
     async with runtime.sessions() as session:
         rows = [
             SpendingRow(

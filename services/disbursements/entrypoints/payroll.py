@@ -15,8 +15,7 @@ from services.disbursements.entrypoints.deps import ContextDep
 from services.disbursements.entrypoints.exports import csv_response
 from services.disbursements.service_layer import reconciliation as rec
 from services.entitlements.contracts import BENEFIT_ZH, Benefit
-from shared.auth import Principal, PrincipalDep, parse_org
-from shared.errors import NotFound
+from shared.auth import PrincipalDep
 from shared.http.deps import RuntimeDep
 from shared.http.params import OrgQuery
 from shared.money import format_yuan
@@ -100,13 +99,6 @@ PayPeriod = Annotated[
 ]
 
 
-def _org(caller: Principal, union: str | None) -> str:
-    org = parse_org(union) if union else caller.org
-    if not caller.can_reach(org):
-        raise NotFound(f"no union {org}")
-    return org
-
-
 @router.get(
     "/reconciliation",
     response_model=ReconciliationView,
@@ -126,7 +118,7 @@ async def reconciliation(
 ) -> Any:
     """Every entry sent to payroll for the pay period, at or below the union, with payroll's
     answer and the expense subject it is booked to. Counts and amounts in exact fen."""
-    org = _org(caller, union)
+    org = caller.org_in_reach(union)
     async with runtime.sessions() as session:
         report = await rec.reconcile(session, org, pay_period, ctx.accounts)
     view = ReconciliationView(
@@ -249,7 +241,7 @@ async def unanswered(
     limit: Annotated[int, Query(ge=1, le=10_000, description="At most this many entries")] = 1000,
 ) -> list[UnansweredEntry]:
     """Oldest first: the lines to chase with payroll (an issue or re-issue with no answer)."""
-    org = _org(caller, union)
+    org = caller.org_in_reach(union)
     days = ctx.payroll_answer_days if older_than_days is None else older_than_days
     async with runtime.sessions() as session:
         rows = await rec.unanswered(session, org, days, limit)

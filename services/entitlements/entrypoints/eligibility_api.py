@@ -11,9 +11,9 @@ from services.entitlements.adapters import eligibility
 from services.entitlements.contracts import Benefit
 from services.entitlements.domain.profile import born_after_for
 from services.entitlements.entrypoints.deps import context
-from shared.auth import Principal, PrincipalDep, parse_org
+from shared.auth import Principal, PrincipalDep
 from shared.clock import business_date
-from shared.errors import InvalidInput, NotFound
+from shared.errors import InvalidInput
 from shared.http.deps import RuntimeDep
 from shared.http.params import OptionalYear
 
@@ -25,10 +25,7 @@ Limit = Annotated[int, Query(ge=1, le=10_000, description="At most this many mem
 def _org(caller: Principal, union: str | None) -> str:
     """Who may be offered what says who is in hardship or migrant work: for those who pay and
     those who help, not for HR integrations."""
-    org = parse_org(union) if union else caller.org
-    if not caller.can_reach(org):
-        raise NotFound(f"no union {org}")
-    return org
+    return caller.org_in_reach(union)
 
 
 @router.get("/summer-camp", summary="Children eligible for the union summer camp (clause 5)")
