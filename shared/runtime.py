@@ -14,8 +14,8 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, cast
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
@@ -37,7 +37,8 @@ from shared.kafka.consumer import (
     Subscription,
 )
 from shared.kafka.producer import make_producer, security
-from shared.kafka.topics import Replication, keep_topics, topics_of
+from shared.kafka.read_through import ReadThrough
+from shared.kafka.topics import TOPICS, Replication, keep_topics, marker_topic, topics_of
 from shared.settings import ServiceSettings
 from shared.supervisor import Supervisor
 from shared.tasks import stop
@@ -68,7 +69,23 @@ class Runtime:
     services: dict[str, Any] = field(default_factory=dict)  # named parts (schedulers) for tools
     supervisor: Supervisor = field(default_factory=lambda: Supervisor("jinhui"))
     _producer_ready: asyncio.Event = field(default_factory=asyncio.Event)
+    read_through: ReadThrough = field(init=False)
     _database_answered_at: float = float("-inf")
+
+    def __post_init__(self) -> None:
+        self.read_through = ReadThrough(
+            service=self.service,
+            bootstrap_servers=self.settings.kafka_bootstrap_servers,
+            topics=[t.name for t in TOPICS if t.owner == self.service],
+            marker=marker_topic(self.service).name,
+            clock=self._database_time,
+            interval_s=self.settings.kafka_read_through_interval_s,
+            connection=security(self.settings),
+        )
+
+    async def _database_time(self) -> datetime:
+        async with self.sessions() as session:
+            return cast(datetime, await session.scalar(text("SELECT clock_timestamp()")))
 
     def event_store(self, session: AsyncSession) -> EventStore:
         return EventStore(session, self.tables, source=f"/jinhui/{self.service}", clock=self.clock)
@@ -110,11 +127,13 @@ class Runtime:
                 self.settings.retention_check_interval_s,
             ),
         )
+        s.start(f"{self.service}-read-through", self.read_through.run, traced=False)
         for n, worker in enumerate(self.extra_workers):
             s.start(f"{self.service}-worker-{n}", worker, traced=False)
 
     async def _after_broker_emptied(self) -> None:
-        """The broker lost its data: send recent rows again and read every topic again — and
+        """The broker lost its data: send again the recent rows some reader had not read
+        (`shared.kafka.read_through`), and read every topic again — and
         once more when the group has settled, for what moved while consumers rejoined (a commit
         at a stale position can land on the new broker; the second reading finds what it
         skipped, and de-duplication makes it harmless).
@@ -123,11 +142,14 @@ class Runtime:
         empty may have created a topic on a client's first request with its own partition
         count, and a producer still sending to partitions that no longer exist can be answered
         "stored" by a broker that keeps nothing of them."""
+        read_through = dict(self.read_through.through)  # what every reader had, before
+        self.read_through.forget_sightings()
+        window = self.settings.kafka_republish_window_s
         if not any(c.assigned.is_set() for c in self.consumers):
             # No consumer has read a partition yet (a fresh broker, or this process has just
             # started): there are no positions to distrust, so nothing to read again.
             await self._refresh_producer_metadata()
-            await self.relay.republish(self.settings.kafka_republish_window_s)
+            await self.relay.republish(window, read_through)
             return
         for attempt in range(2):
             if attempt:
@@ -135,7 +157,7 @@ class Runtime:
             await self._refresh_producer_metadata()
             for consumer in self.consumers:
                 consumer.rewind()
-            await self.relay.republish(self.settings.kafka_republish_window_s)
+            await self.relay.republish(window, read_through)
 
     async def _refresh_producer_metadata(self) -> None:
         if not self._producer_ready.is_set():

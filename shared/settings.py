@@ -46,6 +46,9 @@ class ServiceSettings(BaseSettings):
     kafka_topic_check_interval_s: float = Field(default=15.0, gt=0)
     # When the broker comes back empty, outbox rows published this recently are sent again.
     kafka_republish_window_s: float = Field(default=3_600.0, ge=0)
+    # How often a service sees how far every reader of its topics has read: after an empty
+    # broker it re-sends only what was published since (`shared.kafka.read_through`).
+    kafka_read_through_interval_s: float = Field(default=20.0, gt=0)
     # After an empty broker, how long to let consumer groups settle before reading once more.
     kafka_rewind_settle_s: float = Field(default=15.0, ge=0)
     # Consecutive messages of a partition that may share one database transaction.

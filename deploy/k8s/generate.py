@@ -25,6 +25,7 @@ from shared.kafka.topics import (
     MEMBERS_EVENTS,
     PAYROLL_BENEFITS,
     PAYROLL_RESULTS,
+    READERS,
     all_topics,
     dlq,
 )
@@ -447,11 +448,11 @@ def kafka_resources() -> list[dict[str, Any]]:
             }
         )
     for service in SERVICES:
-        resources.append(
-            kafka_user(
-                f"jinhui-{service}", WRITES[service], READS[service], group_prefix=f"{service}."
-            )
+        user = kafka_user(
+            f"jinhui-{service}", WRITES[service], READS[service], group_prefix=f"{service}."
         )
+        user["spec"]["authorization"]["acls"] += readers_acls(WRITES[service])
+        resources.append(user)
     resources.append(kafka_user("hr-system", [HR_EMPLOYEES], [], group_prefix=None))
     resources.append(
         kafka_user("payroll", [PAYROLL_RESULTS], [PAYROLL_BENEFITS], group_prefix="payroll.")
@@ -487,6 +488,22 @@ def kafka_user(
             "authorization": {"type": "simple", "acls": acls},
         },
     }
+
+
+def readers_acls(writes: list[str]) -> list[dict[str, Any]]:
+    """A service sees how far the readers of what it writes have read (their committed offsets,
+    `shared.kafka.read_through`): after an emptied broker it re-sends only what they had not."""
+
+    def group(name: str, pattern: str) -> dict[str, Any]:
+        return {
+            "resource": {"type": "group", "name": name, "patternType": pattern},
+            "operations": ["Describe"],
+        }
+
+    acls = [group(g, "literal") for t in writes for g in READERS.get(t, ())]
+    if PAYROLL_BENEFITS in writes:
+        acls.append(group("payroll.", "prefix"))
+    return acls
 
 
 def postgres_resources() -> list[dict[str, Any]]:

@@ -13,8 +13,8 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Iterator, Sequence
-from datetime import timedelta
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
@@ -22,7 +22,7 @@ from aiokafka import AIOKafkaProducer
 from opentelemetry import propagate, trace
 from opentelemetry.context import Context
 from opentelemetry.instrumentation.utils import suppress_instrumentation
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.backoff import Backoff
@@ -30,7 +30,12 @@ from shared.db.sql import rows_affected
 from shared.eventstore.tables import EventStoreTables
 from shared.outages import is_outage
 from shared.supervisor import Health
-from shared.telemetry.metrics import OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE, OUTBOX_PUBLISHED
+from shared.telemetry.metrics import (
+    OUTBOX_BACKLOG,
+    OUTBOX_OLDEST_AGE,
+    OUTBOX_PUBLISHED,
+    OUTBOX_RESENT,
+)
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("jinhui.outbox")
@@ -92,21 +97,31 @@ class OutboxRelay:
             await asyncio.sleep(self._linger_s)
         self._wake.clear()
 
-    async def republish(self, window_s: float) -> int:
+    async def republish(
+        self, window_s: float, read_through: Mapping[str, datetime] | None = None
+    ) -> int:
         """Publish again, in order and under their original ids, the rows published in the last
-        `window_s` seconds: after the broker lost them. Consumers de-duplicate on the id, so a
-        row that had in fact been consumed has no second effect."""
+        `window_s` seconds that a reader may not have read: after the broker lost them. Rows of
+        a topic published before its `read_through` time had been read by every reader and stay
+        as they are. Consumers de-duplicate on the id, so a row that had in fact been consumed
+        has no second effect."""
+        outbox = self._t.outbox.c
+        query = update(self._t.outbox).where(
+            outbox.published_at > func.now() - func.make_interval(0, 0, 0, 0, 0, 0, window_s)
+        )
+        for topic, through in (read_through or {}).items():
+            query = query.where(or_(outbox.topic != topic, outbox.published_at > through))
         async with self._sessions() as session, session.begin():
-            result = await session.execute(
-                update(self._t.outbox)
-                .where(
-                    self._t.outbox.c.published_at
-                    > func.now() - func.make_interval(0, 0, 0, 0, 0, 0, window_s)
-                )
-                .values(published_at=None)
-            )
+            result = await session.execute(query.values(published_at=None))
         count = rows_affected(result)
-        log.warning("re-sending what the broker may have lost", extra={"rows": count})
+        OUTBOX_RESENT.labels(self._service).inc(count)
+        log.warning(
+            "re-sending what the broker may have lost",
+            extra={
+                "rows": count,
+                "read_by_all_until": {t: at.isoformat() for t, at in (read_through or {}).items()},
+            },
+        )
         self.wake()
         return int(count)
 
@@ -142,7 +157,9 @@ class OutboxRelay:
                 await session.execute(
                     update(self._t.outbox)
                     .where(self._t.outbox.c.id.in_([row["id"] for row in rows]))
-                    .values(published_at=func.now())
+                    # when the broker had them all, not when the transaction began: what a
+                    # reader has read is judged against this time (`shared.kafka.read_through`)
+                    .values(published_at=func.clock_timestamp())
                 )
             if len(rows) == self._batch_size and self._backlog_due():
                 await self._observe_backlog(session)

@@ -62,6 +62,19 @@ KEY_FIELDS = {
 }
 
 
+# The suite's own consumer groups of each topic. An outside reader (payroll) counts once it has
+# committed an offset there. See `shared.kafka.read_through`.
+READERS: dict[str, tuple[str, ...]] = {
+    MEMBERS_EVENTS: ("entitlements.members", "disbursements.members", "hardship.members"),
+    ENTITLEMENTS_EVENTS: ("disbursements.entitlements",),
+    DISBURSEMENTS_EVENTS: ("entitlements.disbursements",),
+    HARDSHIP_EVENTS: ("entitlements.hardship", "disbursements.hardship"),
+    HR_EMPLOYEES: ("members.hr",),
+    PAYROLL_BENEFITS: (),
+    PAYROLL_RESULTS: ("disbursements.payroll",),
+}
+
+
 def key_of(topic: str, event: object) -> str | None:
     field = KEY_FIELDS.get(topic)
     value = getattr(event, field, None) if field else None

@@ -17,6 +17,16 @@ OUTBOX_BACKLOG = Gauge("jinhui_outbox_backlog", "Outbox rows not yet published",
 OUTBOX_OLDEST_AGE = Gauge(
     "jinhui_outbox_oldest_age_seconds", "Age of the oldest unpublished outbox row", ["service"]
 )
+OUTBOX_RESENT = Counter(
+    "jinhui_outbox_resent_total",
+    "Outbox rows sent again after the broker lost its data (only what a reader had not read)",
+    ["service"],
+)
+READ_BY_ALL = Gauge(
+    "jinhui_topic_read_by_all_timestamp_seconds",
+    "Every row this service published before this time has been read by every reader",
+    ["service", "topic"],
+)
 CONSUMED = Counter(
     "jinhui_consumer_messages_total",
     "Messages a consumer finished, by outcome (processed, duplicate, ignored, dead_lettered)",

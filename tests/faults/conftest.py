@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
@@ -40,6 +41,7 @@ FAST = {
     "ENVIRONMENT": "test",
     "UNHEALTHY_AFTER_S": "3",
     "KAFKA_TOPIC_CHECK_INTERVAL_S": "2",
+    "KAFKA_READ_THROUGH_INTERVAL_S": "1",
     "KAFKA_SESSION_TIMEOUT_MS": "6000",
     "LOG_LEVEL": "WARNING",
 }
@@ -89,6 +91,17 @@ class Cluster:
             return (await self.clients[service].get("/readyz", timeout=5)).status_code
         except httpx.HTTPError:
             return None
+
+    async def metric(self, of: str, name: str, **labels: str) -> float | None:
+        """One sample of service `of`'s /metrics; None while it has none."""
+        text = (await self.clients[of].get("/metrics")).text
+        for family in text_string_to_metric_families(text):
+            for sample in family.samples:
+                if sample.name == name and all(
+                    sample.labels.get(k) == v for k, v in labels.items()
+                ):
+                    return float(sample.value)
+        return None
 
     def log_tail(self, service: str) -> str:
         return (self.folder / f"{service}.log").read_text(errors="replace")[-3000:]

@@ -1,0 +1,189 @@
+"""How far every reader of a service's topics has read, in the service's own clock.
+
+When a memory-only broker comes back empty, it lacks only what some reader had not read yet:
+what every reader had committed is applied on their side and needs no second sending. So a
+service looks at its topics every little while: it notes the database's time and then the end
+of each partition (a sighting); when, at a later look, every reader has committed past every
+end of a sighting, every row published before that sighting's time has been read by all. After
+the broker is emptied the relay re-sends only rows published after that time — a minute of
+work, not the last hour, which would otherwise go out ahead of new work.
+
+A reader is a group the suite declares for the topic (`READERS`), or any other group that has
+committed an offset on it (payroll's). A sighting holds only on the broker it was taken on: once
+the service's marker topic is missing, or ends are lower than a sighting's (offsets never go
+back on one broker), nothing is sighted or concluded until the service has re-sent what the
+old broker had (`forget_sightings`). Nothing here is needed for correctness — without a
+conclusion the relay re-sends its whole window, as before.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
+
+from shared.backoff import Backoff
+from shared.kafka.topics import READERS
+from shared.outages import is_outage
+from shared.telemetry.metrics import READ_BY_ALL
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Sighting:
+    """The database's time, then the end offset of each partition of one topic."""
+
+    at: datetime
+    ends: Mapping[int, int]
+
+
+def read_by_all(
+    sighting: Sighting, ends_now: Mapping[int, int], committed: Iterable[Mapping[int, int]]
+) -> datetime | None:
+    """`sighting.at` when every reader has committed at least the sighting's ends; None while
+    one is behind, or when the ends went back (another broker: the sighting says nothing)."""
+    if any(ends_now.get(p, 0) < end for p, end in sighting.ends.items()):
+        return None
+    for offsets in committed:
+        if any(offsets.get(p, 0) < end for p, end in sighting.ends.items()):
+            return None
+    return sighting.at
+
+
+class ReadThrough:
+    def __init__(
+        self,
+        *,
+        bootstrap_servers: str,
+        service: str,
+        topics: Sequence[str],
+        marker: str,
+        clock: Callable[[], Awaitable[datetime]],
+        interval_s: float,
+        connection: Mapping[str, Any] | None = None,
+    ) -> None:
+        self._bootstrap = bootstrap_servers
+        self._service = service
+        self._topics = list(topics)
+        self._marker = marker
+        self._another_broker = False
+        self._epoch = 0  # a look that began before `forget_sightings` concludes nothing
+        self._clock = clock
+        self._interval_s = interval_s
+        self._connection = dict(connection or {})
+        self._sightings: dict[str, Sighting] = {}
+        self.through: dict[str, datetime] = {}
+
+    def forget_sightings(self) -> None:
+        """The broker was emptied: what was sighted on the old one says nothing of the new.
+        `through` stays: it is a fact about rows published before."""
+        self._sightings.clear()
+        self._another_broker = False
+        self._epoch += 1
+
+    async def run(self) -> None:
+        """Look every `interval_s`; an outage is waited out (said once), and a cluster that does
+        not let this service see other groups' offsets leaves the relay's window in force."""
+        backoff, told = Backoff(initial_s=1.0, maximum_s=self._interval_s), False
+        while True:
+            try:
+                await self.look()
+            except Exception as exc:
+                if not (is_outage(exc) or isinstance(exc, KafkaError)):
+                    raise
+                if not told:
+                    log.warning("cannot see how far readers have read", extra={"error": repr(exc)})
+                    told = True
+                await asyncio.sleep(backoff.next_delay())
+                continue
+            backoff.reset()
+            told = False
+            await asyncio.sleep(self._interval_s)
+
+    async def look(self) -> None:
+        epoch = self._epoch
+        at = await self._clock()
+        ends = await self._ends()
+        if epoch != self._epoch:
+            return
+        went_back = any(
+            ends[t].get(p, 0) < end
+            for t, seen in self._sightings.items()
+            for p, end in seen.ends.items()
+        )
+        self._another_broker = self._another_broker or went_back or not ends[self._marker]
+        if self._another_broker:
+            return  # until the service has re-sent what the old broker had
+        committed = {g: await self._committed(g, ends) for g in await self._groups()}
+        if epoch != self._epoch:
+            return
+        for topic in self._topics:
+            readers = [
+                offsets[topic]
+                for group, offsets in committed.items()
+                if group in READERS.get(topic, ()) or any(offsets[topic].values())
+            ]
+            before = self._sightings.get(topic)
+            if before is not None and (seen := read_by_all(before, ends[topic], readers)):
+                self.through[topic] = max(seen, self.through.get(topic, seen))
+                READ_BY_ALL.labels(self._service, topic).set(self.through[topic].timestamp())
+            self._sightings[topic] = Sighting(at, ends[topic])
+
+    async def _ends(self) -> dict[str, dict[int, int]]:
+        consumer = AIOKafkaConsumer(bootstrap_servers=self._bootstrap, **self._connection)
+        await consumer.start()
+        try:
+            await consumer.topics()
+            ends: dict[str, dict[int, int]] = {}
+            for topic in [*self._topics, self._marker]:
+                tps = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+                offsets = await consumer.end_offsets(tps) if tps else {}
+                ends[topic] = {tp.partition: offset for tp, offset in offsets.items()}
+            return ends
+        finally:
+            await consumer.stop()
+
+    async def _groups(self) -> list[str]:
+        declared = {g for t in self._topics for g in READERS.get(t, ())}
+        admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap, **self._connection)
+        await admin.start()
+        try:
+            listed = {str(group[0]) for group in await admin.list_consumer_groups()}
+        finally:
+            await admin.close()
+        return sorted(declared | listed)
+
+    async def _committed(
+        self, group: str, ends: Mapping[str, Mapping[int, int]]
+    ) -> dict[str, dict[int, int]]:
+        """What `group` has committed on each partition (0 where nothing), asked as the group
+        itself asks, without joining it."""
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self._bootstrap,
+            group_id=group,
+            enable_auto_commit=False,
+            **self._connection,
+        )
+        await consumer.start()
+        try:
+            tps = [
+                TopicPartition(t, p)
+                for t, partitions in ends.items()
+                if t != self._marker
+                for p in partitions
+            ]
+            consumer.assign(tps)
+            committed: dict[str, dict[int, int]] = {t: {} for t in self._topics}
+            for tp in tps:
+                committed[tp.topic][tp.partition] = (await consumer.committed(tp)) or 0
+            return committed
+        finally:
+            await consumer.stop()
