@@ -2,7 +2,7 @@
 full run (`make bench`). Prints the figures; writes nothing.
 
     .venv/bin/python -m bench.quick decisions reads --members 5000
-    .venv/bin/python -m bench.quick overload --members 2000   # how soon a refusal comes
+    .venv/bin/python -m bench.quick overload --members 2000 --concurrent 1000   # refusals
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from bench.stack import import_roster, quiet, running
 FIGURES = ("decisions", "reads", "batch", "rebuild", "overload")
 
 
-async def measure(members: int, wanted: list[str]) -> None:
+async def measure(members: int, wanted: list[str], concurrent: int = 500) -> None:
     folder = Path(tempfile.mkdtemp(prefix="jinhui-bench-"))
     async with running(folder) as run:
         print(f"roster of {members:,}: {await import_roster(run, members, 400_000):.1f} s")
@@ -46,7 +46,7 @@ async def measure(members: int, wanted: list[str]) -> None:
                 healthz = await load.closed_loop(
                     run.url("entitlements"), lambda i: "/healthz", {}, connections=32, seconds=5
                 )
-                o = await figures.overload(run, ids)
+                o = await figures.overload(run, ids, concurrent=concurrent)
                 print(
                     f"overload, {o.sent} checks at once: {o.answered} answered "
                     f"(p99 {o.answered_p99_ms:,.0f} ms), {o.refused} refused 503 "
@@ -64,8 +64,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("figures", nargs="+", choices=FIGURES)
     parser.add_argument("--members", type=int, default=5000)
+    parser.add_argument("--concurrent", type=int, default=500, help="overload: checks at once")
     args = parser.parse_args()
-    asyncio.run(measure(args.members, args.figures))
+    asyncio.run(measure(args.members, args.figures, args.concurrent))
 
 
 if __name__ == "__main__":

@@ -39,6 +39,7 @@ from shared.kafka.consumer import (
 from shared.kafka.producer import make_producer, security
 from shared.kafka.read_through import ReadThrough
 from shared.kafka.topics import TOPICS, Replication, keep_topics, marker_topic, topics_of
+from shared.loop_lag import LoopLag, silent_verdict
 from shared.settings import ServiceSettings
 from shared.supervisor import Supervisor
 from shared.tasks import stop
@@ -49,6 +50,8 @@ log = logging.getLogger(__name__)
 
 # How long the database may leave readiness probes unanswered before it counts as unavailable.
 DATABASE_SILENCE_S = 10.0
+# How long the broker may, while this process's loop runs late (`shared.loop_lag`).
+BROKER_SILENCE_S = 10.0
 
 
 @dataclass
@@ -71,6 +74,8 @@ class Runtime:
     _producer_ready: asyncio.Event = field(default_factory=asyncio.Event)
     read_through: ReadThrough = field(init=False)
     _database_answered_at: float = float("-inf")
+    _broker_answered_at: float = float("-inf")
+    loop_lag: LoopLag = field(default_factory=LoopLag)
 
     def __post_init__(self) -> None:
         self.read_through = ReadThrough(
@@ -96,6 +101,7 @@ class Runtime:
             await hook()
         s = self.supervisor
         s.start(f"{self.service}-producer", self._connect_producer, once=True)
+        s.start(f"{self.service}-loop-lag", self.loop_lag.run, traced=False)
         if not self.settings.run_background_workers:
             return
         s.start(
@@ -211,9 +217,7 @@ class Runtime:
         hold their partitions and have read what was there when they got them count as ready."""
         checks: dict[str, str] = {}
         checks["database"] = await self._database_check()
-        checks["broker"] = (
-            "ok" if self._producer_ready.is_set() and await self._broker_ok() else "unavailable"
-        )
+        checks["broker"] = await self._broker_check()
         if self.settings.run_background_workers and self.consumers:
             behind = [c.group_id for c in self.consumers if not c.caught_up.is_set()]
             checks["consumers"] = "ok" if not behind else "catching up: " + ", ".join(behind)
@@ -245,12 +249,23 @@ class Runtime:
         async with self.probe_engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
 
-    async def _broker_ok(self) -> bool:
+    async def _broker_check(self) -> str:
+        """A metadata request unanswered in 2 s is a broker outage, said at once — unless this
+        process's own loop ran late meanwhile (starved of CPU: the answer may be waiting to be
+        read), and then only once the broker has been silent `BROKER_SILENCE_S`. A frozen broker
+        beside a loop that runs on time turns readiness red within seconds."""
+        if not self._producer_ready.is_set():
+            return "unavailable (not connected yet)"
         try:
             await asyncio.wait_for(self.producer.client.fetch_all_metadata(), 2)
-            return True
-        except Exception:
-            return False
+        except TimeoutError:
+            silent_for = time.monotonic() - self._broker_answered_at
+            starved = self.loop_lag.starved(within_s=5)
+            return silent_verdict(silent_for, BROKER_SILENCE_S, starved)
+        except Exception as exc:
+            return f"unavailable ({type(exc).__name__})"
+        self._broker_answered_at = time.monotonic()
+        return "ok"
 
 
 # Long on purpose: the one place a service's parts are wired, in the order they start.

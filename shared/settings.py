@@ -32,6 +32,9 @@ class ServiceSettings(BaseSettings):
     db_pool_size: int = 10
     # How long a caller waits for a pooled connection before the service answers 503.
     db_pool_timeout_s: float = Field(default=1.0, gt=0, le=30)
+    # API requests under way at once in one process; the next is refused at once (503 with
+    # Retry-After) rather than served seconds late behind the others (`shared.http.admission`).
+    http_max_in_flight: int = Field(default=128, ge=1, le=10_000)
     # A background task failing this long turns /readyz red.
     unhealthy_after_s: float = Field(default=30.0, gt=0)
     kafka_bootstrap_servers: str = "127.0.0.1:9092"

@@ -14,6 +14,7 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from shared.http.access import Access, enforce
+from shared.http.admission import Admission
 from shared.http.guard import RequestGuard
 from shared.http.latency import LatencyAndLastResort
 from shared.http.problems import (
@@ -65,6 +66,7 @@ def create_service_app(
         exclude_spans=["receive", "send"],
     )
     app.add_middleware(RequestGuard, larger_bodies=larger_bodies)
+    app.add_middleware(Admission, service=service)  # outermost: a refusal costs nothing more
     _errors_as_problems_in_openapi(app)
     return app
 

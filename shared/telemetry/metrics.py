@@ -10,6 +10,11 @@ HTTP_LATENCY = Histogram(
     "HTTP request latency by route",
     ["service", "method", "route", "status"],
 )
+HTTP_REFUSED = Counter(
+    "jinhui_http_refused_overload_total",
+    "API requests refused at once (503) because too many were under way",
+    ["service"],
+)
 OUTBOX_PUBLISHED = Counter(
     "jinhui_outbox_published_total", "Outbox rows published to Kafka", ["service"]
 )
