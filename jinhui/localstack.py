@@ -114,8 +114,14 @@ class LocalBroker:
     def restart_empty(self) -> None:
         """Kill the broker and start a new one on the same port: memory only, it comes back
         with no topics, no messages and no consumer groups."""
+        self.kill()
+        self.start_empty()
+
+    def kill(self) -> None:
         self._process.kill()
         self._process.wait()
+
+    def start_empty(self) -> None:
         self._process = self._launch()
         self._wait_until_listening()
 

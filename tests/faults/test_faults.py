@@ -6,6 +6,7 @@ drained, and readiness told the truth while the fault lasted."""
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 import uuid
 
@@ -13,7 +14,7 @@ import pytest
 
 from jinhui.localstack import SERVICES
 from shared.auth import Role
-from shared.kafka.topics import MEMBERS_EVENTS
+from shared.kafka.topics import ENTITLEMENTS_EVENTS, MEMBERS_EVENTS, Topic, ensure_topics
 from tests.faults.conftest import Cluster, assert_settled, bearer, unfinished
 from tests.support import eventually
 
@@ -137,6 +138,32 @@ async def test_broker_restarted_empty_during_a_batch(cluster: Cluster) -> None:
     broker.restart_empty()
     await _recovered(cluster, batch_id, timeout_s=240)
     assert await _resent(cluster, "members") == resent_before
+
+
+@pytest.mark.broker_loss
+async def test_broker_away_then_back_empty_with_topics_of_its_own(cluster: Cluster) -> None:
+    """The broker gone long enough for every consumer to lose its group, then back empty, and
+    two topics created by a client's first request with the broker's own partition count (4,
+    not 8) before the services' keepers could: consumer groups once sat idle for 21 minutes
+    with records unread and nothing logged. Now the batch issued after it settles, and so does
+    everything before it."""
+    broker = cluster.stack.broker
+    assert broker is not None
+    broker.kill()
+    # the outage itself: past every session timeout (6 s); JINHUI_FAULT_BROKER_AWAY_S=600
+    # replays the ten minutes an operator saw
+    await asyncio.sleep(float(os.environ.get("JINHUI_FAULT_BROKER_AWAY_S", "20")))
+    broker.start_empty()
+    created = await ensure_topics(
+        broker.bootstrap_servers,
+        [
+            Topic(MEMBERS_EVENTS, 4, "members", ""),
+            Topic(ENTITLEMENTS_EVENTS, 4, "entitlements", ""),
+        ],
+    )
+    assert created == [MEMBERS_EVENTS, ENTITLEMENTS_EVENTS]  # before any keeper
+    batch_id = await cluster.batch(f"away-{uuid.uuid4().hex[:6]}")
+    await _recovered(cluster, batch_id, timeout_s=240)
 
 
 async def _resent(cluster: Cluster, service: str) -> float:
