@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import io
+import re
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from fontTools.ttLib import TTFont
 
 from services.disbursements.contracts import DisbursementRequested
 from services.entitlements.domain.ledger import Outcome
@@ -125,3 +129,11 @@ async def reserve_now(
             if not is_outage(exc):
                 raise
             await asyncio.sleep(0.05)
+
+
+def embedded_characters(page: str) -> set[str]:
+    """The characters the page's embedded font has a glyph for."""
+    found = re.search(r"base64,([A-Za-z0-9+/=]+)\)", page)
+    assert found, "no embedded font"
+    font = TTFont(io.BytesIO(base64.b64decode(found.group(1))))
+    return {chr(code) for code in font.getBestCmap()}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import html
 import json
 import os
 import re
@@ -19,6 +20,7 @@ from jinhui.localstack import Stack
 from services.entitlements.domain.policy import load_bundled_policies
 from shared.db.engine import asyncpg_dsn, with_database
 from shared.kafka.topics import PAYROLL_BENEFITS
+from tests.support import embedded_characters
 
 
 def _demo_folders() -> set[Path]:
@@ -66,6 +68,9 @@ def test_a_small_demo_year_runs_to_the_end_and_reports(tmp_path: Path) -> None:
     paid = re.search(r"其中已支付 paid by payroll</th><td class=n>([\d,]+) 笔", page)
     assert paid and 0 < int(paid.group(1).replace(",", "")) <= int(issued.group(1).replace(",", ""))
     assert "其中支付失败 payment failed" in page  # the pay run's answers, told apart
+    shown = re.sub(r"<style>.*?</style>|<[^>]+>", "", page, flags=re.S)
+    missing = {c for c in html.unescape(shown) if ord(c) > 0x2E7F} - embedded_characters(page)
+    assert not missing, sorted(missing)  # every Chinese character has its glyph in the page
 
 
 async def test_the_demo_uses_a_running_stacks_server_and_leaves_nothing_behind(
