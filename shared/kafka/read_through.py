@@ -139,8 +139,8 @@ class ReadThrough:
 
     async def _ends(self) -> dict[str, dict[int, int]]:
         consumer = AIOKafkaConsumer(bootstrap_servers=self._bootstrap, **self._connection)
-        await consumer.start()
-        try:
+        try:  # stopped also when it never started: an unclosed consumer is an ERROR each time
+            await consumer.start()
             await consumer.topics()
             ends: dict[str, dict[int, int]] = {}
             for topic in [*self._topics, self._marker]:
@@ -154,8 +154,8 @@ class ReadThrough:
     async def _groups(self) -> list[str]:
         declared = {g for t in self._topics for g in READERS.get(t, ())}
         admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap, **self._connection)
-        await admin.start()
         try:
+            await admin.start()
             listed = {str(group[0]) for group in await admin.list_consumer_groups()}
         finally:
             await admin.close()
@@ -172,8 +172,8 @@ class ReadThrough:
             enable_auto_commit=False,
             **self._connection,
         )
-        await consumer.start()
         try:
+            await consumer.start()
             tps = [
                 TopicPartition(t, p)
                 for t, partitions in ends.items()

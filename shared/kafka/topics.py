@@ -172,8 +172,8 @@ async def ensure_topics(
     """Create the topics that do not exist yet; returns the names it created."""
     copies = replication or Replication()
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, **(connection or {}))
-    await admin.start()
     try:
+        await admin.start()
         existing = set(await admin.list_topics())
         missing = [t for t in (topics or all_topics()) if t.name not in existing]
         if missing:

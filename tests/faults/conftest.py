@@ -8,6 +8,7 @@ import asyncio
 import json
 import os
 import signal
+import socket
 import subprocess
 import time
 from collections import Counter
@@ -26,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from bench.roster import UNION, roster_csv
-from jinhui.localstack import SERVICES, Stack, free_port, start_service
+from jinhui.localstack import SERVICES, LocalBroker, Stack, free_port, start_service
 from services.disbursements.adapters.tables import disbursements, member_directory
 from services.entitlements.adapters.projections import LIVE
 from services.entitlements.adapters.tables import pending_requests
@@ -52,6 +53,51 @@ def bearer(role: Role) -> dict[str, str]:
         ServiceSettings(environment="test"), subject="faults", roles=[role], org=UNION
     )
     return {"Authorization": f"Bearer {value}"}
+
+
+class CommandBroker:
+    """A broker the tests do not run themselves (Apache Kafka, say in a container): each fault
+    is a command the operator names — `JINHUI_FAULT_BROKER_PAUSE`, `_UNPAUSE`, `_KILL` and
+    `_START_EMPTY` (e.g. `docker pause kafka`; `_START_EMPTY` starts it with no data)."""
+
+    KINDS = ("PAUSE", "UNPAUSE", "KILL", "START_EMPTY")
+
+    def __init__(self, bootstrap_servers: str) -> None:
+        self.bootstrap_servers = bootstrap_servers
+
+    @classmethod
+    def configured(cls) -> bool:
+        return all(os.environ.get(f"JINHUI_FAULT_BROKER_{k}") for k in cls.KINDS)
+
+    def _run(self, kind: str) -> None:
+        subprocess.run(
+            os.environ[f"JINHUI_FAULT_BROKER_{kind}"], shell=True, check=True, timeout=300
+        )
+
+    def pause(self) -> None:
+        self._run("PAUSE")
+
+    def unpause(self) -> None:
+        self._run("UNPAUSE")
+
+    def kill(self) -> None:
+        self._run("KILL")
+
+    def start_empty(self) -> None:
+        self._run("START_EMPTY")
+        host, _, port = self.bootstrap_servers.split(",")[0].rpartition(":")
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection((host, int(port)), 1).close()
+                return
+            except OSError:
+                time.sleep(0.2)
+        raise AssertionError(f"the broker did not listen at {self.bootstrap_servers} in 120 s")
+
+    def restart_empty(self) -> None:
+        self.kill()
+        self.start_empty()
 
 
 @dataclass
@@ -103,6 +149,12 @@ class Cluster:
                     return float(sample.value)
         return None
 
+    @property
+    def broker(self) -> LocalBroker | CommandBroker:
+        if self.stack.broker is not None:
+            return self.stack.broker
+        return CommandBroker(self.stack.bootstrap_servers)
+
     def log_tail(self, service: str) -> str:
         return (self.folder / f"{service}.log").read_text(errors="replace")[-3000:]
 
@@ -138,8 +190,13 @@ async def _known_downstream(cluster: Cluster) -> int:
 async def cluster(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Cluster]:
     folder = tmp_path_factory.mktemp("faults")
     saved = {k: os.environ.get(k) for k in ("DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS", *FAST)}
-    for k in ("DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS"):
-        os.environ.pop(k, None)  # its own embedded server and broker, whatever the suite uses
+    # its own embedded server and broker, whatever the suite uses — or an outside broker whose
+    # faults are commands (CommandBroker)
+    for k in (
+        "DATABASE_URL",
+        *(() if CommandBroker.configured() else ("KAFKA_BOOTSTRAP_SERVERS",)),
+    ):
+        os.environ.pop(k, None)
     stack = Stack.start(folder, database_prefix="jinhui_faults")
     cluster = Cluster(stack, folder, {s: free_port() for s in SERVICES})
     try:

@@ -84,8 +84,7 @@ async def test_postgres_stopped_and_started_during_a_batch(cluster: Cluster) -> 
 
 
 async def test_broker_frozen_during_a_batch(cluster: Cluster) -> None:
-    broker = cluster.stack.broker
-    assert broker is not None
+    broker = cluster.broker
     batch_id = await _batch_under_way(cluster, "pause")
     broker.pause()
     try:
@@ -104,8 +103,7 @@ async def test_idle_services_are_ready_again_when_a_frozen_broker_answers(
     """No traffic at all: a consumer marked failing while the broker was frozen is healthy again
     when its broker answers, not when a message happens to arrive (readiness once stayed 503
     for half an hour after a 40-second freeze)."""
-    broker = cluster.stack.broker
-    assert broker is not None
+    broker = cluster.broker
     broker.pause()
     try:
         during = await _watch_readiness(cluster, "entitlements", 40)  # past a consumer's step
@@ -120,8 +118,7 @@ async def test_idle_services_are_ready_again_when_a_frozen_broker_answers(
 async def test_broker_restarted_empty_during_a_batch(cluster: Cluster) -> None:
     """Everything settles; and what every reader had read is not sent again: members' events,
     all read before the batch, stay where they are (600 of them once went again, twice)."""
-    broker = cluster.stack.broker
-    assert broker is not None
+    broker = cluster.broker
     members = {"service": "members", "topic": MEMBERS_EVENTS}
 
     registered = time.time()  # the fixture registered every member before
@@ -147,8 +144,7 @@ async def test_broker_away_then_back_empty_with_topics_of_its_own(cluster: Clust
     not 8) before the services' keepers could: consumer groups once sat idle for 21 minutes
     with records unread and nothing logged. Now the batch issued after it settles, and so does
     everything before it."""
-    broker = cluster.stack.broker
-    assert broker is not None
+    broker = cluster.broker
     broker.kill()
     # the outage itself: past every session timeout (6 s); JINHUI_FAULT_BROKER_AWAY_S=600
     # replays the ten minutes an operator saw

@@ -3,7 +3,11 @@ that decides when every reader has read everything published before a moment."""
 
 from __future__ import annotations
 
+import asyncio
+import gc
 from datetime import UTC, datetime
+
+import pytest
 
 from shared.kafka.consumer.config import Subscription
 from shared.kafka.read_through import Sighting, read_by_all
@@ -59,3 +63,32 @@ def test_every_consumer_group_of_the_suite_is_declared_a_reader_of_what_it_reads
     declared = {(t, g) for t, groups in READERS.items() for g in groups}
     used = {(t, s.group_id) for s in subscriptions for t in s.topics}
     assert used == declared
+
+
+async def test_a_look_while_the_broker_is_away_leaves_no_client_open() -> None:
+    """During a ten-minute outage each look left a consumer unclosed: 738 ERROR lines."""
+    from aiokafka.errors import KafkaConnectionError
+
+    from jinhui.localstack import free_port
+    from shared.kafka.read_through import ReadThrough
+
+    errors: list[str] = []
+    asyncio.get_running_loop().set_exception_handler(lambda _, c: errors.append(c["message"]))
+
+    async def clock() -> datetime:
+        return AT
+
+    away = ReadThrough(
+        service="members",
+        bootstrap_servers=f"127.0.0.1:{free_port()}",
+        topics=["members.events.v1"],
+        marker="jinhui.marker.members",
+        clock=clock,
+        interval_s=1,
+    )
+    for _ in range(3):
+        with pytest.raises(KafkaConnectionError):
+            await away.look()
+    gc.collect()
+    await asyncio.sleep(0)
+    assert not [e for e in errors if "Unclosed" in e], errors
