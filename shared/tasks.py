@@ -32,6 +32,25 @@ async def stop(task: asyncio.Future[Any], grace_s: float) -> bool:
     return task.done()
 
 
+async def within(work: Awaitable[Any], seconds: float) -> bool:
+    """Give `work` (closing a client that talks to a broker) `seconds`, then let it go: True
+    if it finished. Unlike `asyncio.wait_for`, a late `work` is cancelled and not waited for —
+    aiokafka's consumer, stopped while its broker is away, does not end when cancelled, and
+    `wait_for` waiting on it held a consumer loop for good after a two-minute outage."""
+    task = asyncio.ensure_future(work)
+    task.add_done_callback(_forget)
+    done, _ = await asyncio.wait({task}, timeout=seconds)
+    if not done:
+        task.cancel()
+    return bool(done) and not task.cancelled() and task.exception() is None
+
+
+def _forget(task: asyncio.Future[Any]) -> None:
+    """Its outcome is read here, so an abandoned close never logs 'exception never retrieved'."""
+    if not task.cancelled():
+        task.exception()
+
+
 async def arrived(
     probe: Callable[[], Awaitable[T | None]], within_s: float, every_s: float = 0.2
 ) -> T | None:

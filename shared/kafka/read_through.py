@@ -32,6 +32,7 @@ from aiokafka.errors import KafkaError
 from shared.backoff import Backoff
 from shared.kafka.topics import READERS
 from shared.outages import is_outage
+from shared.tasks import within
 from shared.telemetry.metrics import READ_BY_ALL
 
 log = logging.getLogger(__name__)
@@ -149,7 +150,7 @@ class ReadThrough:
                 ends[topic] = {tp.partition: offset for tp, offset in offsets.items()}
             return ends
         finally:
-            await consumer.stop()
+            await within(consumer.stop(), 5)
 
     async def _groups(self) -> list[str]:
         declared = {g for t in self._topics for g in READERS.get(t, ())}
@@ -158,7 +159,7 @@ class ReadThrough:
             await admin.start()
             listed = {str(group[0]) for group in await admin.list_consumer_groups()}
         finally:
-            await admin.close()
+            await within(admin.close(), 5)
         return sorted(declared | listed)
 
     async def _committed(
@@ -186,4 +187,4 @@ class ReadThrough:
                 committed[tp.topic][tp.partition] = (await consumer.committed(tp)) or 0
             return committed
         finally:
-            await consumer.stop()
+            await within(consumer.stop(), 5)

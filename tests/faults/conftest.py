@@ -123,14 +123,19 @@ class Cluster:
     async def ready(self, service: str, timeout_s: float = 120, probe: str = "/readyz") -> None:
         """Ready (`/readyz`: consumers caught up), or with `probe="/healthz"` merely serving."""
         deadline = time.monotonic() + timeout_s
+        said = ""
         while time.monotonic() < deadline:
             try:
-                if (await self.clients[service].get(probe)).status_code == 200:
+                answer = await self.clients[service].get(probe)
+                if answer.status_code == 200:
                     return
-            except httpx.HTTPError:
-                pass
+                said = answer.text
+            except httpx.HTTPError as exc:
+                said = repr(exc)
             await asyncio.sleep(0.25)
-        raise AssertionError(f"{service} not ready in {timeout_s}s: {self.log_tail(service)}")
+        raise AssertionError(
+            f"{service} not ready in {timeout_s}s: {said}\n{self.log_tail(service)}"
+        )
 
     async def readiness(self, service: str) -> int | None:
         try:

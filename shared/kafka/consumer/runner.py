@@ -9,7 +9,6 @@ rolled back whole and its messages run again one transaction each through the ch
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
@@ -26,6 +25,7 @@ from shared.kafka.consumer.tracing import chunk_span, process_span, traced
 from shared.kafka.consumer.transactions import Transactions
 from shared.kafka.topics import published_on
 from shared.supervisor import Health
+from shared.tasks import within
 from shared.telemetry.metrics import CONSUMED, CONSUMER_LAG, CONSUMER_RETRIES
 
 log = logging.getLogger(__name__)
@@ -103,6 +103,7 @@ class ConsumerRunner:
             heartbeat_interval_ms=self.settings.heartbeat_interval_ms,
             max_poll_interval_ms=300_000,
             fetch_max_wait_ms=self.settings.fetch_max_wait_ms,
+            metadata_max_age_ms=self.settings.metadata_max_age_ms,
             **dict(self.io.connection),
         )
 
@@ -118,9 +119,8 @@ class ConsumerRunner:
                 self.health.failing(exc)
                 await asyncio.sleep(backoff.next_delay())
             finally:
-                # Leaving the group asks the broker; on shutdown it must not hang the process.
-                with contextlib.suppress(TimeoutError, KafkaError):
-                    await asyncio.wait_for(consumer.stop(), 5)
+                # Leaving the group asks the broker; neither an outage nor shutdown may hang on it.
+                await within(consumer.stop(), 5)
 
     async def _consume(self, consumer: AIOKafkaConsumer, backoff: Backoff) -> None:
         """Until a rewind asks for a fresh consumer (one that reads the broker's metadata, and
@@ -131,7 +131,10 @@ class ConsumerRunner:
             self.assignment = frozenset(assigned)
             if not assigned:
                 if _joined(consumer):
-                    self.caught_up.set()  # more replicas than partitions: nothing to read here
+                    # more replicas than partitions, or a topic not there yet: the group
+                    # answered, so the consumer is well, with nothing to read here for now
+                    self.caught_up.set()
+                    self.health.ok()
                 continue
             self.assigned.set()
             if self._rewind_due:
