@@ -52,7 +52,3 @@ class ConsumerSettings:
     max_records: int = 200
     chunk_size: int = 50
     fetch_max_wait_ms: int = 20  # see `ServiceSettings.kafka_fetch_max_wait_ms`
-    # How often a consumer reads the topics' partitions anew. A consumer started while its
-    # topic was missing (a broker back empty, before the keeper made it again) gets its
-    # partitions at the next reading: aiokafka's 5 minutes left groups idle that long.
-    metadata_max_age_ms: int = 15_000

@@ -103,7 +103,6 @@ class ConsumerRunner:
             heartbeat_interval_ms=self.settings.heartbeat_interval_ms,
             max_poll_interval_ms=300_000,
             fetch_max_wait_ms=self.settings.fetch_max_wait_ms,
-            metadata_max_age_ms=self.settings.metadata_max_age_ms,
             **dict(self.io.connection),
         )
 
