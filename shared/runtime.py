@@ -7,6 +7,7 @@ broker is not up yet, and `/readyz` says so until it is.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import time
@@ -41,7 +42,7 @@ from shared.kafka.topics import TOPICS, Replication, keep_topics, marker_topic, 
 from shared.loop_lag import LoopLag, silent_verdict
 from shared.settings import ServiceSettings
 from shared.supervisor import Supervisor
-from shared.tasks import stop, within
+from shared.tasks import stop
 from shared.telemetry import configure_logging, configure_tracing, instrument_engine
 
 log = logging.getLogger(__name__)
@@ -205,7 +206,8 @@ class Runtime:
                 log.warning("worker did not stop in time", extra={"worker": task.get_name()})
         self.supervisor.forget()
         if self._producer_ready.is_set():
-            await within(self.producer.stop(), grace_s)
+            with contextlib.suppress(TimeoutError, KafkaError):
+                await asyncio.wait_for(self.producer.stop(), grace_s)
         await self.engine.dispose()
         await self.probe_engine.dispose()
 

@@ -46,19 +46,16 @@ class Sighting:
     ends: Mapping[int, int]
 
 
-def behind(sighting: Sighting, offsets: Mapping[int, int]) -> bool:
-    """Whether `offsets` (a reader's commits, or the ends now) fall short of a sighting's ends
-    on any partition: for the ends, another broker, since offsets never go back on one."""
-    return any(offsets.get(p, 0) < end for p, end in sighting.ends.items())
-
-
 def read_by_all(
     sighting: Sighting, ends_now: Mapping[int, int], committed: Iterable[Mapping[int, int]]
 ) -> datetime | None:
     """`sighting.at` when every reader has committed at least the sighting's ends; None while
     one is behind, or when the ends went back (another broker: the sighting says nothing)."""
-    if behind(sighting, ends_now) or any(behind(sighting, offsets) for offsets in committed):
+    if any(ends_now.get(p, 0) < end for p, end in sighting.ends.items()):
         return None
+    for offsets in committed:
+        if any(offsets.get(p, 0) < end for p, end in sighting.ends.items()):
+            return None
     return sighting.at
 
 
@@ -118,7 +115,11 @@ class ReadThrough:
         ends = await self._ends()
         if epoch != self._epoch:
             return
-        went_back = any(behind(seen, ends[t]) for t, seen in self._sightings.items())
+        went_back = any(
+            ends[t].get(p, 0) < end
+            for t, seen in self._sightings.items()
+            for p, end in seen.ends.items()
+        )
         self._another_broker = self._another_broker or went_back or not ends[self._marker]
         if self._another_broker:
             return  # until the service has re-sent what the old broker had
