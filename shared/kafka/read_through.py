@@ -71,7 +71,6 @@ class ReadThrough:
         interval_s: float,
         connection: Mapping[str, Any] | None = None,
     ) -> None:
-        self._bootstrap = bootstrap_servers
         self._service = service
         self._topics = list(topics)
         self._marker = marker
@@ -79,7 +78,8 @@ class ReadThrough:
         self._epoch = 0  # a look that began before `forget_sightings` concludes nothing
         self._clock = clock
         self._interval_s = interval_s
-        self._connection = dict(connection or {})
+        self._clients = _Clients(bootstrap_servers, connection or {})
+        self._looking = asyncio.Lock()  # the task's looks and a tool's share the clients
         self._sightings: dict[str, Sighting] = {}
         self.through: dict[str, datetime] = {}
 
@@ -94,22 +94,36 @@ class ReadThrough:
         """Look every `interval_s`; an outage is waited out (said once), and a cluster that does
         not let this service see other groups' offsets leaves the relay's window in force."""
         backoff, told = Backoff(initial_s=1.0, maximum_s=self._interval_s), False
-        while True:
-            try:
-                await self.look()
-            except Exception as exc:
-                if not (is_outage(exc) or isinstance(exc, KafkaError)):
-                    raise
-                if not told:
-                    log.warning("cannot see how far readers have read", extra={"error": repr(exc)})
-                    told = True
-                await asyncio.sleep(backoff.next_delay())
-                continue
-            backoff.reset()
-            told = False
-            await asyncio.sleep(self._interval_s)
+        try:
+            while True:
+                try:
+                    await self.look()
+                except Exception as exc:
+                    if not (is_outage(exc) or isinstance(exc, KafkaError)):
+                        raise
+                    if not told:
+                        log.warning(
+                            "cannot see how far readers have read", extra={"error": repr(exc)}
+                        )
+                        told = True
+                    await asyncio.sleep(backoff.next_delay())
+                    continue
+                backoff.reset()
+                told = False
+                await asyncio.sleep(self._interval_s)
+        finally:
+            await self._clients.close()
 
     async def look(self) -> None:
+        """One look; the clients it used are closed when it fails, and opened anew next time."""
+        try:
+            async with self._looking:
+                await self._look()
+        except BaseException:
+            await self._clients.close()
+            raise
+
+    async def _look(self) -> None:
         epoch = self._epoch
         at = await self._clock()
         ends = await self._ends()
@@ -139,52 +153,75 @@ class ReadThrough:
             self._sightings[topic] = Sighting(at, ends[topic])
 
     async def _ends(self) -> dict[str, dict[int, int]]:
-        consumer = AIOKafkaConsumer(bootstrap_servers=self._bootstrap, **self._connection)
-        try:  # stopped also when it never started: an unclosed consumer is an ERROR each time
-            await consumer.start()
-            await consumer.topics()
-            ends: dict[str, dict[int, int]] = {}
-            for topic in [*self._topics, self._marker]:
-                tps = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
-                offsets = await consumer.end_offsets(tps) if tps else {}
-                ends[topic] = {tp.partition: offset for tp, offset in offsets.items()}
-            return ends
-        finally:
-            await within(consumer.stop(), 5)
+        consumer = await self._clients.consumer()
+        await consumer.topics()  # the partitions as the broker has them now
+        ends: dict[str, dict[int, int]] = {}
+        for topic in [*self._topics, self._marker]:
+            tps = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+            offsets = await consumer.end_offsets(tps) if tps else {}
+            ends[topic] = {tp.partition: offset for tp, offset in offsets.items()}
+        return ends
 
     async def _groups(self) -> list[str]:
         declared = {g for t in self._topics for g in READERS.get(t, ())}
-        admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap, **self._connection)
-        try:
-            await admin.start()
-            listed = {str(group[0]) for group in await admin.list_consumer_groups()}
-        finally:
-            await within(admin.close(), 5)
+        admin = await self._clients.admin()
+        listed = {str(group[0]) for group in await admin.list_consumer_groups()}
         return sorted(declared | listed)
 
     async def _committed(
         self, group: str, ends: Mapping[str, Mapping[int, int]]
     ) -> dict[str, dict[int, int]]:
-        """What `group` has committed on each partition (0 where nothing), asked as the group
-        itself asks, without joining it."""
-        consumer = AIOKafkaConsumer(
-            bootstrap_servers=self._bootstrap,
-            group_id=group,
-            enable_auto_commit=False,
-            **self._connection,
-        )
-        try:
-            await consumer.start()
-            tps = [
-                TopicPartition(t, p)
-                for t, partitions in ends.items()
-                if t != self._marker
-                for p in partitions
-            ]
-            consumer.assign(tps)
-            committed: dict[str, dict[int, int]] = {t: {} for t in self._topics}
-            for tp in tps:
-                committed[tp.topic][tp.partition] = (await consumer.committed(tp)) or 0
+        """What `group` has committed on each partition (0 where nothing): one request to the
+        group's coordinator, without joining the group. The partitions are named: a request for
+        'all of them' is answered wrongly by the local broker."""
+        tps = [
+            TopicPartition(t, p)
+            for t, partitions in ends.items()
+            if t != self._marker
+            for p in partitions
+        ]
+        committed: dict[str, dict[int, int]] = {t: {} for t in self._topics}
+        if not tps:
             return committed
-        finally:
+        admin = await self._clients.admin()
+        offsets = await admin.list_consumer_group_offsets(group, partitions=tps)
+        for tp in tps:
+            found = offsets.get(tp)
+            committed[tp.topic][tp.partition] = max(found.offset, 0) if found else 0
+        return committed
+
+
+class _Clients:
+    """One consumer (for partitions and their ends, in no group) and one admin client (for
+    groups and their offsets), kept from look to look: a client per group per look was a
+    burst of connections every look, enough on a busy machine to make the services' own
+    groups miss their rebalances."""
+
+    def __init__(self, bootstrap_servers: str, connection: Mapping[str, Any]) -> None:
+        self._bootstrap = bootstrap_servers
+        self._connection = dict(connection)
+        self._consumer: AIOKafkaConsumer | None = None
+        self._admin: AIOKafkaAdminClient | None = None
+
+    async def consumer(self) -> AIOKafkaConsumer:
+        if self._consumer is None:
+            consumer = AIOKafkaConsumer(bootstrap_servers=self._bootstrap, **self._connection)
+            self._consumer = consumer  # kept before it starts: closed also when start fails
+            await consumer.start()
+        return self._consumer
+
+    async def admin(self) -> AIOKafkaAdminClient:
+        if self._admin is None:
+            admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap, **self._connection)
+            self._admin = admin
+            await admin.start()
+        return self._admin
+
+    async def close(self) -> None:
+        """An unclosed consumer is an ERROR each time; a close that hangs on a broker that is
+        away is let go after 5 s."""
+        consumer, admin, self._consumer, self._admin = self._consumer, self._admin, None, None
+        if consumer is not None:
             await within(consumer.stop(), 5)
+        if admin is not None:
+            await within(admin.close(), 5)
