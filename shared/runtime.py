@@ -200,6 +200,8 @@ class Runtime:
         that did not finish is redelivered, never lost: offsets are committed only after it."""
         tasks = self.supervisor.tasks
         self.supervisor.stop_grace_s = grace_s
+        for consumer in self.consumers:
+            consumer.close()
         ended = await asyncio.gather(*(stop(task, grace_s) for task in tasks))
         for task, done in zip(tasks, ended, strict=True):
             if not done:

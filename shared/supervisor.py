@@ -39,7 +39,9 @@ class Health:
         if self.failing_since is None:
             self.failing_since = time.monotonic()
             log.warning(
-                "background task failing",
+                "background task failing: %s (%s)",
+                self.task,
+                type(exc).__name__,
                 extra={
                     "task": self.task,
                     "error": type(exc).__name__,

@@ -254,3 +254,19 @@ async def test_restart_loses_nothing_and_repeats_nothing(infra: Infra) -> None:
         await eventually(all_done, timeout_s=120)
     for envelope in first + second:
         assert await effect_count(infra, envelope.id) == 1
+
+
+async def test_a_closed_runner_ends_without_being_cancelled(infra: Infra) -> None:
+    """A runner that lost its cancellation at shutdown once lived on beside the restarted
+    service, joined its group as a second member and read none of the partitions it took."""
+    marker = job(f"marker-{uuid.uuid4()}")
+    async with producer_for(infra) as producer:
+        await send(producer, marker)
+    async with running_consumer(infra, f"g-{uuid.uuid4()}") as runner:
+        await eventually(lambda: effect_count(infra, marker.id))
+        task = next(
+            t for t in asyncio.all_tasks() if t.get_coro().__qualname__ == "ConsumerRunner.run"
+        )  # type: ignore[union-attr]
+        runner.close()  # and no cancel: as if it had gone astray
+        done, _ = await asyncio.wait({task}, timeout=60)
+        assert done, "the runner went on after close()"
