@@ -121,6 +121,11 @@ class ConsumerRunner:
             finally:
                 # Leaving the group asks the broker; neither an outage nor shutdown may hang on it.
                 await within(consumer.stop(), 5)
+        # Reached only when a cancellation went astray: a cancelled runner raises above.
+        log.warning(
+            "consumer ended by its service's stop, not by cancellation",
+            extra={"group": self.group_id},
+        )
 
     async def _consume(self, consumer: AIOKafkaConsumer, backoff: Backoff) -> None:
         """Until a rewind asks for a fresh consumer (one that reads the broker's metadata, and
