@@ -38,6 +38,9 @@ def service_settings(name: str, stack: Stack, **overrides: Any) -> ServiceSettin
         "environment": "test",
         "outbox_poll_interval_s": 0.02,
         "kafka_session_timeout_ms": 6000,
+        # one look at start: dozens of services start and stop on one broker here, and what
+        # a look concludes is asked for by the tests that need it (`ReadThrough.look`)
+        "kafka_read_through_interval_s": 3600.0,
         "log_json": False,
         **overrides,
     }
