@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
@@ -30,11 +31,42 @@ from shared.telemetry.metrics import CONSUMED, CONSUMER_LAG, CONSUMER_RETRIES
 
 log = logging.getLogger(__name__)
 
+# A join slower than this is given up and tried again with a fresh consumer (see `_join`).
+JOIN_LIMIT_S = 300.0
+
 
 def _joined(consumer: AIOKafkaConsumer) -> bool:
     """The group gave this consumer its share, even an empty one."""
     subscription = consumer._subscription.subscription
     return subscription is not None and subscription.assignment is not None
+
+
+async def join(
+    start: Awaitable[None],
+    health: Health,
+    group_id: str,
+    step_s: float = STEP_S,
+    limit_s: float = JOIN_LIMIT_S,
+) -> None:
+    """Joining waits for the group's rebalance, which on a busy broker can outlast a step:
+    cancelling it leaves a half-joined member behind and starts another rebalance, and under
+    load a consumer that gave up every 30 s never joined at all. Past a step the task is
+    reported failing (readiness turns red in time); only past `limit_s` is it given up."""
+    joining = asyncio.ensure_future(start)
+    try:
+        done, _ = await asyncio.wait({joining}, timeout=step_s)
+        if not done:
+            log.warning(
+                "consumer still joining its group after %.0f s", step_s, extra={"group": group_id}
+            )
+            health.failing(TimeoutError("joining its group"))
+            done, _ = await asyncio.wait({joining}, timeout=max(0.0, limit_s - step_s))
+        if not done:
+            raise TimeoutError("joining its group")
+        joining.result()
+    finally:
+        if not joining.done():
+            joining.cancel()
 
 
 def counted(group_id: str) -> Middleware:
@@ -91,6 +123,7 @@ class ConsumerRunner:
         self._restart = asyncio.Event()
         self._closing = False
         self._rewind_due = self._positions_due = False
+        self._step = ""  # named in the warning when a step outlasts its deadline
 
     def _consumer(self) -> AIOKafkaConsumer:
         return AIOKafkaConsumer(
@@ -112,10 +145,17 @@ class ConsumerRunner:
         backoff = Backoff(initial_s=0.2)
         while not self._closing:
             consumer = self._consumer()
+            self._step = "joining its group"
             try:
-                await asyncio.wait_for(consumer.start(), STEP_S)
+                await join(consumer.start(), self.health, self.group_id)
                 await self._consume(consumer, backoff)
             except (KafkaError, TimeoutError) as exc:
+                if isinstance(exc, TimeoutError):
+                    log.warning(
+                        "consumer step timed out: %s",
+                        self._step,
+                        extra={"group": self.group_id, "step": self._step},
+                    )
                 self.health.failing(exc)
                 await asyncio.sleep(backoff.next_delay())
             finally:
@@ -131,6 +171,7 @@ class ConsumerRunner:
         """Until a rewind asks for a fresh consumer (one that reads the broker's metadata, and
         its partitions, anew)."""
         while not self._restart.is_set():
+            self._step = "reading"
             batches = await consumer.getmany(timeout_ms=500, max_records=self.settings.max_records)
             assigned = consumer.assignment()
             self.assignment = frozenset(assigned)
@@ -150,6 +191,7 @@ class ConsumerRunner:
                 await self._commit_positions(consumer, assigned)
             if batches:
                 await self._process_batches(consumer, batches)
+            self._step = "comparing positions with the ends of the logs"
             stale = await self._positions.past_the_end(consumer, assigned)
             if self._positions.answered:
                 self._positions.answered = False
@@ -167,6 +209,7 @@ class ConsumerRunner:
     async def _check_caught_up(
         self, consumer: AIOKafkaConsumer, assigned: set[TopicPartition]
     ) -> None:
+        self._step = "asking where the topics ended at start"
         if self._start_ends is None:
             ends = await asyncio.wait_for(consumer.end_offsets(list(assigned)), STEP_S)
             self._start_ends = dict(ends)
