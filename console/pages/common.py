@@ -1,0 +1,47 @@
+"""What every page needs: the signed-in person, the services, and the page renderer."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse
+
+from console.backend import Backend, ServiceProblem
+from console.signin import Person, person
+
+PersonDep = Annotated[Person, Depends(person)]
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def backend(request: Request) -> Backend:
+    return request.app.state.backend
+
+
+BackendDep = Annotated[Backend, Depends(backend)]
+
+
+def page(
+    request: Request, template: str, who: Person | None, status: int = 200, **values: Any
+) -> HTMLResponse:
+    return request.app.state.templates.TemplateResponse(
+        request, template, {"person": who, **values}, status
+    )
+
+
+def today() -> date:
+    """The business date people mean by today: Asia/Shanghai's."""
+    return datetime.now(SHANGHAI).date()
+
+
+def needs(who: Person, *roles: str) -> None:
+    """A page for other roles answers as the API would: 403, with the roles named."""
+    if not who.has(*roles):
+        raise ServiceProblem(
+            status=403,
+            title="无权访问 Forbidden",
+            detail="此页面需要以下角色之一：" + "、".join(roles),
+            rule="auth.role",
+        )

@@ -1,0 +1,194 @@
+"""The console in a real browser: a finance officer, a caseworker and a province admin sign in
+on the local issuer's page and do their main tasks through pages that call the services running
+on the real stack. Each page a person sees is kept as a screenshot in docs/."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from playwright.async_api import Browser, Page, async_playwright, expect
+
+from console.app import create_app
+from console.settings import ConsoleSettings
+from jinhui import browser as chromium
+from jinhui.inprocess import RunningService
+from shared.auth import Role
+from shared.clock import FixedClock, business_date
+from tests.integration.conftest import Suite
+from tests.integration.test_disbursements import member_known
+from tests.integration.test_hardship import open_case
+from tests.support import bearer
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+UNION = "shanxi/taiyuan/jinyuan/bu-0042"
+WAIT_MS = 120_000  # a loaded machine may take a while; nothing here waits on a short clock
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+async def console(suite: Suite, hardship: tuple[RunningService, FixedClock]) -> AsyncIterator[str]:
+    """The console on a real port (the browser and the sign-in reach it over HTTP), calling the
+    services inside this process."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    services = {
+        "members": suite.members,
+        "entitlements": suite.entitlements,
+        "disbursements": suite.disbursements,
+        "hardship": hardship[0],
+    }
+    settings = ConsoleSettings(
+        environment="test",
+        console_url=url,
+        **{f"{name}_url": f"http://{name}" for name in services},
+    )
+    mounts: dict[str, httpx.AsyncBaseTransport] = {
+        f"http://{name}": httpx.ASGITransport(app=svc.app) for name, svc in services.items()
+    }
+    app = create_app(settings, mounts)
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
+    serving = asyncio.create_task(server.serve())
+    while not server.started:
+        assert not serving.done(), "the console did not start"
+        await asyncio.sleep(0.05)
+    try:
+        yield url
+    finally:
+        server.should_exit = True
+        await serving
+
+
+@pytest.fixture(scope="session")
+async def browser() -> AsyncIterator[Browser]:
+    folder = await asyncio.to_thread(chromium.install)
+    async with async_playwright() as p:
+        started = await p.chromium.launch(**chromium.launch_options(folder))
+        yield started
+        await started.close()
+
+
+async def sign_in(browser: Browser, console: str, name: str, role: str, org: str) -> Page:
+    context = await browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 800})
+    context.set_default_timeout(WAIT_MS)
+    page = await context.new_page()
+    await page.goto(console)
+    await page.get_by_role("link", name="登录 Sign in").click()
+    await expect(page.get_by_role("heading", name="本地登录")).to_be_visible()
+    await page.get_by_label("姓名 Name").fill(name)
+    await page.get_by_label("角色 Role").select_option(role)
+    await page.get_by_label("所在组织 Org").fill(org)
+    await page.get_by_role("button", name="登录 Sign in").click()
+    await expect(page.get_by_role("heading", name=f"您好，{name}")).to_be_visible()
+    return page
+
+
+async def shot(page: Page, name: str) -> None:
+    await page.screenshot(path=str(DOCS / f"console-{name}.png"), full_page=True)
+
+
+async def test_a_finance_officer_reads_ledgers_and_runs_a_batch_forecast_first(
+    suite: Suite, console: str, browser: Browser
+) -> None:
+    units = [
+        {"path": "shanxi/taiyuan/jinyuan", "name": "晋源区总工会", "kind": "county"},
+        {"path": UNION, "name": "晋源区示范企业工会", "kind": "base"},
+    ]
+    added = await suite.members.client.put(
+        "/v1/orgs", json={"units": units}, headers=bearer(Role.ADMIN, org="shanxi")
+    )
+    assert added.status_code == 200, added.text
+    hr = bearer(Role.HR_INTEGRATION, org=UNION)
+    member = await member_known(suite, headers=hr, base_union=UNION, name="赵晓梅")
+    for i in range(3):
+        await member_known(suite, headers=hr, base_union=UNION, name=f"孙职工{i}")
+    page = await sign_in(browser, console, "李会计", "finance_officer", UNION)
+    await shot(page, "home")
+
+    await page.get_by_role("link", name="会员", exact=True).click()
+    row = page.get_by_role("row").filter(has_text="赵晓梅")
+    await expect(row).to_contain_text(UNION)
+    await shot(page, "members")
+
+    await row.get_by_role("link", name="权益台账").click()
+    await expect(page.get_by_role("heading", name="权益台账")).to_contain_text(member)
+    gifts = page.get_by_role("row").filter(has_text="节日慰问")
+    await expect(gifts).to_contain_text("2,200.00 元")  # the yearly cap of clause 2, in yuan
+    await shot(page, "ledger")
+
+    # the dry run first: who would be paid and what it costs, nothing reserved yet
+    await page.get_by_role("link", name="批量发放").first.click()
+    await page.get_by_label("工会（及其下级）").fill(UNION)
+    await page.get_by_label("福利项目").select_option("holiday_gift")
+    await page.get_by_label("每人金额（元）").fill("300")
+    await page.get_by_label("业务日期").fill(business_date(suite.clock).isoformat())
+    await page.get_by_role("button", name="试算 Dry run").click()
+    await expect(page.locator("#approved")).to_have_text("4")
+    await expect(page.locator("#cost")).to_have_text("1,200.00 元")
+    await shot(page, "batch-forecast")
+    ledger = await suite.ledger(member, bearer(Role.AUDITOR, org="shanxi"))
+    assert ledger is not None
+    lines = {b["benefit"]: b for b in ledger.json()["benefits"]}
+    assert lines["holiday_gift"]["reserved_fen"] == 0  # a forecast reserves nothing
+
+    await page.get_by_role("button", name="确认发放 Run the batch").click()
+    await expect(page.locator("#batch-done")).to_have_text("已完成")  # the bar, updated live
+    await expect(page.locator("#progress")).to_contain_text("已处理 4 / 4 行")
+    await shot(page, "batch")
+    async with page.expect_download() as download:
+        await page.get_by_role("link", name="下载明细（CSV）").click()
+    saved = Path(await (await download.value).path())
+    csv = await asyncio.to_thread(saved.read_text, encoding="utf-8-sig")
+    assert "赵晓梅" in csv and "工号/employee_number" in csv
+
+
+async def test_a_caseworker_gives_a_reason_once_and_reads_a_file(
+    suite: Suite, console: str, browser: Browser, hardship: tuple[RunningService, FixedClock]
+) -> None:
+    case_id = await open_case(hardship[0], None)
+    page = await sign_in(browser, console, "王社工", "caseworker", "shanxi/taiyuan/xiaodian")
+    await page.get_by_role("link", name="困难职工档案").first.click()
+    await expect(page.get_by_role("link", name=case_id)).to_be_visible()
+    await shot(page, "cases")
+
+    await page.get_by_role("link", name=case_id).click()
+    await expect(page.get_by_role("heading", name="查阅理由")).to_be_visible()
+    await page.get_by_label("理由").fill("年度复核")
+    await page.get_by_role("button", name="继续").click()
+    await expect(page.get_by_role("heading", name="档案")).to_contain_text(case_id)
+    await expect(page.get_by_text("查阅理由：年度复核")).to_be_visible()
+    await shot(page, "case")
+    auditor = bearer(Role.AUDITOR, org="shanxi")
+    trail = await hardship[0].client.get(f"/v1/hardship/cases/{case_id}/audit", headers=auditor)
+    reads = [(e["actor"], e["action"], e["why"]) for e in trail.json()]
+    assert ("王社工", "read", "年度复核") in reads, reads  # the read is audited with its reason
+
+    # the reason is asked once: the next file opens at once
+    await page.goto(f"{console}/hardship/cases/{case_id}")
+    await expect(page.get_by_role("heading", name="档案")).to_contain_text(case_id)
+
+
+async def test_a_province_admin_sees_uptake_and_a_refusal_in_words(
+    suite: Suite, console: str, browser: Browser
+) -> None:
+    page = await sign_in(browser, console, "省总管理员", "admin", "shanxi")
+    await page.get_by_role("link", name="十项措施落实情况").first.click()
+    await expect(page.get_by_role("heading", name="十项措施落实情况")).to_be_visible()
+    await expect(page.get_by_role("heading", name="困难职工档案（在档，按类别）")).to_be_visible()
+    await shot(page, "uptake")
+
+    outsider = await sign_in(browser, console, "外单位", "finance_officer", "shanxi/datong")
+    await outsider.goto(f"{console}/disbursements/no-such-disbursement")
+    await expect(outsider.get_by_role("alert")).to_contain_text("no-such-disbursement")
