@@ -112,7 +112,10 @@ class ReadThrough:
                 told = False
                 await asyncio.sleep(self._interval_s)
         finally:
-            await self._clients.close()
+            await self.close()
+
+    async def close(self) -> None:
+        await self._clients.close()
 
     async def look(self) -> None:
         """One look; the clients it used are closed when it fails, and opened anew next time."""
@@ -153,11 +156,26 @@ class ReadThrough:
             self._sightings[topic] = Sighting(at, ends[topic])
 
     async def _ends(self) -> dict[str, dict[int, int]]:
+        """The partitions as the broker has them now, then their ends. A consumer's partitions
+        are its cached metadata, refreshed every few minutes: a marker created after it started
+        looked missing for five. Every topic is described (naming one would let a broker that
+        creates topics on sight create a missing marker); a consumer whose cache differs is
+        opened anew."""
+        admin = await self._clients.admin()
+        described = {
+            str(t["topic"]): {int(p["partition"]) for p in t["partitions"]}
+            for t in await admin.describe_topics()
+            if not t["error_code"]
+        }
+        wanted = [*self._topics, self._marker]
         consumer = await self._clients.consumer()
-        await consumer.topics()  # the partitions as the broker has them now
+        if any(
+            (consumer.partitions_for_topic(t) or set()) != described.get(t, set()) for t in wanted
+        ):
+            consumer = await self._clients.consumer(renewed=True)
         ends: dict[str, dict[int, int]] = {}
-        for topic in [*self._topics, self._marker]:
-            tps = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        for topic in wanted:
+            tps = [TopicPartition(topic, p) for p in sorted(described.get(topic, ()))]
             offsets = await consumer.end_offsets(tps) if tps else {}
             ends[topic] = {tp.partition: offset for tp, offset in offsets.items()}
         return ends
@@ -203,7 +221,11 @@ class _Clients:
         self._consumer: AIOKafkaConsumer | None = None
         self._admin: AIOKafkaAdminClient | None = None
 
-    async def consumer(self) -> AIOKafkaConsumer:
+    async def consumer(self, *, renewed: bool = False) -> AIOKafkaConsumer:
+        """The kept consumer; `renewed`, a new one, whose metadata is read at its start."""
+        if renewed and self._consumer is not None:
+            consumer, self._consumer = self._consumer, None
+            await within(consumer.stop(), 5)
         if self._consumer is None:
             consumer = AIOKafkaConsumer(bootstrap_servers=self._bootstrap, **self._connection)
             self._consumer = consumer  # kept before it starts: closed also when start fails

@@ -35,7 +35,10 @@ from shared.kafka.topics import (
     HR_EMPLOYEES,
     MEMBERS_EVENTS,
     PAYROLL_BENEFITS,
+    Topic,
     dlq,
+    ensure_topics,
+    marker_topic,
 )
 from shared.outages import is_outage
 from shared.supervisor import Supervisor
@@ -478,6 +481,39 @@ async def test_after_an_emptied_broker_only_what_a_reader_had_not_read_goes_agai
     await eventually(lambda: _published(runtime, unread))
     assert await _published_at(runtime, read) == read_at  # not sent again
     assert await _published_at(runtime, unread) > unread_at  # sent again
+
+
+async def test_a_marker_made_after_the_look_began_is_seen_at_the_next_look(infra: Infra) -> None:
+    """A look's partitions are the broker's, not a client's cache: a marker created just after
+    the read-through's clients opened looked missing for five minutes (the cache's age), and no
+    row was concluded read in all that time."""
+    from shared.kafka.read_through import ReadThrough
+
+    name = f"late-{uuid.uuid4().hex[:8]}"
+    topic, marker = Topic(f"{name}.events.v1", 2, name, "read-through"), marker_topic(name)
+    await ensure_topics(infra.bootstrap_servers, [topic])
+
+    async def clock() -> datetime:
+        return datetime.now(UTC)
+
+    read_through = ReadThrough(
+        service=name,
+        bootstrap_servers=infra.bootstrap_servers,
+        topics=[topic.name],
+        marker=marker.name,
+        clock=clock,
+        interval_s=60,
+    )
+    try:
+        await read_through.look()  # no marker yet: this broker is taken for a new one
+        assert topic.name not in read_through.through
+        await ensure_topics(infra.bootstrap_servers, [marker])
+        read_through.forget_sightings()  # as after re-sending what the old broker had
+        await read_through.look()  # a sighting
+        await read_through.look()  # no reader is behind it
+        assert topic.name in read_through.through
+    finally:
+        await read_through.close()
 
 
 async def _published_at(runtime: Any, member_id: str) -> datetime:
