@@ -12,12 +12,14 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from console.pages.common import BackendDep, PersonDep, page
+from console.pages.common import BackendDep, PersonDep, fen_from_yuan, page
 
 router = APIRouter(prefix="/hardship", include_in_schema=False)
 CaseId = Annotated[str, Path(min_length=1, max_length=64)]
 LEVELS = {"deep": "深度困难", "relative": "相对困难", "accident": "意外致困"}
 STATUSES = {
+    "intake": "已受理",
+    "assessed": "已评估",
     "on_register": "在档",
     "under_review": "复核中",
     "exited": "已解困",
@@ -30,7 +32,19 @@ WORKLISTS = {
     "unchanged-for-a-year": "一年未变动",
     "never-helped": "未获帮扶",
     "follow-up": "待回访",
+    "awaiting-approval": "待复核人员审批的救助",
 }
+STEPS = {  # the API's steps of a file, as a caseworker names them
+    "assess": "评估",
+    "register": "列入档案",
+    "start-review": "开始复核",
+    "complete-review": "完成复核",
+    "exit": "脱困",
+    "re-enter": "返困",
+    "convert": "转为正式档案",
+    "close": "关闭档案",
+}
+Step = Annotated[str, Path(pattern="^(" + "|".join(STEPS) + ")$")]
 
 
 @router.get("", response_class=HTMLResponse, name="cases")
@@ -69,8 +83,86 @@ async def case(request: Request, who: PersonDep, api: BackendDep, case_id: CaseI
         "hardship", f"/v1/hardship/cases/{quote(case_id, safe='')}", who.token, reason=reason
     )
     return page(
-        request, "case.html", who, case=found, levels=LEVELS, statuses=STATUSES, reason=reason
+        request,
+        "case.html",
+        who,
+        case=found,
+        levels=LEVELS,
+        statuses=STATUSES,
+        reason=reason,
+        steps=STEPS,
     )
+
+
+@router.post("/cases/{case_id}/steps/{action}", name="case_step")
+async def case_step(
+    who: PersonDep,
+    api: BackendDep,
+    case_id: CaseId,
+    action: Step,
+    why: Annotated[str, Form(max_length=300)] = "",
+    sudden: Annotated[bool, Form()] = False,
+) -> RedirectResponse:
+    """One step of the file (the API decides whether it may be taken now, and says why not)."""
+    await api.post(
+        "hardship",
+        f"/v1/hardship/cases/{quote(case_id, safe='')}/{action}",
+        who.token,
+        {"reason": why.strip(), "sudden": sudden},
+    )
+    return RedirectResponse(f"/hardship/cases/{quote(case_id)}", 303)
+
+
+@router.post("/cases/{case_id}/reliefs", name="request_relief")
+async def request_relief(
+    who: PersonDep,
+    api: BackendDep,
+    case_id: CaseId,
+    member_id: Annotated[str, Form(min_length=1, max_length=100)],
+    amount_yuan: Annotated[str, Form(min_length=1, max_length=20)],
+    purpose: Annotated[str, Form(min_length=1, max_length=40)],
+    in_kind: Annotated[bool, Form()] = False,
+) -> RedirectResponse:
+    """Above the criteria's threshold the relief waits for a reviewer (not the requester)."""
+    await api.post(
+        "hardship",
+        f"/v1/hardship/cases/{quote(case_id, safe='')}/reliefs",
+        who.token,
+        {
+            "member_id": member_id,
+            "amount_fen": fen_from_yuan(amount_yuan),
+            "purpose": purpose.strip(),
+            "in_kind": in_kind,
+        },
+    )
+    return RedirectResponse(f"/hardship/cases/{quote(case_id)}", 303)
+
+
+@router.get("/watch", response_class=HTMLResponse, name="watch")
+async def watch(request: Request, who: PersonDep, api: BackendDep) -> Any:
+    """The early-warning list: members not on the register whose life events suggest risk.
+    Reading it is audited like a file."""
+    reason = request.session.get("reason")
+    if not reason:
+        return page(request, "reason.html", who, next="/hardship/watch")
+    rows = await api.get("hardship", "/v1/hardship/watch-list", who.token, reason=reason)
+    return page(request, "watch.html", who, rows=rows, reason=reason)
+
+
+@router.post("/watch/{entry_id}/clear", name="clear_watch")
+async def clear_watch(
+    who: PersonDep,
+    api: BackendDep,
+    entry_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    found: Annotated[str, Form(min_length=1, max_length=300)],
+) -> RedirectResponse:
+    await api.post(
+        "hardship",
+        f"/v1/hardship/watch-list/{entry_id}/clear",
+        who.token,
+        {"reason": found.strip()},
+    )
+    return RedirectResponse("/hardship/watch", 303)
 
 
 @router.post("/reason", name="reason")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -45,3 +46,19 @@ def needs(who: Person, *roles: str) -> None:
             detail="此页面需要以下角色之一：" + "、".join(roles),
             rule="auth.role",
         )
+
+
+def fen_from_yuan(yuan: str) -> int:
+    """An amount typed in yuan (up to two decimals), as exact fen; the API bounds it."""
+    try:
+        value = Decimal(yuan.strip().replace(",", ""))
+    except InvalidOperation:
+        raise ServiceProblem(
+            422, "金额无效 Invalid amount", f"金额须为元，最多两位小数：{yuan[:20]}", field="amount"
+        ) from None
+    fen = value * 100
+    if fen != fen.to_integral_value() or not value.is_finite():
+        raise ServiceProblem(
+            422, "金额无效 Invalid amount", "金额最多两位小数（分）", field="amount"
+        )
+    return int(fen)

@@ -6,15 +6,13 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from datetime import date
-from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from console.backend import ServiceProblem
-from console.pages.common import BackendDep, PersonDep, page, today
+from console.pages.common import BackendDep, PersonDep, fen_from_yuan, page, today
 
 router = APIRouter(include_in_schema=False)
 Id = Annotated[str, Path(min_length=1, max_length=100)]
@@ -108,7 +106,7 @@ async def batch_forecast(
     body: dict[str, Any] = {
         "union": union,
         "benefit": benefit,
-        "amount_fen": _fen(amount_yuan),
+        "amount_fen": fen_from_yuan(amount_yuan),
         "business_date": business_date.isoformat(),
     }
     if birthday_month:
@@ -147,7 +145,7 @@ async def batch_run(
             "batch_key": batch_key,
             "union": union,
             "benefit": benefit,
-            "amount_fen": _fen(amount_yuan),
+            "amount_fen": fen_from_yuan(amount_yuan),
             "business_date": business_date.isoformat(),
             "selection": selection,
         },
@@ -170,15 +168,37 @@ async def batch_progress(
     return page(request, "batch_progress.html", who, batch=view)
 
 
-@router.get("/batches/{batch_id}/lines.csv", name="batch_lines")
-async def batch_lines(who: PersonDep, api: BackendDep, batch_id: Id) -> Response:
-    path = f"/v1/disbursement-batches/{quote(batch_id, safe='')}/lines.csv"
+@router.get("/batches/{batch_id}/lines.{kind}", name="batch_lines")
+async def batch_lines(
+    who: PersonDep,
+    api: BackendDep,
+    batch_id: Id,
+    kind: Annotated[Literal["csv", "xlsx"], Path()],
+) -> Response:
+    """The API's file as it made it: CSV, or a workbook with amounts as numbers."""
+    path = f"/v1/disbursement-batches/{quote(batch_id, safe='')}/lines.{kind}"
     answer = await api.call("disbursements", "GET", path, who.token)
     return Response(
         answer.content,
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{batch_id}.csv"'},
+        media_type=answer.headers.get("content-type", "application/octet-stream"),
+        headers={"Content-Disposition": f'attachment; filename="{batch_id}.{kind}"'},
     )
+
+
+@router.get("/standards", response_class=HTMLResponse, name="standards")
+async def standards(
+    request: Request,
+    who: PersonDep,
+    api: BackendDep,
+    union: Annotated[str | None, Query(max_length=200)] = None,
+) -> HTMLResponse:
+    """The standards that govern a union's members, its own and those inherited, each with
+    when it took effect, who set it and why it was corrected."""
+    union = union or who.org
+    found = await api.get("entitlements", f"/v1/unions/{quote(union)}/standards", who.token)
+    titles = await _benefits(api, who.token)
+    rows = sorted(found, key=lambda s: (s["benefit"], s["effective_from"], s.get("set_on") or ""))
+    return page(request, "standards.html", who, union=union, rows=rows, titles=titles)
 
 
 @router.get("/spending", response_class=HTMLResponse, name="spending")
@@ -233,19 +253,3 @@ async def _benefits(api: BackendDep, token: str) -> dict[str, str]:
     latest = max(in_force, key=lambda v: v["effective_from"])
     policy = await api.get("entitlements", f"/v1/policies/{quote(latest['version'])}", token)
     return {name: rule.get("title", name) for name, rule in policy["member_benefits"].items()}
-
-
-def _fen(yuan: str) -> int:
-    """An amount typed in yuan (up to two decimals), as exact fen; the API bounds it."""
-    try:
-        value = Decimal(yuan.strip().replace(",", ""))
-    except InvalidOperation:
-        raise ServiceProblem(
-            422, "金额无效 Invalid amount", f"金额须为元，最多两位小数：{yuan[:20]}", field="amount"
-        ) from None
-    fen = value * 100
-    if fen != fen.to_integral_value() or not value.is_finite():
-        raise ServiceProblem(
-            422, "金额无效 Invalid amount", "金额最多两位小数（分）", field="amount"
-        )
-    return int(fen)

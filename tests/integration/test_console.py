@@ -5,13 +5,16 @@ on the real stack. Each page a person sees is kept as a screenshot in docs/."""
 from __future__ import annotations
 
 import asyncio
+import io
 import socket
 from collections.abc import AsyncIterator
+from decimal import Decimal
 from pathlib import Path
 
 import httpx
 import pytest
 import uvicorn
+from openpyxl import load_workbook
 from playwright.async_api import Browser, Page, async_playwright, expect
 
 from console.app import create_app
@@ -20,7 +23,7 @@ from jinhui import browser as chromium
 from jinhui.inprocess import RunningService
 from shared.auth import Role
 from shared.clock import FixedClock, business_date
-from tests.integration.conftest import Suite
+from tests.integration.conftest import Suite, register
 from tests.integration.test_disbursements import member_known
 from tests.integration.test_hardship import open_case
 from tests.support import bearer
@@ -152,12 +155,33 @@ async def test_a_finance_officer_reads_ledgers_and_runs_a_batch_forecast_first(
     saved = Path(await (await download.value).path())
     csv = await asyncio.to_thread(saved.read_text, encoding="utf-8-sig")
     assert "赵晓梅" in csv and "工号/employee_number" in csv
+    async with page.expect_download() as download:
+        await page.get_by_role("link", name="下载明细（Excel）").click()
+    workbook = await asyncio.to_thread(Path(await (await download.value).path()).read_bytes)
+    sheet = load_workbook(io.BytesIO(workbook)).active
+    assert sheet is not None
+    cells = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert len(cells) == 5 and {c[5] for c in cells[1:]} == {Decimal(300)}  # yuan, as numbers
+
+    # the union's own standards, with when each took effect and who set it
+    officer = bearer(Role.FINANCE_OFFICER, org=UNION, subject="li-kuaiji")
+    set_expiry = await suite.entitlements.client.put(
+        f"/v1/unions/{UNION}/standards/voucher",
+        json={"effective_from": "2026-03-01", "expiry_days": 30},
+        headers=officer,
+    )
+    assert set_expiry.status_code == 200, set_expiry.text
+    await page.get_by_role("link", name="本会标准").click()
+    voucher = page.locator("#standards").get_by_role("row").filter(has_text="2026-03-01")
+    await expect(voucher).to_contain_text("30 天内有效")
+    await shot(page, "standards")
 
 
 async def test_a_caseworker_gives_a_reason_once_and_reads_a_file(
     suite: Suite, console: str, browser: Browser, hardship: tuple[RunningService, FixedClock]
 ) -> None:
-    case_id = await open_case(hardship[0], None)
+    member_id = await register(suite)
+    case_id = await open_case(hardship[0], member_id)
     page = await sign_in(browser, console, "王社工", "caseworker", "shanxi/taiyuan/xiaodian")
     await page.get_by_role("link", name="困难职工档案").first.click()
     await expect(page.get_by_role("link", name=case_id)).to_be_visible()
@@ -179,6 +203,39 @@ async def test_a_caseworker_gives_a_reason_once_and_reads_a_file(
     await page.goto(f"{console}/hardship/cases/{case_id}")
     await expect(page.get_by_role("heading", name="档案")).to_contain_text(case_id)
 
+    # the file's steps, then relief above the threshold: it waits for a second person
+    await page.get_by_label("理由").fill("入户走访核实")
+    await page.get_by_role("button", name="评估", exact=True).click()
+    await expect(page.locator(".facts")).to_contain_text("已评估")
+    await page.get_by_role("button", name="列入档案").click()
+    await expect(page.locator(".facts")).to_contain_text("在档")
+    relief = page.locator("#relief-form")
+    await relief.get_by_label("金额（元）").fill("3000")
+    await relief.get_by_label("用途").fill("医疗费用")
+    await relief.get_by_role("button", name="申请").click()
+    waiting = page.get_by_role("row").filter(has_text="3,000.00 元")
+    await expect(waiting).to_contain_text("待复核人员审批")
+    await expect(waiting.get_by_role("button", name="批准")).to_have_count(0)  # not by the asker
+
+    # a reviewer finds it in the queue and approves it
+    reviewer = await sign_in(browser, console, "赵复核", "reviewer", "shanxi/taiyuan/xiaodian")
+    await reviewer.get_by_role("link", name="待审批救助").click()
+    await reviewer.get_by_role("link", name=case_id).click()
+    await reviewer.get_by_label("理由").fill("救助审批")
+    await reviewer.get_by_role("button", name="继续").click()
+    await shot(reviewer, "relief-approval")
+    row = reviewer.get_by_role("row").filter(has_text="3,000.00 元")
+    await row.get_by_role("button", name="批准").click()
+    await expect(reviewer.get_by_role("row").filter(has_text="3,000.00 元")).to_contain_text(
+        "已批准"
+    )
+    await reviewer.get_by_role("link", name="待审批救助").click()
+    await expect(reviewer.get_by_role("link", name=case_id)).to_have_count(0)
+
+    await page.get_by_role("link", name="预警名单").click()
+    await expect(page.get_by_role("heading", name="预警名单")).to_be_visible()
+    await shot(page, "watch-list")
+
 
 async def test_a_province_admin_sees_uptake_and_a_refusal_in_words(
     suite: Suite, console: str, browser: Browser
@@ -188,6 +245,14 @@ async def test_a_province_admin_sees_uptake_and_a_refusal_in_words(
     await expect(page.get_by_role("heading", name="十项措施落实情况")).to_be_visible()
     await expect(page.get_by_role("heading", name="困难职工档案（在档，按类别）")).to_be_visible()
     await shot(page, "uptake")
+
+    # a draft that halves nothing changes nothing: the what-if answers for the year
+    await page.get_by_role("link", name="政策试算").click()
+    await page.get_by_label("年度").fill("2026")
+    await page.get_by_role("button", name="试算").click()
+    await expect(page.locator("#what-if-summary")).to_contain_text("2026 年共")
+    await expect(page.locator("#changed")).to_have_text("0")
+    await shot(page, "what-if")
 
     outsider = await sign_in(browser, console, "外单位", "finance_officer", "shanxi/datong")
     await outsider.goto(f"{console}/disbursements/no-such-disbursement")

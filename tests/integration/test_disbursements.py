@@ -8,8 +8,10 @@ import csv
 import io
 import uuid
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
+from openpyxl import load_workbook
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from services.disbursements.adapters.repository import directory_entry
@@ -384,6 +386,16 @@ async def test_a_batch_pays_those_within_their_caps_and_never_twice(suite: Suite
     assert members[0] in rejected and "7.holiday" in rejected
     issued = next(r for r in rows if r[4] == "已发放 issued")
     assert issued[5] == f"{int(issued[6]) // 100}.{int(issued[6]) % 100:02d}"  # yuan beside fen
+    workbook = await suite.disbursements.client.get(
+        report["lines_url"].replace(".csv", ".xlsx"), headers=finance
+    )
+    sheet = load_workbook(io.BytesIO(workbook.content)).active
+    assert sheet is not None
+    cells = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert cells[0] == rows[0] and len(cells) == 6  # the same columns and lines as the CSV
+    same = next(c for c in cells if c[10] == issued[10])
+    assert same[5] == Decimal(issued[6]) / 100 and same[6] == int(issued[6])  # numbers, exact
+    assert same[1] == (issued[1] or None) and same[2] == issued[2]  # text stays text
 
     spending = await suite.disbursements.client.get(
         "/v1/finance/spending", params={"year": 2026, "union": union}, headers=finance

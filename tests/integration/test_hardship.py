@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
-from datetime import date
+import uuid
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from jinhui.inprocess import RunningService
+from jinhui.localstack import Stack
 from services.hardship.service_layer.emergencies import close_unconverted
 from services.members.domain.identity import compose_id_number
 from shared.auth import Role
 from shared.clock import FixedClock
+from shared.db.engine import create_engine, ensure_database, with_database
+from shared.db.migrate import upgrade
 from shared.kafka.topics import HARDSHIP_EVENTS
 from tests.integration.conftest import UNION, Suite, register
 from tests.support import bearer, eventually, read_topic
@@ -210,6 +216,16 @@ async def test_relief_four_eyes_and_emergencies(
     )
     relief = big.json()["reliefs"][0]
     assert relief["status"] == "awaiting approval"
+
+    async def queue() -> dict[str, int]:
+        response = await svc.client.get(
+            "/v1/hardship/cases",
+            params={"list": "awaiting-approval", "union": UNION},
+            headers=REVIEWER,
+        )
+        return {c["case_id"]: c["reliefs_awaiting"] for c in response.json()}
+
+    assert (await queue()).get(case_id) == 1  # the reviewers' queue holds it
     assert relief["purpose"] == "medical"  # the Chinese name becomes its code
     vague = await svc.client.post(
         f"/v1/hardship/cases/{case_id}/reliefs",
@@ -224,6 +240,7 @@ async def test_relief_four_eyes_and_emergencies(
     assert (await svc.client.post(url, headers=CASEWORKER)).status_code == 403
     approved = await svc.client.post(url, headers=REVIEWER)
     assert approved.json()["reliefs"][0]["status"] == "granted"
+    assert case_id not in await queue()  # and lets it go once approved
 
     async def paid() -> bool:
         response = await suite.disbursements.client.get(
@@ -355,3 +372,50 @@ async def test_relief_only_for_a_member_in_reach(
         headers=CASEWORKER,
     )  # fmt: skip
     assert known.status_code == 201, known.text
+
+
+async def test_reliefs_waiting_before_the_queue_existed_are_counted_once_it_does(
+    stack: Stack,
+) -> None:
+    """The reviewers' queue counts each file's reliefs not yet approved; files indexed before
+    the count was kept are counted from their events when the database is upgraded."""
+    url = with_database(stack.server_url, f"jinhui_test_queue_{uuid.uuid4().hex[:6]}")
+    await ensure_database(url)
+    engine = create_engine(url)
+    try:
+        await upgrade("hardship", engine, "0005")
+        async with engine.begin() as conn:
+            await conn.execute(
+                text(
+                    "INSERT INTO cases (case_id, union_path, member_ids, status, emergency,"
+                    " opened_on, last_changed_on) VALUES ('HC-1', :union, ARRAY['m-1'],"
+                    " 'on_register', false, '2026-03-01', '2026-03-01')"
+                ),
+                {"union": UNION},
+            )
+            for n, (kind, relief) in enumerate(
+                [("ReliefRequested", "r-1"), ("ReliefRequested", "r-2"), ("ReliefApproved", "r-1")]
+            ):
+                await conn.execute(
+                    text(
+                        "INSERT INTO events (event_id, stream_id, version, event_type,"
+                        " schema_version, data, recorded_at) VALUES (:id, 'case-HC-1', :n,"
+                        " :kind, 1, CAST(:data AS jsonb), :at)"
+                    ),
+                    {
+                        "id": uuid.uuid4(),
+                        "n": n + 1,
+                        "kind": f"jinhui.hardship.{kind}",
+                        "data": json.dumps({"relief_id": relief}),
+                        "at": datetime.now(UTC),
+                    },
+                )
+            await conn.execute(text("UPDATE cases SET reliefs_awaiting = 0"))
+        await upgrade("hardship", engine)
+        async with engine.connect() as conn:
+            waiting = await conn.scalar(
+                text("SELECT reliefs_awaiting FROM cases WHERE case_id = 'HC-1'")
+            )
+        assert waiting == 1  # r-2 waits; r-1 was approved
+    finally:
+        await engine.dispose()

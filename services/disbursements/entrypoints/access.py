@@ -22,6 +22,7 @@ ACCESS: dict[str, Access] = {
     "POST /v1/disbursement-batches": Access(_WRITERS, "org"),
     "GET /v1/disbursement-batches/{batch_id}": Access(_READERS, "resource"),
     "GET /v1/disbursement-batches/{batch_id}/lines.csv": Access(_READERS, "resource"),
+    "GET /v1/disbursement-batches/{batch_id}/lines.xlsx": Access(_READERS, "resource"),
     "GET /v1/finance/spending": Access(_READERS, "caller"),
     "GET /v1/finance/reconciliation": Access(_FINANCE, "caller"),
     "GET /v1/finance/payroll/unanswered": Access(_FINANCE, "caller"),

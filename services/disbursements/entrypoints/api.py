@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from contextlib import nullcontext
 from datetime import date
+from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Response
@@ -20,7 +22,7 @@ from services.disbursements.domain.commands import (
 )
 from services.disbursements.domain.model import SPENT
 from services.disbursements.entrypoints.deps import context
-from services.disbursements.entrypoints.exports import csv_response
+from services.disbursements.entrypoints.exports import XLSX, csv_response, xlsx_response
 from services.disbursements.entrypoints.schemas import (
     BatchView,
     DisbursementRequest,
@@ -272,27 +274,48 @@ LINE_COLUMNS = [  # Chinese first, the machine name beside it; amounts in yuan a
     responses={200: {"content": {"text/csv": {}}, "description": "UTF-8 with BOM, for Excel"}},
 )
 async def batch_lines(batch_id: BatchId, caller: PrincipalDep, runtime: RuntimeDep) -> Response:
+    rows = await _lines(runtime, caller, batch_id, format_yuan)
+    return csv_response(LINE_COLUMNS, rows, f"{batch_id}.csv")
+
+
+@router.get(
+    "/disbursement-batches/{batch_id}/lines.xlsx",
+    tags=["batches"],
+    summary="The same lines as an Excel workbook (amounts as numbers, ids as text)",
+    response_class=Response,
+    responses={200: {"content": {XLSX: {}}, "description": "One sheet, 明细 lines"}},
+)
+async def batch_lines_xlsx(
+    batch_id: BatchId, caller: PrincipalDep, runtime: RuntimeDep
+) -> Response:
+    rows = await _lines(runtime, caller, batch_id, lambda fen: Decimal(fen) / 100)
+    return xlsx_response(LINE_COLUMNS, rows, f"{batch_id}.xlsx", "明细 lines")
+
+
+async def _lines(
+    runtime: Runtime, caller: Principal, batch_id: str, yuan: Callable[[int], Any]
+) -> list[list[Any]]:
+    """One row per line, in LINE_COLUMNS' order; `yuan` writes an amount in yuan."""
     await _batch(runtime, caller, batch_id)
     async with runtime.sessions() as session:
         rows = await views.batch_lines(session, batch_id)
-        lines = [
-            [
-                n,
-                r.employee_number,
-                r.name,
-                r.base_union,
-                f"{STATUS_ZH.get(r.status, r.status)} {r.status}",
-                format_yuan(r.amount_fen),
-                r.amount_fen,
-                r.reason,
-                r.clause,
-                format_yuan(r.remaining_fen) if r.remaining_fen is not None else None,
-                r.disbursement_id,
-                r.member_id,
-            ]
-            for n, r in enumerate(rows, start=1)
+    return [
+        [
+            n,
+            r.employee_number,
+            r.name,
+            r.base_union,
+            f"{STATUS_ZH.get(r.status, r.status)} {r.status}",
+            yuan(r.amount_fen),
+            r.amount_fen,
+            r.reason,
+            r.clause,
+            yuan(r.remaining_fen) if r.remaining_fen is not None else None,
+            r.disbursement_id,
+            r.member_id,
         ]
-    return csv_response(LINE_COLUMNS, lines, f"{batch_id}.csv")
+        for n, r in enumerate(rows, start=1)
+    ]
 
 
 # --- finance views -----------------------------------------------------------------------------

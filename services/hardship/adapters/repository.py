@@ -43,6 +43,7 @@ async def index(session: AsyncSession, case: Case, events: list[DomainEvent]) ->
         "follow_up_on": s.follow_up_on,
         "last_changed_on": s.last_changed_on,
         "reliefs_granted": sum(1 for r in case.reliefs.values() if r.approved_by),
+        "reliefs_awaiting": sum(1 for r in case.reliefs.values() if not r.approved_by),
     }
     if any(isinstance(e, CaseOpened) for e in events):
         await session.execute(

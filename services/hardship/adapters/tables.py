@@ -50,9 +50,17 @@ cases = Table(
     Column("follow_up_on", Date),
     Column("last_changed_on", Date, nullable=False),
     Column("reliefs_granted", Integer, nullable=False, server_default=text("0")),
+    # relief requested above the threshold and not yet approved: the reviewers' queue
+    Column("reliefs_awaiting", Integer, nullable=False, server_default=text("0")),
     Index("ix_cases_union", "union_path", postgresql_ops={"union_path": "text_pattern_ops"}),
     Index("ix_cases_members", "member_ids", postgresql_using="gin"),
     Index("ix_cases_review", "status", "next_review_on"),
+    Index(
+        "ix_cases_awaiting",
+        "union_path",
+        postgresql_ops={"union_path": "text_pattern_ops"},
+        postgresql_where=text("reliefs_awaiting > 0"),
+    ),
 )
 
 audit_log = Table(

@@ -102,6 +102,7 @@ class CaseRow(BaseModel):
     follow_up_on: date | None
     last_changed_on: date
     reliefs_granted: int
+    reliefs_awaiting: int = Field(description="Reliefs waiting for a reviewer's approval")
 
 
 class WatchEntry(BaseModel):

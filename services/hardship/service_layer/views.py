@@ -13,7 +13,14 @@ from services.hardship.adapters.tables import audit_log, cases
 from services.hardship.contracts import HardshipLevel
 from shared.db.sql import in_subtree
 
-WorkList = Literal["due-for-review", "overdue", "unchanged-for-a-year", "never-helped", "follow-up"]
+WorkList = Literal[
+    "due-for-review",
+    "overdue",
+    "unchanged-for-a-year",
+    "never-helped",
+    "follow-up",
+    "awaiting-approval",
+]
 
 
 def _work_list(name: WorkList, today: date) -> Any:
@@ -26,6 +33,7 @@ def _work_list(name: WorkList, today: date) -> Any:
         "unchanged-for-a-year": and_(on_register, c.last_changed_on <= today - timedelta(days=365)),
         "never-helped": and_(on_register, c.reliefs_granted == 0),
         "follow-up": and_(c.status == "exited", c.follow_up_on <= today),
+        "awaiting-approval": c.reliefs_awaiting > 0,  # the second pair of eyes' queue
     }[name]
 
 
