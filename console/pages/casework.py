@@ -6,7 +6,7 @@ it with each read, as the API requires."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Path, Query, Request
@@ -45,6 +45,29 @@ STEPS = {  # the API's steps of a file, as a caseworker names them
     "close": "关闭档案",
 }
 Step = Annotated[str, Path(pattern="^(" + "|".join(STEPS) + ")$")]
+CAUSES = {
+    "illness": "疾病",
+    "disability": "残疾",
+    "accident": "意外事故",
+    "unemployment": "失业",
+    "natural_disaster": "自然灾害",
+    "childrens_education": "子女教育",
+    "other": "其他",
+}
+PURPOSES = {  # how the API's purpose codes read; the API takes either and checks them
+    "medical": "医疗费用",
+    "education": "子女教育",
+    "living": "基本生活",
+    "housing": "住房",
+    "accident": "意外事故",
+    "fire_damage": "火灾损失",
+    "disaster": "自然灾害",
+    "funeral": "丧葬",
+    "heating": "冬季取暖",
+    "other": "其他",
+}
+SOURCES = {"survey": "走访摸底", "walk_in": "来访", "referral": "转介", "life_event": "生活事件"}
+Text = Annotated[str, Form(max_length=100)]
 
 
 @router.get("", response_class=HTMLResponse, name="cases")
@@ -91,6 +114,7 @@ async def case(request: Request, who: PersonDep, api: BackendDep, case_id: CaseI
         statuses=STATUSES,
         reason=reason,
         steps=STEPS,
+        purposes=PURPOSES,
     )
 
 
@@ -191,3 +215,57 @@ async def approve(
         None,
     )
     return RedirectResponse(f"/hardship/cases/{quote(case_id)}", 303)
+
+
+@router.get("/new", response_class=HTMLResponse, name="new_case")
+async def new_case(request: Request, who: PersonDep) -> HTMLResponse:
+    """One form for both ways in: an intake opens a file to assess; an emergency pays the same
+    day on what is known at once and opens a file to convert later."""
+    return page(
+        request,
+        "case_new.html",
+        who,
+        causes=CAUSES,
+        sources=SOURCES,
+        purposes=PURPOSES,
+        union=who.org,
+    )
+
+
+@router.post("/new", name="open_case")
+async def open_case(
+    who: PersonDep,
+    api: BackendDep,
+    kind: Annotated[Literal["intake", "emergency"], Form()],
+    union: Annotated[str, Form(min_length=1, max_length=200)],
+    city: Annotated[str, Form(min_length=1, max_length=40)],
+    name: Annotated[str, Form(min_length=1, max_length=100)],
+    income_yuan: Annotated[str, Form(min_length=1, max_length=20)],
+    causes: Annotated[list[str], Form(min_length=1, max_length=7)],
+    member_id: Text = "",
+    source: Text = "walk_in",
+    amount_yuan: Annotated[str, Form(max_length=20)] = "",
+    purpose: Annotated[str, Form(max_length=40)] = "",
+) -> RedirectResponse:
+    """The household as one person (the applicant) and the income per head; more people and
+    documents are added at the assessment, through the API."""
+    person = {"name": name.strip(), "relation": "self", "member_id": member_id.strip() or None}
+    household = {
+        "city": city.strip(),
+        "people": [person],
+        "monthly_income_per_head_fen": fen_from_yuan(income_yuan),
+        "causes": causes,
+    }
+    if kind == "intake":
+        body: dict[str, Any] = {"union": union, "source": source, "household": household}
+        opened = await api.post("hardship", "/v1/hardship/cases", who.token, body)
+    else:
+        body = {
+            "union": union,
+            "household": household,
+            "member_id": member_id.strip(),
+            "amount_fen": fen_from_yuan(amount_yuan),
+            "purpose": purpose.strip(),
+        }
+        opened = await api.post("hardship", "/v1/hardship/emergencies", who.token, body)
+    return RedirectResponse(f"/hardship/cases/{quote(str(opened['case_id']))}", 303)

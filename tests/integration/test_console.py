@@ -23,6 +23,7 @@ from jinhui import browser as chromium
 from jinhui.inprocess import RunningService
 from shared.auth import Role
 from shared.clock import FixedClock, business_date
+from tests.integration.conftest import UNION as BASE_UNION
 from tests.integration.conftest import Suite, register
 from tests.integration.test_disbursements import member_known
 from tests.integration.test_hardship import open_case
@@ -210,8 +211,8 @@ async def test_a_caseworker_gives_a_reason_once_and_reads_a_file(
     await page.get_by_role("button", name="列入档案").click()
     await expect(page.locator(".facts")).to_contain_text("在档")
     relief = page.locator("#relief-form")
-    await relief.get_by_label("金额（元）").fill("3000")
     await relief.get_by_label("用途").fill("医疗费用")
+    await relief.get_by_label("金额（元）").fill("3000")  # leaves the purpose's list of names
     await relief.get_by_role("button", name="申请").click()
     waiting = page.get_by_role("row").filter(has_text="3,000.00 元")
     await expect(waiting).to_contain_text("待复核人员审批")
@@ -235,6 +236,30 @@ async def test_a_caseworker_gives_a_reason_once_and_reads_a_file(
     await page.get_by_role("link", name="预警名单").click()
     await expect(page.get_by_role("heading", name="预警名单")).to_be_visible()
     await shot(page, "watch-list")
+
+
+async def test_a_caseworker_pays_emergency_relief_the_same_day(
+    suite: Suite, console: str, browser: Browser, hardship: tuple[RunningService, FixedClock]
+) -> None:
+    member_id = await register(suite)
+    page = await sign_in(browser, console, "王社工", "caseworker", "shanxi/taiyuan/xiaodian")
+    await page.get_by_role("link", name="受理与应急").click()
+    form = page.locator("#new-case")
+    await form.get_by_label("基层工会").fill(BASE_UNION)
+    await form.get_by_label("城市（低保标准）").fill("taiyuan")
+    await form.get_by_label("申请人姓名").fill("张师傅")
+    await form.get_by_label("会员编号").fill(member_id)
+    await form.get_by_label("家庭月人均收入（元）").fill("900")
+    await form.get_by_label("自然灾害").check()
+    await form.get_by_label("用途").fill("火灾损失")
+    await form.get_by_label("金额（元）").fill("1000")  # leaves the purpose's list of names
+    await shot(page, "emergency")
+    await form.get_by_role("button", name="应急救助（当日发放）").click()
+    await page.get_by_label("理由").fill("火灾应急救助")
+    await page.get_by_role("button", name="继续").click()
+    await expect(page.locator(".facts")).to_contain_text("应急救助")
+    paid = page.get_by_role("row").filter(has_text="1,000.00 元")
+    await expect(paid).to_contain_text("已批准")  # within the threshold: paid the same day
 
 
 async def test_a_province_admin_sees_uptake_and_a_refusal_in_words(
