@@ -15,7 +15,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from console import local_issuer, signin
 from console.backend import Backend, ServiceProblem, ServiceUnavailable, SignInNeeded
-from console.pages import casework, finance, home, province
+from console.pages import casework, finance, home, province, standards
 from console.roles import ROLE_TITLES
 from console.settings import ConsoleSettings
 from shared.money import yuan_text
@@ -72,7 +72,7 @@ def create_app(
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     if settings.local_issuer:
         app.include_router(local_issuer.router)
-    for module in (signin, home, finance, casework, province):
+    for module in (signin, home, finance, standards, casework, province):
         app.include_router(module.router)
     _errors(app)
 

@@ -12,6 +12,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from console.backend import Backend
 from console.pages.common import BackendDep, PersonDep, fen_from_yuan, page
 
 router = APIRouter(prefix="/hardship", include_in_schema=False)
@@ -54,18 +55,14 @@ CAUSES = {
     "childrens_education": "子女教育",
     "other": "其他",
 }
-PURPOSES = {  # how the API's purpose codes read; the API takes either and checks them
-    "medical": "医疗费用",
-    "education": "子女教育",
-    "living": "基本生活",
-    "housing": "住房",
-    "accident": "意外事故",
-    "fire_damage": "火灾损失",
-    "disaster": "自然灾害",
-    "funeral": "丧葬",
-    "heating": "冬季取暖",
-    "other": "其他",
-}
+
+
+async def purposes(api: Backend, token: str) -> dict[str, str]:
+    """Relief purposes as the register names them (code → 中文名), read from the API."""
+    rows = await api.get("hardship", "/v1/hardship/relief-purposes", token)
+    return {row["code"]: row["title"] for row in rows}
+
+
 SOURCES = {"survey": "走访摸底", "walk_in": "来访", "referral": "转介", "life_event": "生活事件"}
 Text = Annotated[str, Form(max_length=100)]
 
@@ -114,7 +111,7 @@ async def case(request: Request, who: PersonDep, api: BackendDep, case_id: CaseI
         statuses=STATUSES,
         reason=reason,
         steps=STEPS,
-        purposes=PURPOSES,
+        purposes=await purposes(api, who.token),
     )
 
 
@@ -218,7 +215,7 @@ async def approve(
 
 
 @router.get("/new", response_class=HTMLResponse, name="new_case")
-async def new_case(request: Request, who: PersonDep) -> HTMLResponse:
+async def new_case(request: Request, who: PersonDep, api: BackendDep) -> HTMLResponse:
     """One form for both ways in: an intake opens a file to assess; an emergency pays the same
     day on what is known at once and opens a file to convert later."""
     return page(
@@ -227,7 +224,7 @@ async def new_case(request: Request, who: PersonDep) -> HTMLResponse:
         who,
         causes=CAUSES,
         sources=SOURCES,
-        purposes=PURPOSES,
+        purposes=await purposes(api, who.token),
         union=who.org,
     )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Request
@@ -62,3 +63,16 @@ def fen_from_yuan(yuan: str) -> int:
             422, "金额无效 Invalid amount", "金额最多两位小数（分）", field="amount"
         )
     return int(fen)
+
+
+async def policy_in_force(api: Backend, token: str) -> dict[str, Any] | None:
+    """The policy version in force today (Asia/Shanghai), whole, as the API publishes it."""
+    versions = await api.get("entitlements", "/v1/policies", token)
+    in_force = [v for v in versions if v["effective_from"] <= today().isoformat()]
+    if not in_force:
+        return None
+    latest = max(in_force, key=lambda v: v["effective_from"])
+    found: dict[str, Any] = await api.get(
+        "entitlements", f"/v1/policies/{quote(latest['version'])}", token
+    )
+    return found

@@ -1,5 +1,5 @@
 """A base union's finance officer: members, a member's ledgers, one disbursement, batches with
-their forecast first, and spending by month."""
+their forecast first, and spending by month (the union's standards: `standards.py`)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,14 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from console.pages.common import BackendDep, PersonDep, fen_from_yuan, page, today
+from console.pages.common import (
+    BackendDep,
+    PersonDep,
+    fen_from_yuan,
+    page,
+    policy_in_force,
+    today,
+)
 
 router = APIRouter(include_in_schema=False)
 Id = Annotated[str, Path(min_length=1, max_length=100)]
@@ -185,22 +192,6 @@ async def batch_lines(
     )
 
 
-@router.get("/standards", response_class=HTMLResponse, name="standards")
-async def standards(
-    request: Request,
-    who: PersonDep,
-    api: BackendDep,
-    union: Annotated[str | None, Query(max_length=200)] = None,
-) -> HTMLResponse:
-    """The standards that govern a union's members, its own and those inherited, each with
-    when it took effect, who set it and why it was corrected."""
-    union = union or who.org
-    found = await api.get("entitlements", f"/v1/unions/{quote(union)}/standards", who.token)
-    titles = await _benefits(api, who.token)
-    rows = sorted(found, key=lambda s: (s["benefit"], s["effective_from"], s.get("set_on") or ""))
-    return page(request, "standards.html", who, union=union, rows=rows, titles=titles)
-
-
 @router.get("/spending", response_class=HTMLResponse, name="spending")
 async def spending(
     request: Request,
@@ -246,10 +237,7 @@ async def _batch(api: BackendDep, token: str, batch_id: str) -> dict[str, Any]:
 
 async def _benefits(api: BackendDep, token: str) -> dict[str, str]:
     """The benefits of the policy in force today, by their titles in the policy."""
-    versions = await api.get("entitlements", "/v1/policies", token)
-    in_force = [v for v in versions if v["effective_from"] <= today().isoformat()]
-    if not in_force:
+    policy = await policy_in_force(api, token)
+    if policy is None:
         return {}
-    latest = max(in_force, key=lambda v: v["effective_from"])
-    policy = await api.get("entitlements", f"/v1/policies/{quote(latest['version'])}", token)
     return {name: rule.get("title", name) for name, rule in policy["member_benefits"].items()}

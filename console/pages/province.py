@@ -6,14 +6,13 @@ from __future__ import annotations
 import json
 from collections import Counter, defaultdict
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse
 
 from console.backend import ServiceProblem
 from console.pages.casework import LEVELS
-from console.pages.common import BackendDep, PersonDep, page, today
+from console.pages.common import BackendDep, PersonDep, page, policy_in_force, today
 
 router = APIRouter(include_in_schema=False)
 
@@ -26,16 +25,21 @@ async def uptake(
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
     depth: Annotated[int, Query(ge=1, le=4, description="2: cities, 3: counties")] = 3,
 ) -> HTMLResponse:
+    """Per place and measure: members reached, amount, and what refused the rest (by clause);
+    places by their Chinese names from the org tree."""
     year = year or today().year
-    rows = await api.get("disbursements", "/v1/finance/spending", who.token, params={"year": year})
-    places: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
-    benefits: set[str] = set()
+    rows = await api.get(
+        "disbursements", "/v1/finance/uptake", who.token, params={"year": year, "depth": depth}
+    )
+    names = {u["path"]: u["name"] for u in await api.get("members", "/v1/orgs", who.token)}
+    places: dict[str, dict[str, Any]] = defaultdict(dict)
+    benefits: dict[str, str] = {}
+    refusals: list[dict[str, Any]] = []
     for r in rows:
-        place = "/".join(str(r["union"]).split("/")[:depth])
-        cell = places[place][str(r["benefit"])]
-        cell[0] += int(r["issued"])
-        cell[1] += int(r["issued_fen"])
-        benefits.add(str(r["benefit"]))
+        places[r["place"]][r["benefit"]] = r
+        benefits[r["benefit"]] = r["benefit_zh"]
+        cell = {"place": r["place"], "benefit_zh": r["benefit_zh"]}
+        refusals += [{**cell, **x} for x in r["refusals"]]
     cases = await api.get("hardship", "/v1/hardship/cases", who.token, params={"limit": 5000})
     by_level = Counter(c["level"] or "none" for c in cases if c["status"] != "closed")
     return page(
@@ -45,7 +49,9 @@ async def uptake(
         year=year,
         depth=depth,
         places=dict(sorted(places.items())),
-        benefits=sorted(benefits),
+        names=names,
+        benefits=dict(sorted(benefits.items())),
+        refusals=sorted(refusals, key=lambda x: -x["refused"])[:50],
         by_level=by_level,
         levels=LEVELS,
     )
@@ -54,13 +60,9 @@ async def uptake(
 @router.get("/what-if", response_class=HTMLResponse, name="what_if")
 async def what_if_form(request: Request, who: PersonDep, api: BackendDep) -> HTMLResponse:
     """The draft starts as the policy in force today, renamed: one edits what would change."""
-    versions = await api.get("entitlements", "/v1/policies", who.token)
-    in_force = [v for v in versions if v["effective_from"] <= today().isoformat()]
-    draft: dict[str, Any] = {}
-    if in_force:
-        latest = max(in_force, key=lambda v: v["effective_from"])
-        draft = await api.get("entitlements", f"/v1/policies/{quote(latest['version'])}", who.token)
-        draft["version"] = f"{latest['version']}-draft"
+    draft = await policy_in_force(api, who.token) or {}
+    if draft:
+        draft["version"] = f"{draft['version']}-draft"
     text = json.dumps(draft, ensure_ascii=False, indent=2)
     return page(request, "what_if.html", who, draft=text, year=today().year - 1, union="")
 

@@ -27,6 +27,7 @@ from tests.integration.conftest import UNION as BASE_UNION
 from tests.integration.conftest import Suite, register
 from tests.integration.test_disbursements import member_known
 from tests.integration.test_hardship import open_case
+from tests.integration.test_payroll_results import gift, joined
 from tests.support import bearer
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
@@ -175,6 +176,27 @@ async def test_a_finance_officer_reads_ledgers_and_runs_a_batch_forecast_first(
     await page.get_by_role("link", name="本会标准").click()
     voucher = page.locator("#standards").get_by_role("row").filter(has_text="2026-03-01")
     await expect(voucher).to_contain_text("30 天内有效")
+
+    # the officer sets the union's training standard in the form; above the ceiling is refused
+    form = page.locator("form.standard")
+    await form.get_by_label("福利项目").select_option(label="技能提升补贴")
+    await expect(form.get_by_label("有效天数")).to_be_hidden()  # a voucher's value only
+    await form.get_by_label("每次标准（元）").fill("6000")
+    await form.get_by_role("button", name="保存标准").click()
+    await expect(page.get_by_role("alert")).to_contain_text("5,000.00 元")
+    await expect(page.get_by_role("alert")).to_contain_text("policy.ceiling")
+    await page.go_back()
+    form = page.locator("form.standard")
+    await form.get_by_label("福利项目").select_option(label="技能提升补贴")
+    await form.get_by_label("生效日期").fill(business_date(suite.clock).isoformat())
+    await form.get_by_label("每次标准（元）").fill("800")
+    await form.get_by_label("每人年度合计（元）").fill("1600")
+    await form.get_by_label("更正原因").fill("职代会决议自本日起执行，补录")
+    await form.get_by_role("button", name="保存标准").click()
+    training = page.locator("#standards").get_by_role("row").filter(has_text="技能提升补贴")
+    await expect(training).to_contain_text("800.00 元")
+    await expect(training).to_contain_text("1,600.00 元")
+    await expect(training).to_contain_text("职代会决议自本日起执行，补录")
     await shot(page, "standards")
 
 
@@ -265,9 +287,31 @@ async def test_a_caseworker_pays_emergency_relief_the_same_day(
 async def test_a_province_admin_sees_uptake_and_a_refusal_in_words(
     suite: Suite, console: str, browser: Browser
 ) -> None:
+    county, union = "shanxi/taiyuan/jiancaoping", "shanxi/taiyuan/jiancaoping/bu-0007"
+    units = [
+        {"path": county, "name": "尖草坪区总工会", "kind": "county"},
+        {"path": union, "name": "尖草坪区机械厂工会", "kind": "base"},
+    ]
+    added = await suite.members.client.put(
+        "/v1/orgs", json={"units": units}, headers=bearer(Role.ADMIN, org="shanxi")
+    )
+    assert added.status_code == 200, added.text
+    member = await joined(suite, union)
+    officer = bearer(Role.FINANCE_OFFICER, org=union)
+    for fen, status in ((25_000, "issued"), (10_000, "rejected")):  # the cap is 30,000 fen
+        decided = await gift(suite, member, "culture_tourism_product", fen, officer)
+        assert decided["status"] == status, decided
+
     page = await sign_in(browser, console, "省总管理员", "admin", "shanxi")
     await page.get_by_role("link", name="十项措施落实情况").first.click()
     await expect(page.get_by_role("heading", name="十项措施落实情况")).to_be_visible()
+    await page.get_by_label("年度").fill("2026")
+    await page.get_by_role("button", name="查看").click()
+    place = page.locator("table.uptake").get_by_role("row").filter(has_text="尖草坪区总工会")
+    await expect(place).to_contain_text("1 人 / 250.00 元 / 1 笔")  # reached, paid, refused
+    refused = page.locator("#refusals").get_by_role("row").filter(has_text="尖草坪区总工会")
+    await expect(refused).to_contain_text("4.culture-tourism")
+    await expect(refused).to_contain_text("cap.exceeded")
     await expect(page.get_by_role("heading", name="困难职工档案（在档，按类别）")).to_be_visible()
     await shot(page, "uptake")
 

@@ -227,6 +227,9 @@ async def test_relief_four_eyes_and_emergencies(
 
     assert (await queue()).get(case_id) == 1  # the reviewers' queue holds it
     assert relief["purpose"] == "medical"  # the Chinese name becomes its code
+    named = await svc.client.get("/v1/hardship/relief-purposes", headers=REVIEWER)
+    titles = {p["code"]: p["title"] for p in named.json()}
+    assert titles["medical"] == "医疗费用"  # how the console shows the code it published
     vague = await svc.client.post(
         f"/v1/hardship/cases/{case_id}/reliefs",
         json={"member_id": member_id, "amount_fen": 1000, "purpose": "看病花了很多钱"},

@@ -162,7 +162,7 @@ async def test_a_pay_run_answers_and_the_month_reconciles_to_the_fen(suite: Suit
         io.BytesIO((await reconciliation(suite, union, officer, format="xlsx")).content)
     )
     summary = {row[0]: row[1:] for row in book["汇总 summary"].iter_rows(values_only=True)}
-    assert summary["已支付 paid"] == (4, "1023.45", 102_345)
+    assert summary["已支付 paid"] == (4, 1023.45, 102_345)  # yuan as a number, and exact fen
     assert book["明细 lines"].max_row == 6  # the header and five lines
 
     spending = await suite.disbursements.client.get(

@@ -24,6 +24,7 @@ ACCESS: dict[str, Access] = {
     "GET /v1/disbursement-batches/{batch_id}/lines.csv": Access(_READERS, "resource"),
     "GET /v1/disbursement-batches/{batch_id}/lines.xlsx": Access(_READERS, "resource"),
     "GET /v1/finance/spending": Access(_READERS, "caller"),
+    "GET /v1/finance/uptake": Access(_READERS, "caller"),
     "GET /v1/finance/reconciliation": Access(_FINANCE, "caller"),
     "GET /v1/finance/payroll/unanswered": Access(_FINANCE, "caller"),
     "PUT /v1/recuperation-plans/{org}/{year}": Access(_WRITERS, "org"),

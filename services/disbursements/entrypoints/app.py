@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from services.disbursements.bootstrap import bootstrap
-from services.disbursements.entrypoints import api, payroll
+from services.disbursements.entrypoints import api, batches, payroll
 from services.disbursements.entrypoints.access import ACCESS
 from services.disbursements.settings import DisbursementsSettings
 from shared.clock import Clock
@@ -24,7 +24,7 @@ def create_app(
             "batches, tells payroll, and reconciles what payroll paid."
         ),
         lifespan=runtime_lifespan(lambda: bootstrap(settings, clock)),
-        routers=[api.router, payroll.router],
+        routers=[api.router, batches.router, payroll.router],
         access=ACCESS,
     )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -26,23 +27,27 @@ def csv_response(columns: list[str], rows: list[Any], filename: str) -> Response
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def xlsx_response(columns: list[str], rows: list[list[Any]], filename: str, sheet: str) -> Response:
-    """One sheet, headers frozen; a Decimal is money in yuan, shown with two decimals."""
+Sheet = tuple[str, list[str], list[list[Any]]]  # title, header row, rows
+
+
+def xlsx_response(filename: str, *sheets: Sheet) -> Response:
+    """One sheet per (title, header, rows), headers frozen; a Decimal is money in yuan, shown
+    with two decimals; a date is written as ISO text."""
     from openpyxl import Workbook
 
     book = Workbook()
-    lines = book.active
-    assert lines is not None
-    lines.title = sheet
-    lines.append(columns)
-    lines.freeze_panes = "A2"
-    for row in rows:
-        lines.append(row)
-        for cell in lines[lines.max_row]:
-            if isinstance(cell.value, Decimal):
-                cell.number_format = "#,##0.00"
-            elif isinstance(cell.value, str):
-                cell.number_format = "@"
+    book.remove(book.worksheets[0])
+    for title, columns, rows in sheets:
+        sheet = book.create_sheet(title)
+        sheet.append(columns)
+        sheet.freeze_panes = "A2"
+        for row in rows:
+            sheet.append([v.isoformat() if isinstance(v, date) else v for v in row])
+            for cell in sheet[sheet.max_row]:
+                if isinstance(cell.value, Decimal):
+                    cell.number_format = "#,##0.00"
+                elif isinstance(cell.value, str):
+                    cell.number_format = "@"
     out = io.BytesIO()
     book.save(out)
     return Response(

@@ -3,16 +3,16 @@ Excel) and the entries payroll has not answered."""
 
 from __future__ import annotations
 
-import io
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from services.disbursements.domain.payroll import FAILURE_ZH, PAY_PERIOD, FailureReason
 from services.disbursements.entrypoints.deps import ContextDep
-from services.disbursements.entrypoints.exports import csv_response
+from services.disbursements.entrypoints.exports import XLSX, Sheet, csv_response, xlsx_response
 from services.disbursements.service_layer import reconciliation as rec
 from services.entitlements.contracts import BENEFIT_ZH, Benefit
 from shared.auth import PrincipalDep
@@ -21,7 +21,6 @@ from shared.http.params import OrgQuery
 from shared.money import format_yuan
 
 router = APIRouter(prefix="/v1/finance", tags=["finance"])
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 STATE_ZH = {
     "issued": "已发放",
@@ -135,11 +134,7 @@ async def reconciliation(
     name = f"reconciliation-{pay_period}"
     if format == "csv":
         return csv_response(COLUMNS, _rows(view), f"{name}.csv")
-    return Response(
-        content=_xlsx(view),
-        media_type=XLSX,
-        headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
-    )
+    return xlsx_response(f"{name}.xlsx", _summary(view), ("明细 lines", COLUMNS, _rows(view)))
 
 
 COLUMNS = [  # Chinese first, the machine name beside it; amounts in yuan and exact fen
@@ -202,26 +197,15 @@ def _rows(view: ReconciliationView) -> list[list[Any]]:
     return rows
 
 
-def _xlsx(view: ReconciliationView) -> bytes:
-    """Two sheets: 汇总 (the totals) and 明细 (every line), headers Chinese first."""
-    from openpyxl import Workbook
-
-    book = Workbook()
-    summary = book.active
-    assert summary is not None
-    summary.title = "汇总 summary"
-    summary.append(["工会/union", view.union])
-    summary.append(["工资期间/pay_period", view.pay_period])
-    summary.append(["项目/state", "笔数/count", "金额(元)/amount_yuan", "金额(分)/amount_fen"])
-    for state, total in view.totals.items():
-        summary.append([_zh(STATE_ZH, state), total.count, total.amount_yuan, total.amount_fen])
-    lines = book.create_sheet("明细 lines")
-    lines.append(COLUMNS)
-    for row in _rows(view):
-        lines.append([v.isoformat() if isinstance(v, date) else v for v in row])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+def _summary(view: ReconciliationView) -> Sheet:
+    """汇总: the union and period, then each state's count and amount."""
+    rows: list[list[Any]] = [["工资期间/pay_period", view.pay_period]]
+    rows += [["项目/state", "笔数/count", "金额(元)/amount_yuan", "金额(分)/amount_fen"]]
+    rows += [
+        [_zh(STATE_ZH, state), total.count, Decimal(total.amount_fen) / 100, total.amount_fen]
+        for state, total in view.totals.items()
+    ]
+    return ("汇总 summary", ["工会/union", view.union], rows)
 
 
 @router.get(

@@ -98,6 +98,23 @@ class SpendingRow(BaseModel):
     subject_name: str | None = Field(description="科目名称")
 
 
+class ClauseRefusals(BaseModel):
+    clause: str | None = Field(description="条款: the policy clause that refused")
+    rule: str | None = Field(description="The rule's machine code")
+    refused: int = Field(description="Lines refused under it")
+
+
+class UptakeRow(BaseModel):
+    place: str = Field(description="An org path cut to the depth asked (a city, a county)")
+    benefit: str
+    benefit_zh: str = Field(description="The measure's Chinese name")
+    members_reached: int = Field(description="受益人数: distinct members paid at least once")
+    issued: int = Field(description="发放笔数: lines spent (reversals deducted)")
+    issued_fen: int = Field(description="发放金额 in fen")
+    refused: int = Field(description="未通过笔数")
+    refusals: list[ClauseRefusals] = Field(description="Refusals by clause, most first")
+
+
 class RecuperationPlan(BaseModel):
     window_from: date = Field(description="计划开始: trips may start from this day")
     window_to: date = Field(description="计划结束: trips end by this day")

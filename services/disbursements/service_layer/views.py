@@ -1,12 +1,15 @@
 """What disbursements' readers ask of its tables: a batch's lines with who each is for, and
-spending per union, benefit and month. Reads only; the routers shape the answers."""
+spending per union, benefit and month, uptake by place. Reads only; the routers shape the
+answers."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
-from sqlalchemy import Row, extract, func, select
+from sqlalchemy import Row, String, extract, func, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.disbursements.adapters.tables import disbursements, member_directory
@@ -56,3 +59,48 @@ async def spending(
         .order_by(d.base_union, d.benefit, month)
     )
     return [(u, b, int(m), int(t), int(n)) for u, b, m, t, n in result.all()]
+
+
+async def uptake(
+    session: AsyncSession, org: str, year: int, depth: int
+) -> tuple[Sequence[Row[Any]], Sequence[Row[Any]]]:
+    """How a year's benefits were taken up at or below `org`, summed to places `depth` levels
+    of the org tree deep (2: cities, 3: counties): per place and benefit, the members reached
+    (each once), the lines spent and their fen, the lines refused; then the refusals per
+    clause. A disbursement counts in the year of its business date, as its cap does."""
+    d = disbursements.c
+    parts = func.string_to_array(d.base_union, "/", type_=ARRAY(String))
+    place = func.array_to_string(parts[1:depth], "/").label("place")
+    spent = d.status.in_(SPENT)
+    refused = d.status == "rejected"
+    within = (
+        in_subtree(d.base_union, org),
+        d.business_date >= date(year, 1, 1),
+        d.business_date < date(year + 1, 1, 1),
+    )
+    totals = await session.execute(
+        select(
+            place,
+            d.benefit,
+            func.count(d.member_id.distinct()).filter(spent),
+            func.count().filter(spent),
+            func.coalesce(func.sum(d.amount_fen).filter(spent), 0),
+            func.count().filter(refused),
+        )
+        .where(*within)
+        .group_by(*_first(2))
+        .order_by(*_first(2))
+    )
+    refusals = await session.execute(
+        select(place, d.benefit, d.clause, d.rule, func.count())
+        .where(*within, refused)
+        .group_by(*_first(4))
+        .order_by(*_first(2), func.count().desc())
+    )
+    return totals.all(), refusals.all()
+
+
+def _first(n: int) -> list[Any]:
+    """The first n output columns by position: the place is an expression with parameters,
+    which PostgreSQL would not match between the select list and GROUP BY."""
+    return [text(str(i)) for i in range(1, n + 1)]

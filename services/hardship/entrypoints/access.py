@@ -22,6 +22,7 @@ ACCESS: dict[str, Access] = {
     "POST /v1/hardship/cases/{case_id}/reliefs/{relief_id}/approve": Access(
         roles(Role.REVIEWER), "resource"
     ),
+    "GET /v1/hardship/relief-purposes": Access(_READERS, "caller"),
     "GET /v1/hardship/export.csv": Access(_READERS, "caller"),
     "GET /v1/hardship/cases/{case_id}/audit": Access(roles(Role.AUDITOR, Role.ADMIN), "resource"),
     "GET /v1/hardship/duplicates": Access(roles(Role.REVIEWER, Role.ADMIN), "province"),

@@ -19,6 +19,7 @@ from services.hardship.contracts import HardshipLevel
 from services.hardship.domain.case import Case
 from services.hardship.domain.commands import STEPS, CaseCommand
 from services.hardship.domain.household import ids_masked, masked
+from services.hardship.domain.purposes import PURPOSES
 from services.hardship.entrypoints.deps import context
 from services.hardship.entrypoints.schemas import (
     CaseRow,
@@ -28,6 +29,7 @@ from services.hardship.entrypoints.schemas import (
     EmergencyRequest,
     IntakeAnswer,
     IntakeRequest,
+    Purpose,
     ReliefRequest,
     ReliefView,
     Step,
@@ -314,6 +316,16 @@ async def export(caller: PrincipalDep, runtime: RuntimeDep) -> Response:
     writer.writerow(list(CaseRow.model_fields))
     writer.writerows(tuple(r.model_dump().values()) for r in rows)
     return Response("\ufeff" + out.getvalue(), media_type="text/csv; charset=utf-8")
+
+
+@router.get(
+    "/relief-purposes",
+    response_model=list[Purpose],
+    summary="What relief may be for (用途): each code with its Chinese name",
+)
+async def relief_purposes() -> list[Purpose]:
+    """The console and other clients show and offer these names rather than keep a copy."""
+    return [Purpose(code=code, title=title) for code, title in PURPOSES.items()]
 
 
 @router.get("/cases/{case_id}/audit", summary="Who read or changed the file, when and why")

@@ -59,6 +59,11 @@ class EmergencyRequest(ReliefRequest):
     household: Household = Field(description="The household, as far as it is known at once")
 
 
+class Purpose(BaseModel):
+    code: str = Field(description="What the register publishes (medical)")
+    title: str = Field(description="How caseworkers name it (医疗费用); either is accepted")
+
+
 class ReliefView(BaseModel):
     relief_id: str
     member_id: str
