@@ -1,6 +1,6 @@
-# One image for the four services; the service is chosen by the command:
+# One image for the four services and the web console; which one is chosen by the command:
 #   docker build -t jinhui .
-#   docker run jinhui members            (or entitlements, disbursements, hardship)
+#   docker run jinhui members            (or entitlements, disbursements, hardship, console)
 #   docker run jinhui migrate members    (what the init container runs before a new version serves)
 
 FROM python:3.11-slim AS build
@@ -11,6 +11,7 @@ COPY pyproject.toml README.md ./
 COPY shared ./shared
 COPY jinhui ./jinhui
 COPY services ./services
+COPY console ./console
 COPY docs ./docs
 RUN /opt/jinhui/bin/pip install --upgrade pip && /opt/jinhui/bin/pip install .
 

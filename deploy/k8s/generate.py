@@ -338,6 +338,91 @@ def service_resources(service: str) -> list[dict[str, Any]]:
     ]
 
 
+CONSOLE = "console"
+
+
+def console_resources() -> list[dict[str, Any]]:
+    """The web console (工作台): no database and no broker of its own; it calls the four
+    services inside the cluster with the signed-in person's token, and signs people in with
+    the same provider (authorization code with PKCE, client `jinhui-console`)."""
+    name = f"jinhui-{CONSOLE}"
+    pod = deployment(CONSOLE)
+    spec = pod["spec"]["template"]["spec"]
+    del spec["initContainers"]  # nothing to migrate
+    spec["volumes"] = [{"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}}]
+    container = spec["containers"][0]
+    container["env"] = [
+        secret_env("CONSOLE_SESSION_SECRET", f"{name}-session", "secret"),
+        secret_env("OIDC_CLIENT_SECRET", f"{name}-session", "oidc-client-secret"),
+    ]
+    container["volumeMounts"] = [{"name": "tmp", "mountPath": "/tmp"}]
+    container["readinessProbe"]["httpGet"]["path"] = "/healthz"  # ready when it answers
+    container["resources"] = {
+        "requests": {"cpu": "100m", "memory": "128Mi"},
+        "limits": {"memory": "256Mi"},
+    }
+    del pod["spec"]["template"]["metadata"]["annotations"]  # no /metrics of its own
+    policy = {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": name, "labels": labels(CONSOLE)},
+        "spec": {
+            "podSelector": {"matchLabels": labels(CONSOLE)},
+            "policyTypes": ["Ingress", "Egress"],
+            "ingress": [{"ports": [{"port": 8000, "protocol": "TCP"}]}],
+            "egress": [
+                *(
+                    {
+                        "to": [{"podSelector": {"matchLabels": labels(s)}}],
+                        "ports": [{"port": 8000, "protocol": "TCP"}],
+                    }
+                    for s in SERVICES
+                ),
+                {
+                    "to": [{"namespaceSelector": {}}],
+                    "ports": [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}],
+                },
+                # The identity provider: its discovery document, keys and token endpoint.
+                {"ports": [{"port": 443, "protocol": "TCP"}]},
+            ],
+        },
+    }
+    return [
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": name, "labels": labels(CONSOLE)},
+            "data": {
+                "ENVIRONMENT": "prod",
+                "LOG_JSON": "true",
+                "CONSOLE_URL": f"https://{CONSOLE}.{DOMAIN}",
+                **{f"{s.upper()}_URL": f"http://jinhui-{s}" for s in SERVICES},
+                "OIDC_ISSUER_URL": OIDC_REALM,
+                "OIDC_CLIENT_ID": "jinhui-console",
+                **OIDC,
+            },
+        },
+        pod,
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": name, "labels": labels(CONSOLE)},
+            "spec": {
+                "selector": labels(CONSOLE),
+                "ports": [{"name": "http", "port": 80, "targetPort": "http"}],
+            },
+        },
+        ingress(CONSOLE),
+        {
+            "apiVersion": "policy/v1",
+            "kind": "PodDisruptionBudget",
+            "metadata": {"name": name, "labels": labels(CONSOLE)},
+            "spec": {"minAvailable": 1, "selector": {"matchLabels": labels(CONSOLE)}},
+        },
+        policy,
+    ]
+
+
 def ingress(service: str) -> dict[str, Any]:
     """`https://<service>.<domain>/`, with a certificate cert-manager issues and renews."""
     name, host = f"jinhui-{service}", f"{service}.{DOMAIN}"
@@ -685,22 +770,31 @@ def dev_patches() -> list[dict[str, Any]]:
             ".*",
             [replace("/spec/replicas", 1), replace("/spec/config/min.insync.replicas", 1)],
         ),
-        patch(
+        *for_each_service(
             "ConfigMap",
-            "jinhui-.*",
             [
                 replace("/data/ENVIRONMENT", "staging"),
                 replace("/data/KAFKA_REPLICATION_FACTOR", "1"),
                 replace("/data/KAFKA_MIN_INSYNC_REPLICAS", "1"),
             ],
         ),
+        patch(
+            "ConfigMap",
+            f"jinhui-{CONSOLE}",
+            [
+                replace("/data/ENVIRONMENT", "staging"),
+                replace("/data/CONSOLE_URL", f"https://{CONSOLE}.dev.{DOMAIN}"),
+            ],
+        ),
+        patch("Deployment", f"jinhui-{CONSOLE}", [replace("/spec/replicas", 1)]),
+        patch("PodDisruptionBudget", f"jinhui-{CONSOLE}", [replace("/spec/minAvailable", 0)]),
         *(
             patch("Ingress", f"jinhui-{s}", [replace("/spec/rules/0/host", f"{s}.dev.{DOMAIN}")])
-            for s in SERVICES
+            for s in (*SERVICES, CONSOLE)
         ),
         *(
             patch("Ingress", f"jinhui-{s}", [replace("/spec/tls/0/hosts/0", f"{s}.dev.{DOMAIN}")])
-            for s in SERVICES
+            for s in (*SERVICES, CONSOLE)
         ),
     ]
 
@@ -743,6 +837,7 @@ def main() -> None:
         write(base / f"{service}.yaml", service_resources(service))
         files.append(f"{service}.yaml")
     for name, docs in (
+        (f"{CONSOLE}.yaml", console_resources()),
         ("kafka.yaml", kafka_resources()),
         ("postgres.yaml", postgres_resources()),
         ("otel.yaml", otel_resources()),

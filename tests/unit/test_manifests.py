@@ -50,16 +50,20 @@ def test_a_topic_a_service_creates_is_replicated_as_the_clusters_own(
     settings = {
         (int(d["data"]["KAFKA_REPLICATION_FACTOR"]), int(d["data"]["KAFKA_MIN_INSYNC_REPLICAS"]))
         for d in rendered
-        if d["kind"] == "ConfigMap" and d["metadata"]["name"].startswith("jinhui-")
+        if d["kind"] == "ConfigMap" and "KAFKA_REPLICATION_FACTOR" in d["data"]
     }
     assert len(topics) == 1 and settings == topics
 
 
 def test_each_service_runs_migrations_first_and_is_probed(rendered: list[dict[str, Any]]) -> None:
     deployments = {d["metadata"]["name"]: d for d in rendered if d["kind"] == "Deployment"}
+    console = deployments.pop("jinhui-console")
     assert set(deployments) == {
         f"jinhui-{s}" for s in ("members", "entitlements", "disbursements", "hardship")
     }
+    pod = console["spec"]["template"]["spec"]
+    assert "initContainers" not in pod and pod["containers"][0]["args"] == ["console"]
+    assert all("value" not in e for e in pod["containers"][0]["env"])  # the session secret
     for name, deployment in deployments.items():
         pod = deployment["spec"]["template"]["spec"]
         service = name.removeprefix("jinhui-")
@@ -93,6 +97,7 @@ def test_the_committed_manifests_are_what_the_generator_writes() -> None:
     spec.loader.exec_module(generate)
     base = REPO / "deploy/k8s/base"
     expected = {f"{s}.yaml": generate.service_resources(s) for s in generate.SERVICES} | {
+        "console.yaml": generate.console_resources(),
         "kafka.yaml": generate.kafka_resources(),
         "postgres.yaml": generate.postgres_resources(),
         "otel.yaml": generate.otel_resources(),
@@ -128,14 +133,16 @@ def test_every_host_a_setting_names_is_a_service_that_exists(
     named = set()
     for config in (d for d in rendered if d["kind"] == "ConfigMap"):
         for key, value in config["data"].items():
-            if key.endswith("_ENDPOINT"):
-                named.add(urlsplit(value).hostname)
+            host = urlsplit(value).hostname or ""
+            if key.endswith("_ENDPOINT") or (key.endswith("_URL") and "." not in host):
+                named.add(host)  # (a host with a dot is outside the cluster: the provider)
             elif key.endswith("_SERVERS"):
                 named |= {server.rpartition(":")[0] for server in value.split(",")}
     assert named and named <= services, named - services
     collector = next(d for d in rendered if d["kind"] == "OpenTelemetryCollector")
     policies = [d for d in rendered if d["kind"] == "NetworkPolicy"]
-    for policy in policies:  # the egress rule selects the pods the operator labels
+    traced = [p for p in policies if p["metadata"]["name"] != "jinhui-console"]
+    for policy in traced:  # the egress rule selects the pods the operator labels
         selectors = [
             peer["podSelector"]["matchLabels"]
             for rule in policy["spec"]["egress"]
@@ -185,7 +192,7 @@ def test_the_image_is_named_once(rendered: list[dict[str, Any]]) -> None:
         if d["kind"] == "Deployment"
         for c in [
             *d["spec"]["template"]["spec"]["containers"],
-            *d["spec"]["template"]["spec"]["initContainers"],
+            *d["spec"]["template"]["spec"].get("initContainers", []),
         ]
     }
     assert len(images) == 1
@@ -201,3 +208,25 @@ def test_backups_go_through_the_barman_cloud_plugin(rendered: list[dict[str, Any
         assert plugin["parameters"]["barmanObjectName"] in stores
     (scheduled,) = [d for d in rendered if d["kind"] == "ScheduledBackup"]
     assert scheduled["spec"]["method"] == "plugin"
+
+
+def test_the_console_starts_on_what_its_manifest_gives_it(rendered: list[dict[str, Any]]) -> None:
+    """The settings refuse to start outside dev and test on a local issuer or plain HTTP."""
+    import secrets
+
+    from console.settings import ConsoleSettings
+
+    (config,) = [
+        d
+        for d in rendered
+        if d["kind"] == "ConfigMap" and d["metadata"]["name"] == "jinhui-console"
+    ]
+    given = {k.lower(): v for k, v in config["data"].items()}
+    settings = ConsoleSettings(**given, console_session_secret=secrets.token_urlsafe(48))
+    assert settings.environment in ("staging", "prod") and not settings.local_issuer
+    assert settings.service_url("hardship") == "http://jinhui-hardship"
+    with pytest.raises(ValueError, match="CONSOLE_URL"):
+        ConsoleSettings(
+            **{**given, "console_url": "http://console"},
+            console_session_secret=secrets.token_urlsafe(48),
+        )
