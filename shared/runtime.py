@@ -73,11 +73,15 @@ class Runtime:
     supervisor: Supervisor = field(default_factory=lambda: Supervisor("jinhui"))
     _producer_ready: asyncio.Event = field(default_factory=asyncio.Event)
     read_through: ReadThrough = field(init=False)
+    # Sessions for reads that need no transaction: each statement its own snapshot, with none
+    # of a transaction's BEGIN and ROLLBACK round trips (a hot read is one round trip).
+    reads: async_sessionmaker[AsyncSession] = field(init=False)
     _database_answered_at: float = float("-inf")
     _broker_answered_at: float = float("-inf")
     loop_lag: LoopLag = field(default_factory=LoopLag)
 
     def __post_init__(self) -> None:
+        self.reads = create_sessions(self.engine.execution_options(isolation_level="AUTOCOMMIT"))
         self.read_through = ReadThrough(
             service=self.service,
             bootstrap_servers=self.settings.kafka_bootstrap_servers,
@@ -281,10 +285,11 @@ def build_runtime(
 ) -> Runtime:
     if settings.log_json:
         configure_logging(service, settings.log_level)
-    configure_tracing(service, settings.otel_exporter_otlp_endpoint)
+    configure_tracing(service, settings.otel_exporter_otlp_endpoint, slow_ms=settings.trace_slow_ms)
     engine = create_engine(
         settings.database_url,
         pool_size=settings.db_pool_size,
+        overflow=settings.db_pool_overflow,
         pool_timeout_s=settings.db_pool_timeout_s,
     )
     instrument_engine(engine)

@@ -33,6 +33,9 @@ settings.load_profile("jinhui")
 
 @pytest.fixture(scope="session")
 def spans() -> InMemorySpanExporter:
+    """Every span of every trace (the tests follow traces whole; the default keeps a share,
+    and every failed or slow entry: tests/unit/test_trace_sampling.py)."""
+    os.environ.setdefault("OTEL_TRACES_SAMPLER", "parentbased_always_on")
     exporter = InMemorySpanExporter()
     configure_tracing("jinhui-tests", None, SimpleSpanProcessor(exporter))
     return exporter

@@ -16,7 +16,9 @@ from sqlalchemy.ext.asyncio import (
 from shared.settings import to_async_url
 
 
-def create_engine(url: str, *, pool_size: int = 10, pool_timeout_s: float = 1.0) -> AsyncEngine:
+def create_engine(
+    url: str, *, pool_size: int = 10, overflow: int | None = None, pool_timeout_s: float = 1.0
+) -> AsyncEngine:
     """No pre-ping: it doubles the round trips of every short transaction (measured in
     `make bench`). A connection lost to a database restart fails one unit of work; the
     pool then discards it, consumers retry, and HTTP callers get a 503 they may retry. A caller
@@ -25,7 +27,7 @@ def create_engine(url: str, *, pool_size: int = 10, pool_timeout_s: float = 1.0)
     return create_async_engine(
         to_async_url(url),
         pool_size=pool_size,
-        max_overflow=pool_size,
+        max_overflow=pool_size if overflow is None else overflow,
         pool_recycle=1800,
         pool_timeout=pool_timeout_s,
         connect_args={"timeout": 5},

@@ -7,24 +7,38 @@ OTLP export is on only when `OTEL_EXPORTER_OTLP_ENDPOINT` is set, so a laptop ne
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import time
 
 from opentelemetry import trace
 from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
+from opentelemetry.sdk.environment_variables import (
+    OTEL_TRACES_SAMPLER,
+    OTEL_TRACES_SAMPLER_ARG,
+)
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
-from opentelemetry.sdk.trace.sampling import _get_from_env_or_default
+from opentelemetry.sdk.trace.sampling import Sampler, _get_from_env_or_default
 from pythonjsonlogger.json import JsonFormatter
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.telemetry.background import QuietPolls
 from shared.telemetry.privacy import QueryValuesDropped, ScrubbingExporter, ScrubbingFilter
+from shared.telemetry.sampling import (
+    DEFAULT_RATIO,
+    DEFAULT_SLOW_MS,
+    SampledOrWatched,
+    WatchedEntries,
+)
 
 
 def configure_tracing(
-    service_name: str, otlp_endpoint: str | None = None, *extra: SpanProcessor
+    service_name: str,
+    otlp_endpoint: str | None = None,
+    *extra: SpanProcessor,
+    slow_ms: float = DEFAULT_SLOW_MS,
 ) -> TracerProvider:
     current = trace.get_tracer_provider()
     if isinstance(current, TracerProvider):
@@ -32,13 +46,15 @@ def configure_tracing(
     else:
         provider = TracerProvider(
             resource=Resource.create({"service.name": service_name}),
-            sampler=QuietPolls(_get_from_env_or_default()),  # OTEL_TRACES_SAMPLER still rules
+            sampler=QuietPolls(_sampler()),
         )
         if otlp_endpoint:
             from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
             exporter = OTLPSpanExporter(endpoint=f"{otlp_endpoint.rstrip('/')}/v1/traces")
-            provider.add_span_processor(BatchSpanProcessor(ScrubbingExporter(exporter)))
+            exporting = BatchSpanProcessor(ScrubbingExporter(exporter))
+            provider.add_span_processor(exporting)
+            provider.add_span_processor(WatchedEntries(exporting, slow_ms))
         trace.set_tracer_provider(provider)
     if not getattr(provider, "_jinhui_query_values_dropped", False):
         provider.add_span_processor(QueryValuesDropped())
@@ -49,6 +65,18 @@ def configure_tracing(
     # published, per chunk consumed, per message handled); the aiokafka instrumentation would
     # add two spans to every message, which a batch of a hundred thousand lines cannot afford.
     return provider
+
+
+def _sampler() -> Sampler:
+    """`OTEL_TRACES_SAMPLER` when it is set; otherwise a share of traces whole (by
+    `OTEL_TRACES_SAMPLER_ARG`, 10%) and every failed or slow entry (see `sampling.py`)."""
+    if os.environ.get(OTEL_TRACES_SAMPLER):
+        return _get_from_env_or_default()
+    try:
+        ratio = float(os.environ.get(OTEL_TRACES_SAMPLER_ARG) or DEFAULT_RATIO)
+    except ValueError:
+        ratio = DEFAULT_RATIO
+    return SampledOrWatched(min(max(ratio, 0.0), 1.0))
 
 
 def instrument_engine(engine: AsyncEngine) -> None:

@@ -13,6 +13,7 @@ from services.entitlements.domain.asks import Ask, TripFacts
 from services.entitlements.domain.decision import remaining_of, yearly_cap
 from services.entitlements.domain.events import BirthSpacingReviewed
 from services.entitlements.domain.ledger import MemberLedger
+from services.entitlements.domain.policy import PolicyVersion
 from services.entitlements.entrypoints.deps import context
 from services.entitlements.entrypoints.schemas import (
     BenefitLine,
@@ -30,7 +31,7 @@ from services.entitlements.service_layer.views import (
     LedgerNow,
     ledger_as_read,
     ledger_entries,
-    ledger_now,
+    ledgers_now,
     read_profile,
 )
 from shared.auth import PrincipalDep, Role
@@ -68,31 +69,36 @@ async def get_ledger(
     ctx = context(runtime)
     read_on = as_of or business_date(ctx.clock)
     day = max(date(year, 1, 1), min(read_on, date(year, 12, 31)))
-    async with runtime.sessions() as session:
+    # Now: the read tables, outside a transaction (each statement its own snapshot, no BEGIN
+    # and ROLLBACK round trips); as of a date: the streams, folded in one transaction.
+    async with (runtime.reads if as_of is None else runtime.sessions)() as session:
         store = runtime.event_store(session)
         await ctx.policies.refresh_for_reading(store)
-        base_union, ledger = await _read(runtime, store, member_id, year, as_of)
-        if ledger is None or base_union is None or not caller.can_reach(base_union):
-            raise NotFound(f"no ledger for member {member_id} in {year}")
         try:
-            policy = ctx.policies.in_force(day)
+            policy: PolicyVersion | None = ctx.policies.in_force(day)
         except LookupError:
-            raise NotFound(f"no ledger for member {member_id} in {year}") from None
-        caps = {
-            name: yearly_cap(rule, await standard_of(store, base_union, name, rule, day))
-            for name, rule in policy.member_benefits.items()
-            if rule.yearly_cap
-        }
+            policy = None
         # a once-a-cycle benefit is counted in its cycle's first year, where the decision looks
         held_in = {
             name: first
-            for name, rule in policy.member_benefits.items()
+            for name, rule in (policy.member_benefits.items() if policy else ())
             if rule.count_per == "plan_cycle" and (first := rule.cycle_of(year)[0]) != year
         }
-        elsewhere = {
-            first: (await _read(runtime, store, member_id, first, as_of))[1]
-            for first in set(held_in.values())
+        base_union, ledgers = await _read(
+            runtime, store, member_id, sorted({year, *held_in.values()}), as_of
+        )
+        ledger = ledgers.get(year)
+        if ledger is None or base_union is None or not caller.can_reach(base_union):
+            raise NotFound(f"no ledger for member {member_id} in {year}")
+        if policy is None:
+            raise NotFound(f"no ledger for member {member_id} in {year}")
+        chain = await ctx.policies.standards_for_reading(store, base_union)
+        caps = {
+            name: yearly_cap(rule, await standard_of(store, base_union, name, rule, day, chain))
+            for name, rule in policy.member_benefits.items()
+            if rule.yearly_cap
         }
+        elsewhere = {first: ledgers.get(first) for first in set(held_in.values())}
     lines = []
     for name, rule in policy.member_benefits.items():
         source = elsewhere.get(held_in[name]) if name in held_in else ledger
@@ -127,14 +133,23 @@ async def get_ledger(
 
 
 async def _read(
-    runtime: Runtime, store: EventStore, member_id: MemberId, year: int, as_of: date | None
-) -> tuple[str | None, LedgerNow | MemberLedger | None]:
-    """A member's ledger for a year, now or as of the end of a business date."""
+    runtime: Runtime, store: EventStore, member_id: MemberId, years: list[int], as_of: date | None
+) -> tuple[str | None, dict[int, LedgerNow | MemberLedger]]:
+    """A member's ledgers for some years, now or as of the end of a business date; the base
+    union is None for a member not known."""
     if as_of is None:
-        now = await ledger_now(runtime.engine, store, member_id, year)
-        return (now.base_union if now else None), now
-    found = await ledger_as_read(context(runtime), store, member_id, year, as_of)
-    return (found[0].base_union, found[1]) if found else (None, None)
+        now = await ledgers_now(store, member_id, years)
+        if now is None:
+            return None, {}
+        return now[years[0]].base_union, dict(now)
+    read: dict[int, LedgerNow | MemberLedger] = {}
+    base_union = None
+    for year in years:
+        found = await ledger_as_read(context(runtime), store, member_id, year, as_of)
+        if found is None:
+            return None, {}
+        base_union, read[year] = found[0].base_union, found[1]
+    return base_union, read
 
 
 @router.get(

@@ -116,7 +116,7 @@ async def _set_standard(
     values = body.model_dump(exclude={"effective_from", "reason"}, exclude_none=True)
     ctx = context(runtime)
     async with UnitOfWork(runtime) as uow:
-        return await policies.set_standard(
+        event = await policies.set_standard(
             ctx.policies,
             uow.events,
             union=union,
@@ -128,6 +128,8 @@ async def _set_standard(
             today=business_date(ctx.clock),
             correction_reason=correction_reason,
         )
+    ctx.policies.forget_standards()  # committed: this replica's views show it at once
+    return event
 
 
 class StandardCorrection(StandardRequest):

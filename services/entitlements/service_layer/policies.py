@@ -30,6 +30,7 @@ class PolicyRegistry:
         self._book = bundled
         self._seen = 0
         self._checked_at = float("-inf")
+        self._standards: dict[str, tuple[float, list[UnionStandards]]] = {}
 
     @property
     def book(self) -> PolicyBook:
@@ -43,6 +44,24 @@ class PolicyRegistry:
         replica shows here within `within_s`. Decisions refresh in their own transaction."""
         if time.monotonic() - self._checked_at >= within_s:
             await self.refresh(store, again=True)
+
+    async def standards_for_reading(
+        self, store: EventStore, org: str, within_s: float = 1.0
+    ) -> list[UnionStandards]:
+        """The standards along `org`'s chain for views, as `standards_along` reads them, kept
+        for `within_s`: one set through another replica shows here within it, one set here at
+        once. Decisions read theirs in their own transaction."""
+        now = time.monotonic()
+        held = self._standards.get(org)
+        if held is None or now - held[0] >= within_s:
+            if len(self._standards) > 10_000:
+                self._standards.clear()
+            held = (now, await standards_along(store, org))
+            self._standards[org] = held
+        return held[1]
+
+    def forget_standards(self) -> None:
+        self._standards.clear()
 
     async def refresh(self, store: EventStore, *, again: bool = False) -> None:
         """Once per transaction (unless `again`): a consumer deciding fifty requests in one

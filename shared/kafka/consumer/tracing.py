@@ -57,8 +57,11 @@ def chunk_span(group_id: str, work: Sequence[Work]) -> Iterator[trace.Span]:
 def traced(group_id: str) -> Middleware:
     def middleware(step: Step) -> Step:
         async def run(work: Work) -> str:
-            with process_span(group_id, work):
-                return await step(work)
+            with process_span(group_id, work) as span:
+                outcome = await step(work)
+                if outcome == "dead_lettered":  # kept in traces like a failed request
+                    span.set_status(trace.StatusCode.ERROR, "dead-lettered")
+                return outcome
 
         return run
 
