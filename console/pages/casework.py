@@ -63,6 +63,7 @@ async def purposes(api: Backend, token: str) -> dict[str, str]:
     return {row["code"]: row["title"] for row in rows}
 
 
+RELATIONS = {"self": "本人", "spouse": "配偶", "child": "子女", "parent": "父母", "other": "其他"}
 SOURCES = {"survey": "走访摸底", "walk_in": "来访", "referral": "转介", "life_event": "生活事件"}
 Text = Annotated[str, Form(max_length=100)]
 
@@ -111,6 +112,7 @@ async def case(request: Request, who: PersonDep, api: BackendDep, case_id: CaseI
         statuses=STATUSES,
         reason=reason,
         steps=STEPS,
+        relations=RELATIONS,
         purposes=await purposes(api, who.token),
     )
 
@@ -224,6 +226,7 @@ async def new_case(request: Request, who: PersonDep, api: BackendDep) -> HTMLRes
         who,
         causes=CAUSES,
         sources=SOURCES,
+        relations={k: v for k, v in RELATIONS.items() if k != "self"},
         purposes=await purposes(api, who.token),
         union=who.org,
     )
@@ -243,13 +246,22 @@ async def open_case(
     source: Text = "walk_in",
     amount_yuan: Annotated[str, Form(max_length=20)] = "",
     purpose: Annotated[str, Form(max_length=40)] = "",
+    other_name: Annotated[list[str] | None, Form(max_length=19)] = None,
+    other_relation: Annotated[list[str] | None, Form(max_length=19)] = None,
+    other_member_id: Annotated[list[str] | None, Form(max_length=19)] = None,
 ) -> RedirectResponse:
-    """The household as one person (the applicant) and the income per head; more people and
-    documents are added at the assessment, through the API."""
+    """The applicant and the household's other members (a row left blank is no one), with the
+    income per head; ID numbers and documents are added at the assessment, through the API."""
     person = {"name": name.strip(), "relation": "self", "member_id": member_id.strip() or None}
+    rows = zip(other_name or [], other_relation or [], other_member_id or [], strict=False)
+    others = [
+        {"name": n.strip(), "relation": r, "member_id": m.strip() or None}
+        for n, r, m in rows
+        if n.strip()
+    ]
     household = {
         "city": city.strip(),
-        "people": [person],
+        "people": [person, *others],
         "monthly_income_per_head_fen": fen_from_yuan(income_yuan),
         "causes": causes,
     }

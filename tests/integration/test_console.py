@@ -270,9 +270,14 @@ async def test_a_caseworker_pays_emergency_relief_the_same_day(
     await form.get_by_label("基层工会").fill(BASE_UNION)
     await form.get_by_label("城市（低保标准）").fill("taiyuan")
     await form.get_by_label("申请人姓名").fill("张师傅")
-    await form.get_by_label("会员编号").fill(member_id)
+    await form.get_by_label("会员编号", exact=True).fill(member_id)
     await form.get_by_label("家庭月人均收入（元）").fill("900")
     await form.get_by_label("自然灾害").check()
+    await form.get_by_label("家庭成员1姓名").fill("李秀英")
+    await form.get_by_label("家庭成员1关系").select_option(label="配偶")
+    await form.get_by_role("button", name="再加一人").click()
+    await form.get_by_label("家庭成员2姓名").fill("张小明")
+    await form.get_by_label("家庭成员2关系").select_option(label="子女")
     await form.get_by_label("用途").fill("火灾损失")
     await form.get_by_label("金额（元）").fill("1000")  # leaves the purpose's list of names
     await shot(page, "emergency")
@@ -282,6 +287,9 @@ async def test_a_caseworker_pays_emergency_relief_the_same_day(
     await expect(page.locator(".facts")).to_contain_text("应急救助")
     paid = page.get_by_role("row").filter(has_text="1,000.00 元")
     await expect(paid).to_contain_text("已批准")  # within the threshold: paid the same day
+    household = page.locator("#household")
+    await expect(household.get_by_role("row")).to_have_count(4)  # header, applicant, two more
+    await expect(household.get_by_role("row").filter(has_text="张小明")).to_contain_text("子女")
 
 
 async def test_a_province_admin_sees_uptake_and_a_refusal_in_words(
