@@ -7,7 +7,7 @@ import statistics
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import orjson
 from sqlalchemy import MetaData, select
@@ -18,6 +18,7 @@ from bench.stack import Running, token
 from services.disbursements.adapters.tables import member_directory
 from services.entitlements.adapters.tables import event_tables
 from services.entitlements.service_layer.replay import rebuild
+from services.members.domain.identity import compose_id_number
 from shared.auth import Role
 from shared.clock import SystemClock, business_date
 from shared.db.engine import create_engine, create_sessions, ensure_database, with_database
@@ -26,6 +27,30 @@ from shared.eventstore.store import EventStore
 from shared.eventstore.tables import event_store_tables
 
 FINAL = {"issued", "rejected", "cancelled"}
+
+
+async def first_event(run: Running) -> float:
+    """Seconds from a registration on a stack whose services have just said they are ready
+    until entitlements knows the member (its ledger answers), as a new user tries it."""
+    body = {
+        "base_union": UNION,
+        "name": "王芳",
+        "id_number": compose_id_number("140106", date(1990, 3, 7), 1),
+        "birth_date": "1990-03-07",
+        "join_date": "2015-07-01",
+    }
+    year = business_date(SystemClock()).year
+    async with run.client("members") as members, run.client("entitlements") as entitlements:
+        started = time.monotonic()
+        made = await members.post("/v1/members", json=body, headers=token(Role.HR_INTEGRATION))
+        assert made.status_code == 201, made.text
+        ledger = f"/v1/members/{made.json()['member_id']}/ledgers/{year}"
+        officer = token(Role.FINANCE_OFFICER)
+        while (await entitlements.get(ledger, headers=officer)).status_code != 200:
+            if time.monotonic() - started > 300:
+                raise TimeoutError("a registration was not known downstream in 300 s")
+            await asyncio.sleep(0.02)
+        return time.monotonic() - started
 
 
 async def member_ids(run: Running, n: int) -> list[str]:

@@ -1,7 +1,7 @@
 """A few figures on a small stack, to see what one change does in a minute or two before the
 full run (`make bench`). Prints the figures; writes nothing.
 
-    .venv/bin/python -m bench.quick decisions reads --members 5000
+    .venv/bin/python -m bench.quick first decisions reads --members 5000
     .venv/bin/python -m bench.quick overload --members 2000 --concurrent 1000   # refusals
 """
 
@@ -16,12 +16,14 @@ from pathlib import Path
 from bench import figures, load
 from bench.stack import import_roster, quiet, running
 
-FIGURES = ("decisions", "reads", "batch", "rebuild", "overload")
+FIGURES = ("first", "decisions", "reads", "batch", "rebuild", "overload")
 
 
 async def measure(members: int, wanted: list[str], concurrent: int = 500) -> None:
     folder = Path(tempfile.mkdtemp(prefix="jinhui-bench-"))
     async with running(folder) as run:
+        if "first" in wanted:  # before anything else has warmed the stack
+            print(f"a registration on a stack just ready: {await figures.first_event(run):.2f} s")
         print(f"roster of {members:,}: {await import_roster(run, members, 400_000):.1f} s")
         ids = await figures.member_ids(run, 2000)
         await quiet(run)
