@@ -508,3 +508,41 @@ async def test_a_member_registered_a_moment_ago_is_waited_for_not_404(suite: Sui
         headers={**OFFICER, "Idempotency-Key": f"k-{uuid.uuid4()}"},
     )  # fmt: skip
     assert made_up.status_code == 404, made_up.text
+
+
+async def test_a_batch_opens_lines_only_a_few_chunks_ahead_of_their_decisions(
+    suite: Suite,
+) -> None:
+    """The worker waits while a batch's undecided lines fill its window, and goes on once
+    they are decided."""
+    from dataclasses import replace
+
+    from services.disbursements.adapters.tables import disbursements
+
+    runtime = suite.disbursements.runtime
+    worker = replace(runtime.services["batches"], chunk=1, ahead_chunks=1, ahead_poll_s=0.05)
+    batch_id = f"b-window-{uuid.uuid4().hex[:8]}"
+    line = {
+        "disbursement_id": f"{batch_id}-m-1",
+        "member_id": "m-window",
+        "base_union": UNION,
+        "benefit": "holiday_gift",
+        "amount_fen": 100,
+        "business_date": date(2026, 3, 1),
+        "status": "pending",
+        "details": {},
+        "batch_id": batch_id,
+        "requested_by": "test",
+    }
+    async with runtime.sessions() as session, session.begin():
+        await session.execute(disbursements.insert().values(**line))
+    waiting = asyncio.create_task(worker._not_too_far_ahead(batch_id))
+    await asyncio.sleep(0.5)
+    assert not waiting.done()  # one undecided line fills a window of one
+    async with runtime.sessions() as session, session.begin():
+        await session.execute(
+            disbursements.update()
+            .where(disbursements.c.disbursement_id == line["disbursement_id"])
+            .values(status="rejected")
+        )
+    await asyncio.wait_for(waiting, 120)  # decided: the worker goes on
