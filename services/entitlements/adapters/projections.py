@@ -199,3 +199,34 @@ def _balance(
         "count": change.count,
     }
     return _statements(t)["balance"], row
+
+
+def folded(planned: Sequence[Write], t: ProjectionTables) -> list[Write]:
+    """A page of planned writes as few rows as say the same: a balance's changes summed per
+    (member, year, benefit), a profile's updates merged per member after the page's inserts,
+    each kind together so it goes as one executemany. For a rebuild, which replays a stream in
+    position order, where a profile is always opened before it is changed."""
+    statements = _statements(t)
+    inserts: list[Write] = []
+    changes: dict[str, dict[str, object]] = {}
+    balances: dict[tuple[object, ...], dict[str, object]] = {}
+    for statement, parameters in planned:
+        if statement is statements["balance"]:
+            key = (parameters["member_id"], parameters["year"], parameters["benefit"])
+            held = balances.get(key)
+            if held is None:
+                balances[key] = dict(parameters)
+            else:
+                for column in ("used_fen", "reserved_fen", "count"):
+                    held[column] = int(held[column]) + int(parameters[column])  # type: ignore[call-overload]
+        elif isinstance(statement, Update):
+            merged = changes.setdefault(str(parameters["m"]), {})
+            merged.update({k[2:]: v for k, v in parameters.items() if k.startswith("v_")})
+        else:
+            inserts.append((statement, parameters))
+    updates = [_profile_update(t, values, member) for member, values in changes.items()]
+    return [
+        *sorted(inserts, key=lambda w: id(w[0])),  # stable: each table's rows in their order
+        *sorted(updates, key=lambda w: id(w[0])),
+        *((statements["balance"], row) for row in balances.values()),
+    ]
