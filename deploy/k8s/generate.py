@@ -246,15 +246,7 @@ def service_resources(service: str) -> list[dict[str, Any]]:
             },
         },
         deployment(service),
-        {
-            "apiVersion": "v1",
-            "kind": "Service",
-            "metadata": {"name": name, "labels": labels(service)},
-            "spec": {
-                "selector": labels(service),
-                "ports": [{"name": "http", "port": 80, "targetPort": "http"}],
-            },
-        },
+        http_service(service),
         ingress(service),
         {
             "apiVersion": "autoscaling/v2",
@@ -276,12 +268,7 @@ def service_resources(service: str) -> list[dict[str, Any]]:
                 ],
             },
         },
-        {
-            "apiVersion": "policy/v1",
-            "kind": "PodDisruptionBudget",
-            "metadata": {"name": name, "labels": labels(service)},
-            "spec": {"minAvailable": 1, "selector": {"matchLabels": labels(service)}},
-        },
+        disruption_budget(service),
         {
             "apiVersion": "networking.k8s.io/v1",
             "kind": "NetworkPolicy",
@@ -311,12 +298,7 @@ def service_resources(service: str) -> list[dict[str, Any]]:
                         ],
                         "ports": [{"port": 4318, "protocol": "TCP"}],
                     },
-                    {
-                        "to": [{"namespaceSelector": {}}],
-                        "ports": [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}],
-                    },
-                    # The identity provider's keys (JWKS), read over HTTPS.
-                    {"ports": [{"port": 443, "protocol": "TCP"}]},
+                    *DNS_AND_PROVIDER,
                 ],
             },
         },
@@ -378,12 +360,7 @@ def console_resources() -> list[dict[str, Any]]:
                     }
                     for s in SERVICES
                 ),
-                {
-                    "to": [{"namespaceSelector": {}}],
-                    "ports": [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}],
-                },
-                # The identity provider: its discovery document, keys and token endpoint.
-                {"ports": [{"port": 443, "protocol": "TCP"}]},
+                *DNS_AND_PROVIDER,
             ],
         },
     }
@@ -403,24 +380,44 @@ def console_resources() -> list[dict[str, Any]]:
             },
         },
         pod,
-        {
-            "apiVersion": "v1",
-            "kind": "Service",
-            "metadata": {"name": name, "labels": labels(CONSOLE)},
-            "spec": {
-                "selector": labels(CONSOLE),
-                "ports": [{"name": "http", "port": 80, "targetPort": "http"}],
-            },
-        },
+        http_service(CONSOLE),
         ingress(CONSOLE),
-        {
-            "apiVersion": "policy/v1",
-            "kind": "PodDisruptionBudget",
-            "metadata": {"name": name, "labels": labels(CONSOLE)},
-            "spec": {"minAvailable": 1, "selector": {"matchLabels": labels(CONSOLE)}},
-        },
+        disruption_budget(CONSOLE),
         policy,
     ]
+
+
+# Every pod resolves names, and reads the identity provider over HTTPS (its keys; for the
+# console also its discovery document and token endpoint).
+DNS_AND_PROVIDER: list[dict[str, Any]] = [
+    {
+        "to": [{"namespaceSelector": {}}],
+        "ports": [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}],
+    },
+    {"ports": [{"port": 443, "protocol": "TCP"}]},
+]
+
+
+def http_service(app: str) -> dict[str, Any]:
+    name = f"jinhui-{app}"
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": name, "labels": labels(app)},
+        "spec": {
+            "selector": labels(app),
+            "ports": [{"name": "http", "port": 80, "targetPort": "http"}],
+        },
+    }
+
+
+def disruption_budget(app: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "policy/v1",
+        "kind": "PodDisruptionBudget",
+        "metadata": {"name": f"jinhui-{app}", "labels": labels(app)},
+        "spec": {"minAvailable": 1, "selector": {"matchLabels": labels(app)}},
+    }
 
 
 def ingress(service: str) -> dict[str, Any]:
