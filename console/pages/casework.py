@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from console.backend import Backend
 from console.pages.common import BackendDep, PersonDep, fen_from_yuan, page
+from console.signin import Person
 
 router = APIRouter(prefix="/hardship", include_in_schema=False)
 CaseId = Annotated[str, Path(min_length=1, max_length=64)]
@@ -127,13 +128,7 @@ async def case_step(
     sudden: Annotated[bool, Form()] = False,
 ) -> RedirectResponse:
     """One step of the file (the API decides whether it may be taken now, and says why not)."""
-    await api.post(
-        "hardship",
-        f"/v1/hardship/cases/{quote(case_id, safe='')}/{action}",
-        who.token,
-        {"reason": why.strip(), "sudden": sudden},
-    )
-    return RedirectResponse(f"/hardship/cases/{quote(case_id)}", 303)
+    return await _on_file(api, who, case_id, action, {"reason": why.strip(), "sudden": sudden})
 
 
 @router.post("/cases/{case_id}/reliefs", name="request_relief")
@@ -147,18 +142,13 @@ async def request_relief(
     in_kind: Annotated[bool, Form()] = False,
 ) -> RedirectResponse:
     """Above the criteria's threshold the relief waits for a reviewer (not the requester)."""
-    await api.post(
-        "hardship",
-        f"/v1/hardship/cases/{quote(case_id, safe='')}/reliefs",
-        who.token,
-        {
-            "member_id": member_id,
-            "amount_fen": fen_from_yuan(amount_yuan),
-            "purpose": purpose.strip(),
-            "in_kind": in_kind,
-        },
-    )
-    return RedirectResponse(f"/hardship/cases/{quote(case_id)}", 303)
+    body = {
+        "member_id": member_id,
+        "amount_fen": fen_from_yuan(amount_yuan),
+        "purpose": purpose.strip(),
+        "in_kind": in_kind,
+    }
+    return await _on_file(api, who, case_id, "reliefs", body)
 
 
 @router.get("/watch", response_class=HTMLResponse, name="watch")
@@ -207,11 +197,15 @@ async def approve(
     case_id: CaseId,
     relief_id: Annotated[str, Path(min_length=1, max_length=100)],
 ) -> RedirectResponse:
+    return await _on_file(api, who, case_id, f"reliefs/{quote(relief_id, safe='')}/approve", None)
+
+
+async def _on_file(
+    api: Backend, who: Person, case_id: str, action: str, body: dict[str, Any] | None
+) -> RedirectResponse:
+    """An act on a file through the API (which refuses in words), then back to the file."""
     await api.post(
-        "hardship",
-        f"/v1/hardship/cases/{quote(case_id, safe='')}/reliefs/{quote(relief_id, safe='')}/approve",
-        who.token,
-        None,
+        "hardship", f"/v1/hardship/cases/{quote(case_id, safe='')}/{action}", who.token, body
     )
     return RedirectResponse(f"/hardship/cases/{quote(case_id)}", 303)
 
