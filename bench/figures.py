@@ -7,7 +7,8 @@ import statistics
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+from importlib import import_module
 
 import orjson
 from sqlalchemy import MetaData, select
@@ -23,6 +24,7 @@ from shared.auth import Role
 from shared.clock import SystemClock, business_date
 from shared.db.engine import create_engine, create_sessions, ensure_database, with_database
 from shared.events import DomainEvent
+from shared.eventstore.relay import mark_for_republishing
 from shared.eventstore.store import EventStore
 from shared.eventstore.tables import event_store_tables
 
@@ -51,6 +53,21 @@ async def first_event(run: Running) -> float:
                 raise TimeoutError("a registration was not known downstream in 300 s")
             await asyncio.sleep(0.02)
         return time.monotonic() - started
+
+
+async def behind_a_resend(run: Running) -> tuple[int, float]:
+    """Every service sends again what it sent in the last hour, as after a broker that came
+    back empty; then a new registration is timed to entitlements (`first_event`). Returns the
+    rows marked and the seconds."""
+    marked = 0
+    for service in ("members", "entitlements", "disbursements", "hardship"):
+        tables = import_module(f"services.{service}.adapters.tables").event_tables
+        engine = create_engine(run.stack.database_urls[service])
+        marked += await mark_for_republishing(
+            service, create_sessions(engine), tables, timedelta(hours=1)
+        )
+        await engine.dispose()
+    return marked, await first_event(run)
 
 
 async def member_ids(run: Running, n: int) -> list[str]:

@@ -3,6 +3,7 @@ full run (`make bench`). Prints the figures; writes nothing.
 
     .venv/bin/python -m bench.quick first decisions reads --members 5000
     .venv/bin/python -m bench.quick overload --members 2000 --concurrent 1000   # refusals
+    .venv/bin/python -m bench.quick resend --members 20000   # new work behind a re-send
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 from bench import figures, load
 from bench.stack import import_roster, quiet, running
 
-FIGURES = ("first", "decisions", "reads", "batch", "rebuild", "overload")
+FIGURES = ("first", "decisions", "reads", "batch", "rebuild", "overload", "resend")
 
 
 async def measure(members: int, wanted: list[str], concurrent: int = 500) -> None:
@@ -55,6 +56,9 @@ async def measure(members: int, wanted: list[str], concurrent: int = 500) -> Non
                     f"(p50 {o.refused_p50_ms:,.0f} ms, p99 {o.refused_p99_ms:,.0f} ms), "
                     f"other {o.other}; /healthz {healthz.per_second:,.0f} req/s"
                 )
+            elif name == "resend":
+                marked, seconds = await figures.behind_a_resend(run)
+                print(f"a registration behind {marked:,} rows sent again: {seconds:.2f} s")
             elif name == "rebuild":
                 events, rate = await figures.rebuild_rate(run)
                 print(f"rebuild: {events:,} events at {rate:,.0f} events/s")

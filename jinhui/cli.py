@@ -303,7 +303,7 @@ def outbox_republish(
         engine = create_engine(_database_url(service, database_url))
         try:
             return await mark_for_republishing(
-                create_sessions(engine), tables, timedelta(days=since_days), topic
+                service, create_sessions(engine), tables, timedelta(days=since_days), topic
             )
         finally:
             await engine.dispose()

@@ -29,10 +29,46 @@ RETENTION_INDEXES = (
 
 
 def create_retention_indexes() -> None:
-    for statement in RETENTION_INDEXES:
-        op.execute(statement)
+    _execute(RETENTION_INDEXES)
 
 
 def drop_retention_indexes() -> None:
-    op.execute("DROP INDEX IF EXISTS ix_outbox_published_at")
-    op.execute("DROP INDEX IF EXISTS ix_processed_messages_at")
+    _execute(_drop_indexes("ix_outbox_published_at", "ix_processed_messages_at"))
+
+
+# Re-sent rows wait in their own lane (`shared.eventstore.relay`); the relay reads each lane by
+# its own index. A database made from the tables as they are now has all of it already.
+RESEND_LANE = (
+    "ALTER TABLE outbox ADD COLUMN IF NOT EXISTS resend boolean NOT NULL DEFAULT false",
+    "CREATE INDEX IF NOT EXISTS ix_outbox_new ON outbox (id) "
+    "WHERE published_at IS NULL AND NOT resend",
+    "CREATE INDEX IF NOT EXISTS ix_outbox_resend ON outbox (id) "
+    "WHERE published_at IS NULL AND resend",
+    "CREATE INDEX IF NOT EXISTS ix_outbox_resend_keys ON outbox (topic, key) "
+    "WHERE published_at IS NULL AND resend",
+    "DROP INDEX IF EXISTS ix_outbox_unpublished",
+)
+
+
+def create_resend_lane() -> None:
+    _execute(RESEND_LANE)
+
+
+def drop_resend_lane() -> None:
+    _execute(
+        (
+            "CREATE INDEX IF NOT EXISTS ix_outbox_unpublished ON outbox (id) "
+            "WHERE published_at IS NULL",
+            *_drop_indexes("ix_outbox_resend_keys", "ix_outbox_resend", "ix_outbox_new"),
+            "ALTER TABLE outbox DROP COLUMN IF EXISTS resend",
+        )
+    )
+
+
+def _drop_indexes(*names: str) -> tuple[str, ...]:
+    return tuple(f"DROP INDEX IF EXISTS {name}" for name in names)
+
+
+def _execute(statements: tuple[str, ...]) -> None:
+    for statement in statements:
+        op.execute(statement)

@@ -5,6 +5,12 @@ row whose transaction commits after a later-numbered one is still published. One
 time relays (a transaction-scoped advisory lock per batch), so several replicas keep per-key
 order. A crash between sending and marking re-sends the batch: consumers are idempotent by
 event id.
+
+Rows sent before and marked to go again (after a broker came back empty, for a consumer that
+was away, for a request nobody answered) wait in a lane of their own: new work goes first,
+except a new row whose topic and key still have a re-send waiting, which keeps its key's order
+behind it. A fifth of each batch is kept for re-sends, so they also move under a flood of new
+work.
 """
 
 from __future__ import annotations
@@ -22,8 +28,10 @@ from aiokafka import AIOKafkaProducer
 from opentelemetry import propagate, trace
 from opentelemetry.context import Context
 from opentelemetry.instrumentation.utils import suppress_instrumentation
-from sqlalchemy import func, or_, select, text, update
+from sqlalchemy import Select, exists, func, literal, or_, select, text, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql.dml import Update
 
 from shared.backoff import Backoff
 from shared.db.sql import rows_affected
@@ -59,6 +67,7 @@ class OutboxRelay:
         self._t = tables
         self._producer = producer
         self._batch_size = batch_size
+        self._resend_share = batch_size // 5
         self._poll_interval_s = poll_interval_s
         self._linger_s = linger_s
         self._backlog_every_s = backlog_every_s
@@ -112,8 +121,7 @@ class OutboxRelay:
         for topic, through in (read_through or {}).items():
             query = query.where(or_(outbox.topic != topic, outbox.published_at > through))
         async with self._sessions() as session, session.begin():
-            result = await session.execute(query.values(published_at=None))
-        count = rows_affected(result)
+            count = await mark_resend(session, self._service, query)
         OUTBOX_RESENT.labels(self._service).inc(count)
         log.warning(
             "re-sending what the broker may have lost",
@@ -131,22 +139,11 @@ class OutboxRelay:
             with suppress_instrumentation():  # the poll itself is no one's trace
                 leader = await session.scalar(
                     text("SELECT pg_try_advisory_xact_lock(hashtextextended(:name, 0))"),
-                    {"name": f"outbox-relay:{self._service}"},
+                    {"name": relay_lock(self._service)},
                 )
                 if not leader:
                     return 0
-                rows = (
-                    (
-                        await session.execute(
-                            select(self._t.outbox)
-                            .where(self._t.outbox.c.published_at.is_(None))
-                            .order_by(self._t.outbox.c.id)
-                            .limit(self._batch_size)
-                        )
-                    )
-                    .mappings()
-                    .all()
-                )
+                rows = self._new_first((await session.execute(self._next_batch())).mappings().all())
             if not rows:
                 OUTBOX_BACKLOG.labels(self._service).set(0)
                 OUTBOX_OLDEST_AGE.labels(self._service).set(0)
@@ -159,12 +156,46 @@ class OutboxRelay:
                     .where(self._t.outbox.c.id.in_([row["id"] for row in rows]))
                     # when the broker had them all, not when the transaction began: what a
                     # reader has read is judged against this time (`shared.kafka.read_through`)
-                    .values(published_at=func.clock_timestamp())
+                    .values(published_at=func.clock_timestamp(), resend=False)
                 )
             if len(rows) == self._batch_size and self._backlog_due():
                 await self._observe_backlog(session)
         OUTBOX_PUBLISHED.labels(self._service).inc(len(rows))
         return len(rows)
+
+    def _next_batch(self) -> Select[Any]:
+        """New rows and re-sent rows, each lane by its own index, in one round trip; more
+        re-sent rows than the batch will hold, so that what the new lane leaves goes to them."""
+        outbox = self._t.outbox
+        waiting = aliased(outbox)
+        new = (
+            select(outbox, literal(0).label("lane"))
+            .where(outbox.c.published_at.is_(None), ~outbox.c.resend)
+            .where(
+                ~exists(
+                    select(literal(1))
+                    .where(waiting.c.published_at.is_(None), waiting.c.resend)
+                    .where(waiting.c.topic == outbox.c.topic, waiting.c.key == outbox.c.key)
+                    # OFFSET 0 keeps it a probe per row taken (one index lookup, and the scan
+                    # stops at the batch's end); as a join it would hash every re-send waiting
+                    .offset(0)
+                )
+            )
+            .order_by(outbox.c.id)
+            .limit(self._batch_size - self._resend_share)
+        )
+        resent = (
+            select(outbox, literal(1).label("lane"))
+            .where(outbox.c.published_at.is_(None), outbox.c.resend)
+            .order_by(outbox.c.id)
+            .limit(self._batch_size)
+        )
+        both = union_all(new.subquery().select(), resent.subquery().select()).subquery()
+        return select(both)
+
+    def _new_first(self, rows: Sequence[Any]) -> Sequence[Any]:
+        """The lanes never share a key, so only each lane's own order matters."""
+        return sorted(rows, key=lambda row: (row["lane"], row["id"]))[: self._batch_size]
 
     async def _send(self, row: Any, carrier: dict[str, str] | None) -> asyncio.Future[Any]:
         """`carrier`: the relay span's trace context, when the batch continues one trace;
@@ -188,12 +219,20 @@ class OutboxRelay:
         return True
 
     async def _observe_backlog(self, session: AsyncSession) -> None:
+        outbox = self._t.outbox.c
+        lanes = [
+            select(func.count().label("n"), func.min(outbox.created_at).label("oldest")).where(
+                outbox.published_at.is_(None), lane
+            )
+            for lane in (~outbox.resend, outbox.resend)  # each by its own index (`IS TRUE`
+            # would not match the indexes' predicates)
+        ]
+        both = union_all(*lanes).subquery()
         count, oldest = (
             await session.execute(
                 select(
-                    func.count(),
-                    func.extract("epoch", func.now() - func.min(self._t.outbox.c.created_at)),
-                ).where(self._t.outbox.c.published_at.is_(None))
+                    func.sum(both.c.n), func.extract("epoch", func.now() - func.min(both.c.oldest))
+                )
             )
         ).one()
         OUTBOX_BACKLOG.labels(self._service).set(count)
@@ -201,6 +240,7 @@ class OutboxRelay:
 
 
 async def mark_for_republishing(
+    service: str,
     sessions: async_sessionmaker[AsyncSession],
     tables: EventStoreTables,
     since: timedelta,
@@ -214,8 +254,22 @@ async def mark_for_republishing(
     if topic is not None:
         query = query.where(outbox.topic == topic)
     async with sessions() as session, session.begin():
-        result = await session.execute(query.values(published_at=None))
+        return await mark_resend(session, service, query)
+
+
+async def mark_resend(session: AsyncSession, service: str, query: Update) -> int:
+    """Put the rows `query` picks in the re-send lane. It waits for the relay's batch in
+    flight, so no new row of a key can pass that key's re-send on its way out."""
+    await session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtextextended(:name, 0))"),
+        {"name": relay_lock(service)},
+    )
+    result = await session.execute(query.values(published_at=None, resend=True))
     return rows_affected(result)
+
+
+def relay_lock(service: str) -> str:
+    return f"outbox-relay:{service}"
 
 
 _MAX_LINKS = 128

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     Identity,
@@ -54,7 +55,21 @@ def event_store_tables(metadata: MetaData) -> EventStoreTables:
         Column("trace_context", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
         Column("created_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
         Column("published_at", DateTime(timezone=True), nullable=True),
-        Index("ix_outbox_unpublished", "id", postgresql_where=text("published_at IS NULL")),
+        # Sent before and waiting to be sent again (`shared.eventstore.relay`): new work goes
+        # ahead of it, except behind a re-send of its own key.
+        Column("resend", Boolean, nullable=False, server_default=text("false")),
+        Index(
+            "ix_outbox_new",
+            "id",
+            postgresql_where=text("published_at IS NULL AND NOT resend"),
+        ),
+        Index("ix_outbox_resend", "id", postgresql_where=text("published_at IS NULL AND resend")),
+        Index(
+            "ix_outbox_resend_keys",
+            "topic",
+            "key",
+            postgresql_where=text("published_at IS NULL AND resend"),
+        ),
     )
     processed = Table(
         "processed_messages",

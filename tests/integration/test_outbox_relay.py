@@ -9,9 +9,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
-from shared.eventstore.relay import OutboxRelay
+from shared.eventstore.relay import OutboxRelay, mark_resend
 from shared.eventstore.store import EventStore
 from shared.kafka.producer import make_producer
 from shared.tasks import stop
@@ -20,12 +20,16 @@ from tests.support import has_ids, header, read_topic
 
 
 @asynccontextmanager
-async def relay(infra: Infra, name: str = "relay-test") -> AsyncIterator[OutboxRelay]:
+async def relay(infra: Infra, batch_size: int = 500) -> AsyncIterator[OutboxRelay]:
     producer = make_producer(infra.bootstrap_servers, "relay-test")
     await producer.start()
     try:
         yield OutboxRelay(
-            service="test", sessions=infra.sessions, tables=infra.tables, producer=producer
+            service="test",
+            sessions=infra.sessions,
+            tables=infra.tables,
+            producer=producer,
+            batch_size=batch_size,
         )
     finally:
         await producer.stop()
@@ -142,3 +146,71 @@ async def test_two_relay_replicas_keep_per_key_order(infra: Infra) -> None:
     assert list(dict.fromkeys(ours)) == ids
     values = [json.loads(r.value)["n"] for r in records if r.key == key.encode()]
     assert values == sorted(values)
+
+
+async def send_again(infra: Infra, ids: list[str]) -> int:
+    """As a republish after an emptied broker marks them, limited to this test's rows."""
+    outbox = infra.tables.outbox
+    async with infra.sessions() as session, session.begin():
+        return await mark_resend(session, "test", update(outbox).where(outbox.c.event_id.in_(ids)))
+
+
+def sent_in_order(r: OutboxRelay) -> list[str]:
+    """The event ids the relay hands the producer, in the order it hands them."""
+    order: list[str] = []
+    real_send = r._send
+
+    async def send(row, carrier):  # type: ignore[no-untyped-def]
+        order.append(str(row["event_id"]))
+        return await real_send(row, carrier)
+
+    r._send = send  # type: ignore[method-assign]
+    return order
+
+
+async def test_new_work_goes_ahead_of_re_sends_but_never_past_its_own_key(infra: Infra) -> None:
+    """After an emptied broker: a new row of a key with nothing to re-send goes first; a new row
+    of a key being re-sent waits behind that key's re-sends, so each key keeps its order."""
+    a, b, c = (f"{name}-{uuid.uuid4()}" for name in "abc")
+    async with infra.sessions() as s, s.begin():
+        old = [await append(infra, s, a, 1), await append(infra, s, a, 2)]
+        old.append(await append(infra, s, b, 1))
+    async with relay(infra) as r:
+        await drain(r)
+    assert await send_again(infra, old) == 3
+    async with infra.sessions() as s, s.begin():
+        a_new = await append(infra, s, a, 3)
+        c_new = await append(infra, s, c, 1)
+
+    async with relay(infra, batch_size=1) as r:
+        order = sent_in_order(r)
+        await drain(r)
+    ours = [i for i in order if i in {*old, a_new, c_new}]
+    assert ours[0] == c_new, ours
+    assert ours.index(old[0]) < ours.index(old[1]) < ours.index(a_new), ours
+    records = await read_topic(infra.bootstrap_servers, RELAY_TOPIC, until=has_ids(a_new, c_new))
+    on_a = [header(record, "ce_id") for record in records if record.key == a.encode()]
+    assert on_a == [old[0], old[1], old[0], old[1], a_new]
+    assert await unpublished(infra) == 0
+
+
+async def test_a_re_send_backlog_does_not_hold_new_work_back(infra: Infra) -> None:
+    """A thousand rows to send again, then a new one: the next batch carries the new one and
+    a fifth of the batch (at least) of the re-sends."""
+    async with infra.sessions() as s, s.begin():
+        old = [await append(infra, s, f"k{n % 50}-{uuid.uuid4()}", n) for n in range(1_000)]
+    async with relay(infra) as r:
+        await drain(r)
+    assert await send_again(infra, old) == 1_000
+    async with infra.sessions() as s, s.begin():
+        new = await append(infra, s, f"new-{uuid.uuid4()}", 1)
+
+    async with relay(infra, batch_size=100) as r:
+        order = sent_in_order(r)
+        assert await r.publish_once() == 100
+    assert order[0] == new
+    assert len([i for i in order if i in set(old)]) == 99
+    assert await unpublished(infra) >= 900
+    async with relay(infra) as r:
+        await drain(r)
+    assert await unpublished(infra) == 0

@@ -12,18 +12,18 @@ import asyncio
 import logging
 from datetime import timedelta
 
-from sqlalchemy import text
+from sqlalchemy import text, update
 
-from shared.db.sql import rows_affected
+from services.disbursements.adapters.tables import event_tables
+from shared.eventstore.relay import mark_resend
 from shared.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
 # Only rows last published longer ago than the interval: a backlog downstream is asked at
 # most once per interval, never flooded.
-_RESEND = text(
-    "UPDATE outbox SET published_at = NULL"
-    " WHERE published_at < now() - CAST(:after AS interval)"
+_STUCK = text(
+    "published_at < now() - CAST(:after AS interval)"
     " AND headers->>'ce_type' = 'jinhui.disbursements.DisbursementRequested'"
     " AND payload->>'disbursement_id' IN ("
     "  SELECT disbursement_id FROM disbursements WHERE status = 'pending'"
@@ -32,11 +32,11 @@ _RESEND = text(
 
 
 async def resend_stuck(runtime: Runtime, after_s: float, limit: int = 1000) -> int:
+    query = update(event_tables.outbox).where(
+        _STUCK.bindparams(after=timedelta(seconds=after_s), limit=limit)
+    )
     async with runtime.sessions() as session, session.begin():
-        result = await session.execute(
-            _RESEND, {"after": timedelta(seconds=after_s), "limit": limit}
-        )
-    count = rows_affected(result)
+        count = await mark_resend(session, runtime.service, query)
     if count:
         log.warning("requests still unanswered; sent again", extra={"count": count})
         runtime.relay.wake()
