@@ -39,6 +39,7 @@ lint: setup
 
 bench: setup
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.replicas
 
 clean:
 	rm -rf .jinhui

@@ -327,7 +327,8 @@ def assemble() -> None:
         "held off during a run: for a new roster of 100,000 its catch-up is a load of its own.",
         "",
     ]
-    runs = sorted(RUNS.glob("*.md"), key=lambda f: int(f.stem) if f.stem.isdigit() else 0)
+    # the roster sizes in order, then the other tables (replicas)
+    runs = sorted(RUNS.glob("*.md"), key=lambda f: (0, int(f.stem)) if f.stem.isdigit() else (1, 0))
     text += [run.read_text() for run in runs]
     notes = RESULTS.with_name("NOTES.md")
     if notes.exists():

@@ -131,7 +131,7 @@ async def decisions(
 ) -> Decisions:
     """P3: request → final status, one at a time, then from `callers` at once, each caller on
     a keep-alive connection of the bench's own client, which costs little beside the services."""
-    connections = load.pool(run.url("disbursements"), token(Role.FINANCE_OFFICER), callers)
+    connections = load.pool(run.urls("disbursements"), token(Role.FINANCE_OFFICER), callers)
     await _one_decision(connections[0], ids[0])  # warm
     single = [await _one_decision(connections[0], ids[i % len(ids)]) for i in range(one_at_a_time)]
     latencies, elapsed = await load.callers(
@@ -205,7 +205,7 @@ async def ledger_reads(run: Running, ids: list[str], *, seconds: float = 8) -> R
     """P4: `GET /v1/members/{id}/ledgers/{year}` beside `/healthz` of the same process."""
     headers = token(Role.FINANCE_OFFICER)
     year = business_date(SystemClock()).year
-    url = run.url("entitlements")
+    url = run.urls("entitlements")
 
     def ledger(i: int) -> str:
         return f"/v1/members/{ids[i % len(ids)]}/ledgers/{year}"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import statistics
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -74,9 +74,13 @@ class Connection:
             self._writer.close()
 
 
-def pool(base_url: str, headers: dict[str, str], size: int) -> list[Connection]:
-    url = urlsplit(base_url)
-    return [Connection(url.hostname or "", url.port or 80, headers) for _ in range(size)]
+def pool(base_url: str | Sequence[str], headers: dict[str, str], size: int) -> list[Connection]:
+    """`size` connections, spread in turn over the replicas when given several URLs."""
+    urls = [urlsplit(u) for u in ([base_url] if isinstance(base_url, str) else base_url)]
+    return [
+        Connection(url.hostname or "", url.port or 80, headers)
+        for url in (urls[n % len(urls)] for n in range(size))
+    ]
 
 
 async def callers(
@@ -105,7 +109,7 @@ async def callers(
 
 
 async def closed_loop(
-    base_url: str,
+    base_url: str | Sequence[str],
     path: Callable[[int], str],
     headers: dict[str, str],
     *,
@@ -129,7 +133,7 @@ async def closed_loop(
 
 
 async def paced(
-    base_url: str,
+    base_url: str | Sequence[str],
     path: Callable[[int], str],
     headers: dict[str, str],
     *,

@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import asyncpg
 import httpx
 from sqlalchemy import func, select, text
 
@@ -21,7 +22,7 @@ from services.disbursements.adapters.tables import member_directory
 from services.entitlements.adapters.projections import LIVE
 from services.members.entrypoints.cli import chunks
 from shared.auth import Role, issue_token
-from shared.db.engine import create_engine
+from shared.db.engine import asyncpg_dsn, create_engine
 from shared.settings import ServiceSettings
 
 
@@ -40,6 +41,14 @@ class Running:
 
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}"
+
+    def replicas(self, service: str) -> list[str]:
+        """The service's processes: the first under its own name, more as `<service>-<n>`."""
+        more = [name for name in self.processes if name.startswith(f"{service}-")]
+        return [service, *sorted(more, key=lambda name: int(name.rsplit("-", 1)[1]))]
+
+    def urls(self, service: str) -> list[str]:
+        return [self.url(name) for name in self.replicas(service)]
 
     def client(self, service: str) -> httpx.AsyncClient:
         return httpx.AsyncClient(base_url=self.url(service), timeout=600)
@@ -78,24 +87,24 @@ HELD_OFF = {"BIRTHDAY_SCAN_INTERVAL_S": "7200"}
 
 
 @asynccontextmanager
-async def running(folder: Path) -> AsyncIterator[Running]:
+async def running(folder: Path, *, max_connections: int | None = None) -> AsyncIterator[Running]:
+    """`max_connections`: the embedded server's (100 by default), for a run that starts more
+    service processes than one of each: every process keeps a pool of its own."""
     os.environ.update(HELD_OFF)
     stack = Stack.start(folder, database_prefix="jinhui_bench")
     processes: dict[str, subprocess.Popen[bytes]] = {}
     try:
+        if max_connections is not None and stack.postgres is not None:
+            connection = await asyncpg.connect(asyncpg_dsn(stack.server_url))
+            await connection.execute(f"ALTER SYSTEM SET max_connections = {int(max_connections)}")
+            await connection.close()
+            stack.postgres.halt()
+            stack.postgres.resume()
         await stack.prepare()
         ports = {s: free_port() for s in SERVICES}
         processes = {s: start_service(stack, s, p, folder / f"{s}.log") for s, p in ports.items()}
         run = Running(stack, folder, ports, processes)
-        for service in SERVICES:
-            async with run.client(service) as client:
-                while True:
-                    try:
-                        if (await client.get("/readyz")).status_code == 200:
-                            break
-                    except httpx.HTTPError:
-                        pass
-                    await asyncio.sleep(0.5)
+        await _ready(run, list(SERVICES))
         yield run
     finally:
         for process in processes.values():
@@ -103,6 +112,40 @@ async def running(folder: Path) -> AsyncIterator[Running]:
         for process in processes.values():
             process.wait(10)
         stack.stop()
+
+
+async def _ready(run: Running, names: list[str]) -> None:
+    for name in names:
+        async with run.client(name) as client:
+            while True:
+                try:
+                    if (await client.get("/readyz")).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                await asyncio.sleep(0.5)
+
+
+async def scale(run: Running, service: str, replicas: int) -> None:
+    """Start or stop processes of `service` until it has `replicas`, as a Deployment scaled
+    out would: each on its own port, all on one database and in the same consumer groups,
+    sharing the topics' partitions. Back when every one of them is ready (its consumers hold
+    their partitions) and the stack is quiet again."""
+    names = run.replicas(service)
+    while len(names) < replicas:
+        name = f"{service}-{len(names) + 1}"
+        run.ports[name] = free_port()
+        run.processes[name] = start_service(
+            run.stack, service, run.ports[name], run.folder / f"{name}.log"
+        )
+        names.append(name)
+    for name in names[replicas:]:
+        process = run.processes.pop(name)
+        del run.ports[name]
+        process.terminate()
+        process.wait(60)
+    await _ready(run, names[:replicas])
+    await quiet(run)
 
 
 async def known_downstream(run: Running) -> int:
@@ -161,3 +204,22 @@ def _cpu_s(pid: int) -> float:
     except OSError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(run: Running) -> dict[str, float]:
+    """CPU seconds used so far by each part of the machine: each service (its replicas
+    together), PostgreSQL (every `postgres` process), the bench itself, and the rest (the
+    broker among it). Two readings apart say where the cores went in between."""
+    services = {p.pid: name.split("-")[0] for name, p in run.processes.items()}
+    parts: dict[str, float] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        pid = int(stat.parent.name)
+        try:
+            comm = stat.read_text().split("(", 1)[1].split(")", 1)[0]
+        except (OSError, IndexError):
+            continue
+        part = services.get(pid) or (
+            "PostgreSQL" if comm == "postgres" else "bench" if pid == os.getpid() else "other"
+        )
+        parts[part] = parts.get(part, 0.0) + _cpu_s(pid)
+    return parts

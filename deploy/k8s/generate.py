@@ -242,6 +242,7 @@ def service_resources(service: str) -> list[dict[str, Any]]:
                 "KAFKA_REPLICATION_FACTOR": "3",
                 "KAFKA_MIN_INSYNC_REPLICAS": "2",
                 "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://{COLLECTOR}-collector:4318",
+                **DB_POOL,
                 **OIDC,
             },
         },
@@ -254,9 +255,8 @@ def service_resources(service: str) -> list[dict[str, Any]]:
             "metadata": {"name": name, "labels": labels(service)},
             "spec": {
                 "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": name},
-                # More replicas than a topic's partitions only wait: 8 partitions, 8 at most.
                 "minReplicas": 2,
-                "maxReplicas": 8,
+                "maxReplicas": MAX_REPLICAS,
                 "metrics": [
                     {
                         "type": "Resource",
@@ -588,6 +588,18 @@ def readers_acls(writes: list[str]) -> list[dict[str, Any]]:
     return acls
 
 
+# A topic's 8 partitions: more replicas of a service than that only wait.
+MAX_REPLICAS = 8
+# A pod's pool (one core a pod: more replicas, not more connections, for more load). Every pod
+# also holds up to two for the readiness probe and one to LISTEN.
+DB_POOL = {"DB_POOL_SIZE": "8", "DB_POOL_OVERFLOW": "2"}
+POD_CONNECTIONS = sum(int(n) for n in DB_POOL.values()) + 3
+# Every service at its most replicas and a rollout's surge pod, with room for migration Jobs,
+# backups and an operator: past `max_connections` a new connection is refused ("too many
+# clients already"), which a bench run of four replicas a service found at PostgreSQL's 100.
+MAX_CONNECTIONS = len(SERVICES) * (MAX_REPLICAS + 1) * POD_CONNECTIONS + 50
+
+
 def postgres_resources() -> list[dict[str, Any]]:
     return [
         {
@@ -598,6 +610,7 @@ def postgres_resources() -> list[dict[str, Any]]:
                 "instances": 3,
                 "imageName": "ghcr.io/cloudnative-pg/postgresql:18",
                 "storage": {"size": "50Gi"},
+                "postgresql": {"parameters": {"max_connections": str(MAX_CONNECTIONS)}},
                 "managed": {
                     "roles": [
                         {

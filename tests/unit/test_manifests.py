@@ -230,3 +230,29 @@ def test_the_console_starts_on_what_its_manifest_gives_it(rendered: list[dict[st
             **{**given, "console_url": "http://console"},
             console_session_secret=secrets.token_urlsafe(48),
         )
+
+
+def test_postgres_takes_every_pod_at_the_most_replicas(rendered: list[dict[str, Any]]) -> None:
+    """Each pod holds its pool (size and overflow), two for the readiness probe and one to
+    LISTEN; at every HPA's maximum, and a rollout's surge pod, the cluster must take them all."""
+    from shared.settings import ServiceSettings
+
+    defaults = ServiceSettings()
+    cluster = next(d for d in rendered if d["kind"] == "Cluster")
+    most = int(cluster["spec"]["postgresql"]["parameters"]["max_connections"])
+    needed = 0
+    for hpa in (d for d in rendered if d["kind"] == "HorizontalPodAutoscaler"):
+        name = hpa["spec"]["scaleTargetRef"]["name"]
+        config = next(
+            d["data"]
+            for d in rendered
+            if d["kind"] == "ConfigMap" and d["metadata"]["name"] == name
+        )
+        deployment = next(
+            d for d in rendered if d["kind"] == "Deployment" and d["metadata"]["name"] == name
+        )
+        pool = int(config.get("DB_POOL_SIZE", defaults.db_pool_size))
+        overflow = int(config.get("DB_POOL_OVERFLOW", defaults.db_pool_overflow))
+        surge = deployment["spec"]["strategy"]["rollingUpdate"]["maxSurge"]
+        needed += (hpa["spec"]["maxReplicas"] + surge) * (pool + overflow + 3)
+    assert needed + 20 <= most, (needed, most)
