@@ -67,7 +67,7 @@ class OutboxRelay:
         self._t = tables
         self._producer = producer
         self._batch_size = batch_size
-        self._resend_share = batch_size // 5
+        self._new_lane = batch_size - batch_size // 5  # the rest of a batch is for re-sends
         self._poll_interval_s = poll_interval_s
         self._linger_s = linger_s
         self._backlog_every_s = backlog_every_s
@@ -95,7 +95,7 @@ class OutboxRelay:
                 continue
             backoff.reset()
             self.health.ok()
-            if sent < self._batch_size:
+            if sent < self._new_lane:  # both lanes came back short: nothing is waiting
                 await self._wait_for_work()
 
     async def _wait_for_work(self) -> None:
@@ -158,7 +158,7 @@ class OutboxRelay:
                     # reader has read is judged against this time (`shared.kafka.read_through`)
                     .values(published_at=func.clock_timestamp(), resend=False)
                 )
-            if len(rows) == self._batch_size and self._backlog_due():
+            if len(rows) >= self._new_lane and self._backlog_due():
                 await self._observe_backlog(session)
         OUTBOX_PUBLISHED.labels(self._service).inc(len(rows))
         return len(rows)
@@ -182,7 +182,7 @@ class OutboxRelay:
                 )
             )
             .order_by(outbox.c.id)
-            .limit(self._batch_size - self._resend_share)
+            .limit(self._new_lane)
         )
         resent = (
             select(outbox, literal(1).label("lane"))

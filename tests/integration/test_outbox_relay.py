@@ -20,7 +20,9 @@ from tests.support import has_ids, header, read_topic
 
 
 @asynccontextmanager
-async def relay(infra: Infra, batch_size: int = 500) -> AsyncIterator[OutboxRelay]:
+async def relay(
+    infra: Infra, batch_size: int = 500, poll_interval_s: float = 0.05
+) -> AsyncIterator[OutboxRelay]:
     producer = make_producer(infra.bootstrap_servers, "relay-test")
     await producer.start()
     try:
@@ -30,6 +32,7 @@ async def relay(infra: Infra, batch_size: int = 500) -> AsyncIterator[OutboxRela
             tables=infra.tables,
             producer=producer,
             batch_size=batch_size,
+            poll_interval_s=poll_interval_s,
         )
     finally:
         await producer.stop()
@@ -213,4 +216,20 @@ async def test_a_re_send_backlog_does_not_hold_new_work_back(infra: Infra) -> No
     assert await unpublished(infra) >= 900
     async with relay(infra) as r:
         await drain(r)
+    assert await unpublished(infra) == 0
+
+
+async def test_a_backlog_of_new_rows_goes_out_without_waiting_for_the_next_poll(
+    infra: Infra,
+) -> None:
+    """A batch filled by the new lane alone (four fifths of the batch size) means more is
+    waiting: the relay goes on at once, not after its poll interval (an hour here)."""
+    async with infra.sessions() as s, s.begin():
+        ids = [await append(infra, s, f"k{n % 20}-{uuid.uuid4()}", n) for n in range(1_000)]
+    async with relay(infra, batch_size=100, poll_interval_s=3_600) as r:
+        task = asyncio.create_task(r.run())
+        try:
+            await read_topic(infra.bootstrap_servers, RELAY_TOPIC, until=has_ids(*ids))
+        finally:
+            assert await stop(task, 60)
     assert await unpublished(infra) == 0
