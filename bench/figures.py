@@ -16,6 +16,7 @@ from sqlalchemy import MetaData, select
 from bench import load
 from bench.roster import UNION
 from bench.stack import Running, token
+from jinhui.localstack import SERVICES
 from services.disbursements.adapters.tables import member_directory
 from services.entitlements.adapters.tables import event_tables
 from services.entitlements.service_layer.replay import rebuild
@@ -60,7 +61,7 @@ async def behind_a_resend(run: Running) -> tuple[int, float]:
     back empty; then a new registration is timed to entitlements (`first_event`). Returns the
     rows marked and the seconds."""
     marked = 0
-    for service in ("members", "entitlements", "disbursements", "hardship"):
+    for service in SERVICES:
         tables = import_module(f"services.{service}.adapters.tables").event_tables
         engine = create_engine(run.stack.database_urls[service])
         marked += await mark_for_republishing(
