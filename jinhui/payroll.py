@@ -27,6 +27,7 @@ from services.disbursements.domain.payroll import (
     PayrollResult,
 )
 from shared.envelope import Envelope, EnvelopeError, Headers
+from shared.kafka.closing import close_consumer
 from shared.kafka.topics import PAYROLL_BENEFITS, PAYROLL_RESULTS
 
 log = logging.getLogger(__name__)
@@ -134,8 +135,7 @@ class PayrollSimulator:
                 if batch:
                     await consumer.commit()
         finally:
-            with contextlib.suppress(Exception):
-                await consumer.stop()
+            await close_consumer(consumer)
             with contextlib.suppress(Exception):
                 await producer.stop()
 

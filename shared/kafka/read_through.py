@@ -30,6 +30,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
 from shared.backoff import Backoff
+from shared.kafka.closing import close_consumer
 from shared.kafka.topics import READERS
 from shared.outages import is_outage
 from shared.tasks import within
@@ -225,7 +226,7 @@ class _Clients:
         """The kept consumer; `renewed`, a new one, whose metadata is read at its start."""
         if renewed and self._consumer is not None:
             consumer, self._consumer = self._consumer, None
-            await within(consumer.stop(), 5)
+            await close_consumer(consumer)
         if self._consumer is None:
             consumer = AIOKafkaConsumer(bootstrap_servers=self._bootstrap, **self._connection)
             self._consumer = consumer  # kept before it starts: closed also when start fails
@@ -244,6 +245,6 @@ class _Clients:
         away is let go after 5 s."""
         consumer, admin, self._consumer, self._admin = self._consumer, self._admin, None, None
         if consumer is not None:
-            await within(consumer.stop(), 5)
+            await close_consumer(consumer)
         if admin is not None:
             await within(admin.close(), 5)

@@ -10,11 +10,13 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
+from aiokafka import AIOKafkaConsumer
 from prometheus_client import REGISTRY
 from sqlalchemy import func, insert, select
 
 from shared.envelope import Envelope
 from shared.eventstore.store import EventStore
+from shared.kafka.closing import close_consumer
 from shared.kafka.consumer import (
     BulkHandler,
     ConsumerIO,
@@ -270,3 +272,35 @@ async def test_a_closed_runner_ends_without_being_cancelled(infra: Infra) -> Non
         runner.close()  # and no cancel: as if it had gone astray
         done, _ = await asyncio.wait({task}, timeout=60)
         assert done, "the runner went on after close()"
+
+
+async def test_a_consumer_whose_close_was_cut_short_lets_its_group_go_on(infra: Infra) -> None:
+    """A close cut short (a busy machine, a broker slow to answer) once left the heartbeat
+    running: the broker kept the silent leader in the group, and the service's next consumer
+    waited for its partitions for 20 minutes."""
+    group = f"g-{uuid.uuid4()}"
+
+    def member() -> AIOKafkaConsumer:
+        return AIOKafkaConsumer(
+            CONSUMER_TOPIC,
+            bootstrap_servers=infra.bootstrap_servers,
+            group_id=group,
+            enable_auto_commit=False,
+            session_timeout_ms=6000,
+            heartbeat_interval_ms=1000,
+        )
+
+    first, second = member(), member()
+    await first.start()
+    assert len(first.assignment()) == 4  # the group's leader, with every partition
+    assert not await close_consumer(first, seconds=0)
+    coordinator = first._coordinator
+    left = {t for t in (coordinator._heartbeat_task, coordinator._coordination_task) if t}
+    done, _ = await asyncio.wait(left, timeout=60)
+    assert done == left, "a task of the closed consumer is still running"
+    try:
+        await asyncio.wait_for(second.start(), 180)
+        # every partition: the first member is gone, not sharing them while reading none
+        assert len(second.assignment()) == 4
+    finally:
+        await close_consumer(second)

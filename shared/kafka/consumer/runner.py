@@ -16,6 +16,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 
 from shared.backoff import Backoff
+from shared.kafka.closing import close_consumer
 from shared.kafka.consumer.config import ConsumerIO, ConsumerSettings, Subscription
 from shared.kafka.consumer.dead_letters import DeadLetters
 from shared.kafka.consumer.decoding import decode
@@ -26,7 +27,6 @@ from shared.kafka.consumer.tracing import chunk_span, process_span, traced
 from shared.kafka.consumer.transactions import Transactions
 from shared.kafka.topics import published_on
 from shared.supervisor import Health
-from shared.tasks import within
 from shared.telemetry.metrics import CONSUMED, CONSUMER_LAG, CONSUMER_RETRIES
 
 log = logging.getLogger(__name__)
@@ -160,7 +160,7 @@ class ConsumerRunner:
                 await asyncio.sleep(backoff.next_delay())
             finally:
                 # Leaving the group asks the broker; neither an outage nor shutdown may hang on it.
-                await within(consumer.stop(), 5)
+                await close_consumer(consumer)
         # Reached only when a cancellation went astray: a cancelled runner raises above.
         log.warning(
             "consumer ended by its service's stop, not by cancellation",

@@ -1,0 +1,54 @@
+"""Closing a consumer for certain, even when its close is cut short.
+
+aiokafka's `AIOKafkaConsumer.stop` leaves its group, then stops the fetcher and the client. A
+stop that is cancelled part-way (after a few seconds with a broker that is away, or busy)
+leaves the rest running: the heartbeat task goes on telling the broker that the member is
+alive, and the fetcher goes on fetching. On Tansu a member that heartbeats but never rejoins
+holds its group forever; when it was the group's leader no new member is ever given a
+partition. On a machine kept busy by other work, one such stop left a service's consumer
+group unable to admit a new member for 20 minutes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer
+from aiokafka.conn import CloseReason
+
+from shared.tasks import within
+
+_COORDINATOR_TASKS = ("_heartbeat_task", "_commit_refresh_task", "_coordination_task")
+
+
+async def close_consumer(consumer: AIOKafkaConsumer, seconds: float = 5.0) -> bool:
+    """Give the consumer `seconds` to leave its group and close; whatever of it still runs
+    after that is silenced. True if it closed in time."""
+    try:
+        return await within(consumer.stop(), seconds)
+    finally:
+        silence(consumer)
+
+
+def silence(consumer: AIOKafkaConsumer) -> None:
+    """End every task of the consumer and drop its connections, without waiting on the
+    broker: a silent member is dropped from its group after its session timeout."""
+    coordinator: Any = getattr(consumer, "_coordinator", None)
+    for name in _COORDINATOR_TASKS:
+        _cancel(getattr(coordinator, name, None))
+    _cancel(getattr(getattr(consumer, "_fetcher", None), "_fetch_task", None))
+    consumer._closed = True  # silenced: nothing of it is left to close
+    client: Any = getattr(consumer, "_client", None)
+    if client is None:
+        return
+    _cancel(getattr(client, "_sync_task", None))
+    for connection in list(getattr(client, "_conns", {}).values()):
+        with contextlib.suppress(Exception):
+            connection.close(reason=CloseReason.SHUTDOWN)
+
+
+def _cancel(task: asyncio.Future[Any] | None) -> None:
+    if task is not None and not task.done():
+        task.cancel()
