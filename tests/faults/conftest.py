@@ -28,7 +28,7 @@ from sqlalchemy.pool import NullPool
 
 from bench.roster import UNION, roster_csv
 from jinhui.localstack import SERVICES, LocalBroker, Stack, free_port, start_service
-from services.disbursements.adapters.tables import disbursements, member_directory
+from services.disbursements.adapters.tables import batch_counts, disbursements, member_directory
 from services.entitlements.adapters.projections import LIVE
 from services.entitlements.adapters.tables import pending_requests
 from services.members.entrypoints.cli import chunks
@@ -275,6 +275,8 @@ async def assert_settled(cluster: Cluster, batch_id: str, timeout_s: float = 150
         return statuses if final else None
 
     statuses = await eventually(lines, timeout_s)
+    # the counts the report reads, kept by the transactions the faults interrupted
+    assert await _kept_counts(cluster, batch_id) == dict(statuses)
     assert await eventually(lambda: _drained(cluster), 60)
     assert (
         await cluster.scalar("entitlements", select(func.count()).select_from(pending_requests))
@@ -301,6 +303,18 @@ async def _rows(cluster: Cluster, batch_id: str) -> list[Any]:
                 )
             ).all()
         )
+
+
+async def _kept_counts(cluster: Cluster, batch_id: str) -> dict[str, int]:
+    c = batch_counts.c
+    query = (
+        select(c.status, func.sum(c.lines))
+        .where(c.batch_id == batch_id)
+        .group_by(c.status)
+        .having(func.sum(c.lines) != 0)
+    )
+    async with cluster.engines["disbursements"].connect() as conn:
+        return {status: int(n) for status, n in (await conn.execute(query)).all()}
 
 
 async def _drained(cluster: Cluster) -> bool:

@@ -274,23 +274,23 @@ async def test_a_closed_runner_ends_without_being_cancelled(infra: Infra) -> Non
         assert done, "the runner went on after close()"
 
 
+def _group_member(infra: Infra, group: str) -> AIOKafkaConsumer:
+    return AIOKafkaConsumer(
+        CONSUMER_TOPIC,
+        bootstrap_servers=infra.bootstrap_servers,
+        group_id=group,
+        enable_auto_commit=False,
+        session_timeout_ms=6000,
+        heartbeat_interval_ms=1000,
+    )
+
+
 async def test_a_consumer_whose_close_was_cut_short_lets_its_group_go_on(infra: Infra) -> None:
     """A close cut short (a busy machine, a broker slow to answer) once left the heartbeat
     running: the broker kept the silent leader in the group, and the service's next consumer
     waited for its partitions for 20 minutes."""
     group = f"g-{uuid.uuid4()}"
-
-    def member() -> AIOKafkaConsumer:
-        return AIOKafkaConsumer(
-            CONSUMER_TOPIC,
-            bootstrap_servers=infra.bootstrap_servers,
-            group_id=group,
-            enable_auto_commit=False,
-            session_timeout_ms=6000,
-            heartbeat_interval_ms=1000,
-        )
-
-    first, second = member(), member()
+    first, second = _group_member(infra, group), _group_member(infra, group)
     await first.start()
     assert len(first.assignment()) == 4  # the group's leader, with every partition
     assert not await close_consumer(first, seconds=0)
@@ -304,3 +304,20 @@ async def test_a_consumer_whose_close_was_cut_short_lets_its_group_go_on(infra: 
         assert len(second.assignment()) == 4
     finally:
         await close_consumer(second)
+
+
+async def test_a_close_whose_caller_is_cancelled_still_leaves_the_group(infra: Infra) -> None:
+    """A service stopping its workers cancels them again every second; the close goes on and
+    leaves the group, so the next consumer is not kept waiting for a session timeout."""
+    consumer = _group_member(infra, f"g-{uuid.uuid4()}")
+    await consumer.start()
+    closing = asyncio.ensure_future(close_consumer(consumer))
+    await asyncio.sleep(0)  # the close has begun
+    closing.cancel()
+    done, _ = await asyncio.wait({closing}, timeout=60)
+    assert done and closing.cancelled()  # the caller goes on at once
+
+    async def left() -> bool:
+        return consumer._coordinator.member_id == ""  # reset by a LeaveGroup sent
+
+    await eventually(left, timeout_s=120)

@@ -13,8 +13,10 @@ from typing import Any
 
 from openpyxl import load_workbook
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from sqlalchemy import func, select
 
 from services.disbursements.adapters.repository import directory_entry
+from services.disbursements.adapters.tables import disbursements
 from services.disbursements.service_layer.vouchers import expire_vouchers
 from shared.auth import Role
 from shared.kafka.topics import PAYROLL_BENEFITS
@@ -373,6 +375,7 @@ async def test_a_batch_pays_those_within_their_caps_and_never_twice(suite: Suite
     batch_id, report = await batch_settled(suite, body, finance, lines=5)
     assert report["by_status"] == {"issued": 4, "rejected": 1}
     assert report["amount_by_status_fen"]["issued"] == 120000
+    assert await _counted_lines(suite, batch_id) == _reported(report)
     again = await suite.disbursements.client.post(
         "/v1/disbursement-batches", json=body, headers=finance
     )
@@ -405,6 +408,32 @@ async def test_a_batch_pays_those_within_their_caps_and_never_twice(suite: Suite
         {"union": union, "benefit": "holiday_gift", "month": 3, "issued_fen": 320000, "issued": 5,
          "subject_code": "50104", "subject_name": "职工活动支出—其他活动支出"}
     ]  # fmt: skip
+
+    reversed_ = await suite.disbursements.client.post(
+        f"/v1/disbursements/{issued[10]}/reverse", json={"reason": "重复发放"}, headers=finance
+    )
+    assert reversed_.json()["status"] == "reversed"
+    batch_url = f"/v1/disbursement-batches/{batch_id}"
+    after = (await suite.disbursements.client.get(batch_url, headers=finance)).json()
+    assert after["by_status"] == {"issued": 3, "reversed": 1, "rejected": 1}
+    assert after["amount_by_status_fen"] == {"issued": 90000, "reversed": 30000, "rejected": 30000}
+    assert await _counted_lines(suite, batch_id) == _reported(after)
+
+
+def _reported(report: dict[str, Any]) -> dict[str, tuple[int, int]]:
+    return {s: (n, report["amount_by_status_fen"][s]) for s, n in report["by_status"].items()}
+
+
+async def _counted_lines(suite: Suite, batch_id: str) -> dict[str, tuple[int, int]]:
+    """The batch's lines counted in the table itself, which the report no longer reads."""
+    d = disbursements.c
+    query = (
+        select(d.status, func.count(), func.sum(d.amount_fen))
+        .where(d.batch_id == batch_id)
+        .group_by(d.status)
+    )
+    async with suite.disbursements.runtime.sessions() as session:
+        return {s: (n, int(fen)) for s, n, fen in (await session.execute(query)).all()}
 
 
 async def test_one_disbursement_is_one_trace_across_the_services(

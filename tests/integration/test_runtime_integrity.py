@@ -15,17 +15,18 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaTimeoutError, MessageSizeTooLargeError, UnknownError
 from alembic.script import ScriptDirectory
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from jinhui.localstack import Stack
+from services.disbursements.adapters.tables import batch_counts, disbursements
 from services.members.contracts import ChildBirthRegistered
 from services.members.domain.hr import EmployeeDetailsChanged, EmployeeHired, EmployeeLeft
 from services.members.domain.identity import compose_id_number
 from services.members.service_layer.hr_conflicts import expire_parked
 from shared.auth import Role
-from shared.db.engine import create_engine, with_database
-from shared.db.migrate import alembic_config, migrate_database
+from shared.db.engine import create_engine, ensure_database, with_database
+from shared.db.migrate import alembic_config, migrate_database, upgrade
 from shared.envelope import Envelope
 from shared.events import DomainEvent
 from shared.eventstore.relay import OutboxRelay
@@ -395,6 +396,53 @@ async def test_replicas_migrating_one_fresh_database_at_once_all_succeed(stack: 
         at = await conn.scalar(text("SELECT version_num FROM alembic_version"))
     await engine.dispose()
     assert at == ScriptDirectory.from_config(alembic_config("members")).get_current_head()
+
+
+async def test_a_batchs_counts_start_from_the_lines_already_there(stack: Stack) -> None:
+    """Upgraded past 0010, a database counts the batch lines it held before, and every later
+    change of a line moves its counts; a line of no batch counts nowhere."""
+    url = with_database(stack.server_url, f"jinhui_test_counts_{uuid.uuid4().hex[:6]}")
+    await ensure_database(url)
+    engine = create_engine(url)
+
+    def line(n: int, status: str, batch: str | None = "b-1") -> dict[str, Any]:
+        return {"disbursement_id": f"line-{n}", "member_id": f"m-{n}", "base_union": "shanxi",
+                "benefit": "holiday_gift", "amount_fen": 30000 + n, "status": status,
+                "business_date": date(2026, 3, 1), "details": {}, "requested_by": "officer",
+                "batch_id": batch}  # fmt: skip
+
+    d = disbursements.c
+    try:
+        await upgrade("disbursements", engine, "0009")
+        async with engine.begin() as conn:
+            rows = [line(1, "issued"), line(2, "issued"), line(3, "rejected"), line(4, "x", None)]
+            await conn.execute(insert(disbursements), rows)
+        await upgrade("disbursements", engine)
+        async with engine.begin() as conn:
+            await conn.execute(
+                update(disbursements).where(d.disbursement_id == "line-1").values(status="reversed")
+            )
+            await conn.execute(insert(disbursements), [line(5, "pending"), line(6, "y", None)])
+            await conn.execute(
+                update(disbursements).where(d.disbursement_id == "line-2").values(reason="note")
+            )
+        c = batch_counts.c
+        async with engine.connect() as conn:
+            kept = (
+                await conn.execute(
+                    select(c.batch_id, c.status, func.sum(c.lines), func.sum(c.amount_fen))
+                    .group_by(c.batch_id, c.status)
+                    .having(func.sum(c.lines) != 0)
+                )
+            ).all()
+    finally:
+        await engine.dispose()
+    assert sorted((b, s, int(n), int(f)) for b, s, n, f in kept) == [
+        ("b-1", "issued", 1, 30002),
+        ("b-1", "pending", 1, 30005),
+        ("b-1", "rejected", 1, 30003),
+        ("b-1", "reversed", 1, 30001),
+    ]
 
 
 async def test_retention_prunes_old_published_rows_and_records_only(infra: Infra) -> None:
