@@ -21,18 +21,14 @@ BEGIN
             IS NOT DISTINCT FROM (NEW.batch_id, NEW.status, NEW.amount_fen) THEN
         RETURN NULL;
     END IF;
-    IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.batch_id IS NOT NULL THEN
-        INSERT INTO disbursement_batch_counts AS c (batch_id, status, shard, lines, amount_fen)
-        VALUES (OLD.batch_id, OLD.status, pg_backend_pid(), -1, -OLD.amount_fen)
-        ON CONFLICT (batch_id, status, shard) DO UPDATE
-        SET lines = c.lines - 1, amount_fen = c.amount_fen - OLD.amount_fen;
-    END IF;
-    IF TG_OP IN ('INSERT', 'UPDATE') AND NEW.batch_id IS NOT NULL THEN
-        INSERT INTO disbursement_batch_counts AS c (batch_id, status, shard, lines, amount_fen)
-        VALUES (NEW.batch_id, NEW.status, pg_backend_pid(), 1, NEW.amount_fen)
-        ON CONFLICT (batch_id, status, shard) DO UPDATE
-        SET lines = c.lines + 1, amount_fen = c.amount_fen + NEW.amount_fen;
-    END IF;
+    INSERT INTO disbursement_batch_counts AS c (batch_id, status, shard, lines, amount_fen)
+    SELECT d.batch_id, d.status, pg_backend_pid(), d.lines, d.amount_fen
+    FROM (VALUES (OLD.batch_id, OLD.status, -1, -OLD.amount_fen),
+                 (NEW.batch_id, NEW.status, 1, NEW.amount_fen))
+        AS d (batch_id, status, lines, amount_fen)
+    WHERE d.batch_id IS NOT NULL
+    ON CONFLICT (batch_id, status, shard) DO UPDATE
+    SET lines = c.lines + excluded.lines, amount_fen = c.amount_fen + excluded.amount_fen;
     RETURN NULL;
 END
 $$
