@@ -23,21 +23,16 @@ from shared.tasks import within
 _COORDINATOR_TASKS = ("_heartbeat_task", "_commit_refresh_task", "_coordination_task")
 
 
-_closing: set[asyncio.Task[bool]] = set()  # held until done: the loop keeps tasks weakly
-
-
 async def close_consumer(consumer: AIOKafkaConsumer, seconds: float = 5.0) -> bool:
     """Give the consumer `seconds` to leave its group and close; whatever of it still runs
-    after that is silenced. True if it closed in time. A caller cancelled meanwhile (a
-    service stopping its workers) ends at once, while the close goes on: a member that
-    leaves is replaced at once, a silent one only after its session timeout."""
-    closing = asyncio.ensure_future(_close(consumer, seconds))
-    _closing.add(closing)
-    closing.add_done_callback(_closing.discard)
-    return await asyncio.shield(closing)
+    after that, or when the caller is cancelled meanwhile, is silenced at once. True if it
+    closed in time.
 
-
-async def _close(consumer: AIOKafkaConsumer, seconds: float) -> bool:
+    A close is never left to finish on its own. Tansu 0.6.0 keeps a leader that leaves while
+    its group is forming (that state's LeaveGroup removes the member, not the leader), and a
+    version that let closes finish in the background saw hardship's group admit no member
+    again for the rest of a run. A silent member is dropped after its session timeout, and a
+    new leader is chosen."""
     try:
         return await within(consumer.stop(), seconds)
     finally:

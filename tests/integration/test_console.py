@@ -33,6 +33,7 @@ from tests.support import bearer
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 UNION = "shanxi/taiyuan/jinyuan/bu-0042"
 WAIT_MS = 120_000  # a loaded machine may take a while; nothing here waits on a short clock
+expect.set_options(timeout=WAIT_MS)  # assertions too (their own default is 5 s)
 
 
 def _free_port() -> int:
