@@ -28,7 +28,8 @@ from sqlalchemy.pool import NullPool
 
 from bench.roster import UNION, roster_csv
 from jinhui.localstack import SERVICES, LocalBroker, Stack, free_port, start_service
-from services.disbursements.adapters.tables import batch_counts, disbursements, member_directory
+from services.disbursements.adapters.repository import kept_batch_counts
+from services.disbursements.adapters.tables import disbursements, member_directory
 from services.entitlements.adapters.projections import LIVE
 from services.entitlements.adapters.tables import pending_requests
 from services.members.entrypoints.cli import chunks
@@ -306,15 +307,8 @@ async def _rows(cluster: Cluster, batch_id: str) -> list[Any]:
 
 
 async def _kept_counts(cluster: Cluster, batch_id: str) -> dict[str, int]:
-    c = batch_counts.c
-    query = (
-        select(c.status, func.sum(c.lines))
-        .where(c.batch_id == batch_id)
-        .group_by(c.status)
-        .having(func.sum(c.lines) != 0)
-    )
     async with cluster.engines["disbursements"].connect() as conn:
-        return {status: int(n) for status, n in (await conn.execute(query)).all()}
+        return {status: n for status, (n, _) in (await kept_batch_counts(conn, batch_id)).items()}
 
 
 async def _drained(cluster: Cluster) -> bool:

@@ -9,9 +9,10 @@ from typing import Any
 
 from sqlalchemy import Update, bindparam, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from services.disbursements.adapters.tables import (
+    batch_counts,
     disbursements,
     member_directory,
     payroll_entries,
@@ -209,6 +210,25 @@ async def read(session: AsyncSession, disbursement_id: str) -> dict[str, Any] | 
         .first()
     )
     return dict(row) if row else None
+
+
+_K = batch_counts.c
+_BATCH_COUNTS = (
+    select(_K.status, func.sum(_K.lines), func.sum(_K.amount_fen))
+    .where(_K.batch_id == bindparam("b"))
+    .group_by(_K.status)
+    .having(func.sum(_K.lines) != 0)
+    .order_by(_K.status)
+)
+
+
+async def kept_batch_counts(
+    db: AsyncSession | AsyncConnection, batch_id: str
+) -> dict[str, tuple[int, int]]:
+    """A batch's lines and fen by status, from the rows its lines' transactions keep (the
+    trigger of migration 0010); a status no line holds now is left out."""
+    rows = (await db.execute(_BATCH_COUNTS, {"b": batch_id})).all()
+    return {status: (int(n), int(fen)) for status, n, fen in rows}
 
 
 async def directory_entry(session: AsyncSession, member_id: str) -> dict[str, Any] | None:

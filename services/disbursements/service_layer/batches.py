@@ -13,16 +13,11 @@ from typing import Any, Literal
 
 from opentelemetry import trace
 from pydantic import BaseModel, Field
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from services.disbursements.adapters import repository as repo
-from services.disbursements.adapters.tables import (
-    batch_counts,
-    batches,
-    disbursements,
-    member_directory,
-)
+from services.disbursements.adapters.tables import batches, disbursements, member_directory
 from services.disbursements.domain.benefits import DETAILS
 from services.disbursements.service_layer.handlers import (
     DisbursementsContext,
@@ -132,18 +127,6 @@ async def create_batch(runtime: Runtime, caller: Principal, body: BatchRequest, 
     return str(row["batch_id"])
 
 
-# Sums of the rows the transactions keep (tables.batch_counts); a status no line holds now
-# (every pending line decided) is left out, as no line would show it.
-_C = batch_counts.c
-_COUNTS = (
-    select(_C.status, func.sum(_C.lines), func.sum(_C.amount_fen))
-    .where(_C.batch_id == bindparam("b"))
-    .group_by(_C.status)
-    .having(func.sum(_C.lines) != 0)
-    .order_by(_C.status)
-)
-
-
 @dataclass
 class BatchWorker:
     """Turns `creating` batches into lines, resuming any a crash interrupted."""
@@ -197,24 +180,20 @@ class BatchWorker:
             await self._lines(batch, caller, members)
             after = members[-1]["member_id"]
         async with UnitOfWork(self.runtime) as uow:
-            lines = await uow.session.scalar(
-                select(func.coalesce(func.sum(_C.lines), 0)).where(_C.batch_id == batch["batch_id"])
-            )
+            counts = await repo.kept_batch_counts(uow.session, batch["batch_id"])
             await uow.session.execute(
                 update(batches)
                 .where(batches.c.batch_id == batch["batch_id"])
-                .values(status="submitted", lines=int(lines or 0))
+                .values(status="submitted", lines=sum(n for n, _ in counts.values()))
             )
 
     async def _not_too_far_ahead(self, batch_id: str) -> None:
         """Waits while the batch's undecided lines fill `ahead_chunks` chunks."""
         limit = self.ahead_chunks * self.chunk
-        query = select(func.coalesce(func.sum(_C.lines), 0)).where(
-            _C.batch_id == batch_id, _C.status == "pending"
-        )
         while True:
             async with self.runtime.sessions() as session:
-                undecided = int(await session.scalar(query) or 0)
+                counts = await repo.kept_batch_counts(session, batch_id)
+            undecided = counts.get("pending", (0, 0))[0]
             if undecided < limit:
                 return
             await asyncio.sleep(self.ahead_poll_s)
@@ -300,5 +279,5 @@ async def batch_report(runtime: Runtime, batch_id: str) -> tuple[dict[str, Any],
         )
         if batch is None:
             return None
-        rows = (await session.execute(_COUNTS, {"b": batch_id})).all()
-    return dict(batch), [(status, int(n), int(fen)) for status, n, fen in rows]
+        counts = await repo.kept_batch_counts(session, batch_id)
+    return dict(batch), [(status, n, fen) for status, (n, fen) in counts.items()]
