@@ -331,3 +331,37 @@ async def test_a_close_cut_short_by_its_caller_never_leaves_the_group_late(
         assert len(second.assignment()) == 4
     finally:
         await close_consumer(second)
+
+
+async def test_a_leader_closed_while_a_member_joins_never_holds_the_group(infra: Infra) -> None:
+    """A rolling restart: the new replica's consumer is joining, and the old one, still the
+    group's leader, closes. On Tansu a leader that leaves a group in the middle of a rebalance
+    stays its leader for good and nobody is given a partition again; a closing consumer goes
+    silent instead, and the broker drops it after its session timeout."""
+    group = f"g-{uuid.uuid4()}"
+    first = AIOKafkaConsumer(
+        CONSUMER_TOPIC,
+        bootstrap_servers=infra.bootstrap_servers,
+        group_id=group,
+        enable_auto_commit=False,
+        session_timeout_ms=10_000,
+        heartbeat_interval_ms=3_000,  # the leader hears of the rebalance late
+    )
+    second = _group_member(infra, group)
+    earlier = _group_member(infra, group)  # a group with a past, as a service's always has
+    await earlier.start()
+    await close_consumer(earlier)
+    await first.start()
+    assert first._coordinator.generation > 0
+    joining = asyncio.ensure_future(second.start())
+
+    async def second_is_a_member() -> bool:
+        return bool(second._coordinator and second._coordinator.member_id)
+
+    await eventually(second_is_a_member, timeout_s=120, interval_s=0.01)
+    assert await close_consumer(first)  # in its own time, not cut short
+    try:
+        await asyncio.wait_for(joining, 180)
+        assert len(second.assignment()) == 4
+    finally:
+        await close_consumer(second)

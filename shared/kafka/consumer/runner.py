@@ -16,7 +16,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 
 from shared.backoff import Backoff
-from shared.kafka.closing import close_consumer
+from shared.kafka.closing import close_consumer, never_leave
 from shared.kafka.consumer.config import ConsumerIO, ConsumerSettings, Subscription
 from shared.kafka.consumer.dead_letters import DeadLetters
 from shared.kafka.consumer.decoding import decode
@@ -148,6 +148,7 @@ class ConsumerRunner:
             self._step = "joining its group"
             try:
                 await join(consumer.start(), self.health, self.group_id)
+                never_leave(consumer)
                 await self._consume(consumer, backoff)
             except (KafkaError, TimeoutError) as exc:
                 if isinstance(exc, TimeoutError):
@@ -159,7 +160,7 @@ class ConsumerRunner:
                 self.health.failing(exc)
                 await asyncio.sleep(backoff.next_delay())
             finally:
-                # Leaving the group asks the broker; neither an outage nor shutdown may hang on it.
+                # Closing asks the broker; neither an outage nor shutdown may hang on it.
                 await close_consumer(consumer)
         # Reached only when a cancellation went astray: a cancelled runner raises above.
         log.warning(
