@@ -46,6 +46,7 @@ from shared.telemetry.metrics import (
 )
 
 log = logging.getLogger(__name__)
+_TRY_LOCK = text("SELECT pg_try_advisory_xact_lock(hashtextextended(:name, 0))")
 tracer = trace.get_tracer("jinhui.outbox")
 
 
@@ -74,6 +75,9 @@ class OutboxRelay:
         self._backlog_observed_at = float("-inf")
         self._wake = asyncio.Event()
         self.health = Health(service, f"{service}-relay")
+        # Built once: a statement built for every poll had SQLAlchemy derive its subqueries'
+        # columns again each time (a millisecond of CPU a poll, 20 polls a second when idle).
+        self._batch_query = self._next_batch()
 
     def wake(self) -> None:
         """Publish sooner than the next poll: called after a local commit that wrote the outbox."""
@@ -137,13 +141,10 @@ class OutboxRelay:
         """Publish one batch; returns how many rows it published (0 if another replica holds it)."""
         async with self._sessions() as session, session.begin():
             with suppress_instrumentation():  # the poll itself is no one's trace
-                leader = await session.scalar(
-                    text("SELECT pg_try_advisory_xact_lock(hashtextextended(:name, 0))"),
-                    {"name": relay_lock(self._service)},
-                )
+                leader = await session.scalar(_TRY_LOCK, {"name": relay_lock(self._service)})
                 if not leader:
                     return 0
-                rows = self._new_first((await session.execute(self._next_batch())).mappings().all())
+                rows = self._new_first((await session.execute(self._batch_query)).mappings().all())
             if not rows:
                 OUTBOX_BACKLOG.labels(self._service).set(0)
                 OUTBOX_OLDEST_AGE.labels(self._service).set(0)
