@@ -70,3 +70,11 @@ def rows_affected(result: Result[Any]) -> int:
     but for these it is a `CursorResult`, which counts."""
     assert isinstance(result, CursorResult)
     return int(result.rowcount or 0)
+
+
+async def driver(session: AsyncSession) -> Any:
+    """The asyncpg connection under `session`'s transaction, for what SQLAlchemy does not
+    speak: COPY, and reads of many rows that need no result objects."""
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    return raw.driver_connection

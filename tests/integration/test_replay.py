@@ -39,6 +39,12 @@ async def _snapshot(suite: Suite) -> dict[str, list[tuple[Any, ...]]]:
         }
 
 
+async def _staging_left(suite: Suite) -> list[str]:
+    async with suite.entitlements.runtime.sessions() as session:
+        query = text("SELECT tablename FROM pg_tables WHERE tablename LIKE 'stage%'")
+        return list((await session.scalars(query)).all())
+
+
 async def _a_year_of_decisions(suite: Suite, members: list[str], rng: random.Random) -> None:
     runtime = suite.entitlements.runtime
     day = date(2026, 1, 2)
@@ -79,6 +85,7 @@ async def test_rebuild_equals_the_live_tables_even_under_writes(suite: Suite) ->
         progress=lambda done, total: seen.append((done, total)),
     )
     assert await _snapshot(suite) == live
+    assert await _staging_left(suite) == []
     assert report.events >= sum(len(rows) for rows in live.values())
     assert seen and seen[-1][0] == seen[-1][1]
 
@@ -123,3 +130,4 @@ async def test_a_rebuild_that_cannot_read_an_event_stops_and_says_so(suite: Suit
         async with runtime.sessions() as session, session.begin():
             await session.execute(events.delete().where(events.c.stream_id == "ledger-gone"))
     assert await _snapshot(suite) == live
+    assert await _staging_left(suite) == []  # the pages' staging tables went with it

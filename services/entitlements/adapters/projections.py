@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import (
     BigInteger,
@@ -112,13 +112,12 @@ def _statements(t: ProjectionTables) -> dict[str, TextClause]:
             t.balances,
             ["member_id", "year", "benefit", "used_fen", "reserved_fen", "count"],
             ["member_id", "year", "benefit"],
-            update={
-                c: f'"{b}"."{c}" + excluded."{c}"' for c in ("used_fen", "reserved_fen", "count")
-            },
+            update={c: f'"{b}"."{c}" + excluded."{c}"' for c in BALANCE_CHANGES},
         ),
     }
 
 
+BALANCE_CHANGES = ("used_fen", "reserved_fen", "count")
 _PROFILE_FIELDS = (
     "base_union",
     "employment_form",
@@ -201,32 +200,50 @@ def _balance(
     return _statements(t)["balance"], row
 
 
-def folded(planned: Sequence[Write], t: ProjectionTables) -> list[Write]:
-    """A page of planned writes as few rows as say the same: a balance's changes summed per
-    (member, year, benefit), a profile's updates merged per member after the page's inserts,
-    each kind together so it goes as one executemany. For a rebuild, which replays a stream in
-    position order, where a profile is always opened before it is changed."""
+@dataclass
+class FoldedPage:
+    """A page of planned writes as the fewest rows that say the same: profiles opened and
+    children noted in their order (the first of a key wins, as the inserts' `DO NOTHING`
+    says), a profile's changes merged per member (the last change of a column wins), a
+    balance's changes summed per (member, year, benefit)."""
+
+    opened: list[dict[str, object]] = field(default_factory=list)
+    children: list[dict[str, object]] = field(default_factory=list)
+    changes: dict[str, dict[str, object]] = field(default_factory=dict)
+    balances: dict[tuple[object, ...], dict[str, object]] = field(default_factory=dict)
+
+
+def fold(planned: Sequence[Write], t: ProjectionTables) -> FoldedPage:
+    """For a rebuild, which replays a stream in position order, where a profile is always
+    opened before it is changed: so a page's inserts go first, then its changes."""
     statements = _statements(t)
-    inserts: list[Write] = []
-    changes: dict[str, dict[str, object]] = {}
-    balances: dict[tuple[object, ...], dict[str, object]] = {}
+    page = FoldedPage()
     for statement, parameters in planned:
         if statement is statements["balance"]:
             key = (parameters["member_id"], parameters["year"], parameters["benefit"])
-            held = balances.get(key)
+            held = page.balances.get(key)
             if held is None:
-                balances[key] = dict(parameters)
+                page.balances[key] = dict(parameters)
             else:
-                for column in ("used_fen", "reserved_fen", "count"):
+                for column in BALANCE_CHANGES:
                     held[column] = int(held[column]) + int(parameters[column])  # type: ignore[call-overload]
         elif isinstance(statement, Update):
-            merged = changes.setdefault(str(parameters["m"]), {})
+            merged = page.changes.setdefault(str(parameters["m"]), {})
             merged.update({k[2:]: v for k, v in parameters.items() if k.startswith("v_")})
+        elif statement is statements["profile"]:
+            page.opened.append(parameters)
         else:
-            inserts.append((statement, parameters))
-    updates = [_profile_update(t, values, member) for member, values in changes.items()]
+            page.children.append(parameters)
+    return page
+
+
+def folded(planned: Sequence[Write], t: ProjectionTables) -> list[Write]:
+    """A folded page as writes, each kind together so it goes as one executemany."""
+    statements = _statements(t)
+    page = fold(planned, t)
     return [
-        *sorted(inserts, key=lambda w: id(w[0])),  # stable: each table's rows in their order
-        *sorted(updates, key=lambda w: id(w[0])),
-        *((statements["balance"], row) for row in balances.values()),
+        *((statements["profile"], row) for row in page.opened),
+        *((statements["child"], row) for row in page.children),
+        *(_profile_update(t, values, member) for member, values in page.changes.items()),
+        *((statements["balance"], row) for row in page.balances.values()),
     ]

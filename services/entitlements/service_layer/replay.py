@@ -1,11 +1,12 @@
 """Rebuild entitlements' read tables from its event store, then swap them in.
 
 The rebuild fills fresh tables (`<name>_r<build>`) from every stored event in position order
-while the service keeps running. Then, in one transaction holding a SHARE lock on `events`
-(writers wait, readers do not), it applies whatever was committed meanwhile — including events
-with a lower position that committed late, found by comparing positions, not by a high-water
-mark — drops the live tables and renames the fresh ones. Readers see the old tables or the new,
-never a mix.
+while the service keeps running, a page at a time: the page's writes folded in memory, copied
+into staging tables and merged in one statement a table (`adapters/bulk.py`). Then, in one
+transaction holding a SHARE lock on `events` (writers wait, readers do not), it applies whatever
+was committed meanwhile — including events with a lower position that committed late, found by
+comparing positions, not by a high-water mark — drops the live tables and renames the fresh
+ones. Readers see the old tables or the new, never a mix.
 """
 
 from __future__ import annotations
@@ -17,19 +18,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import MetaData, Text, cast, func, or_, select, text
+from sqlalchemy import MetaData, func, or_, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from services.entitlements.adapters.bulk import Staging, staging_tables
 from services.entitlements.adapters.projections import (
     LIVE,
+    FoldedPage,
     ProjectionTables,
-    folded,
+    fold,
     projection_tables,
     writes,
 )
 from shared.db.errors import is_transient
-from shared.db.sql import Write, run_writes
+from shared.db.sql import driver, run_writes
 from shared.events import load_event
 from shared.eventstore.store import StoredEvent, stored_event
 from shared.eventstore.tables import EventStoreTables
@@ -56,32 +59,50 @@ async def rebuild(
     batch: int = 5000,
     progress: Progress | None = None,
 ) -> RebuildReport:
+    """The staging tables go whatever happens; the fresh tables become the live ones, or stay
+    beside them (named by the build) for an operator to look into when a rebuild fails."""
     started = time.perf_counter()
     suffix = f"_r{uuid.uuid4().hex[:8]}"
-    fresh = projection_tables(MetaData(), suffix)
+    metadata = MetaData()
+    fresh = projection_tables(metadata, suffix)
+    staging = staging_tables(metadata, fresh, suffix)
     async with engine.begin() as conn:
-        for table in fresh.all:
-            await conn.run_sync(table.create)
+        await conn.run_sync(metadata.create_all)
+    try:
+        applied = await _fill(sessions, tables, staging, batch, progress)
+    finally:
+        async with engine.begin() as conn:
+            await conn.run_sync(lambda sync: metadata.drop_all(sync, tables=list(staging.all)))
+    caught_up = await _swap_with_retries(sessions, tables, fresh, applied, suffix)
+    if progress:
+        progress(applied.count + caught_up, applied.count + caught_up)
+    return RebuildReport(applied.count + caught_up, caught_up, time.perf_counter() - started)
+
+
+async def _fill(
+    sessions: async_sessionmaker[AsyncSession],
+    tables: EventStoreTables,
+    staging: Staging,
+    batch: int,
+    progress: Progress | None,
+) -> Applied:
     async with sessions() as session:
         total = int(await session.scalar(select(func.count()).select_from(tables.events)) or 0)
     applied = Applied()
     pages: asyncio.Queue[Page | Exception | None] = asyncio.Queue(maxsize=2)
-    reader = asyncio.create_task(_read(sessions, tables, fresh, batch, pages))
+    reader = asyncio.create_task(_read(sessions, tables, staging.fresh, batch, pages))
     try:
         while (page := await pages.get()) is not None:
             if isinstance(page, Exception):
                 raise page
-            async with sessions() as session, session.begin():
-                await run_writes(session, page.writes)
+            async with sessions() as session:
+                await staging.write(await driver(session), page.folded)
             applied.add(page.positions)
             if progress:
                 progress(applied.count, total)
     finally:
         reader.cancel()
-    caught_up = await _swap_with_retries(sessions, tables, fresh, applied, suffix)
-    if progress:
-        progress(applied.count + caught_up, applied.count + caught_up)
-    return RebuildReport(applied.count + caught_up, caught_up, time.perf_counter() - started)
+    return applied
 
 
 @dataclass
@@ -115,7 +136,7 @@ class Applied:
 @dataclass(frozen=True)
 class Page:
     positions: list[int]
-    writes: list[Write]
+    folded: FoldedPage
 
 
 async def _read(
@@ -128,25 +149,20 @@ async def _read(
     """Reads and plans the next pages while the last one is written: PostgreSQL works on one
     core while Python parses on the other, instead of each waiting for the other. A failure
     is handed to the writer, which raises it."""
-    events = tables.events
+    query = (
+        f'SELECT position, event_type, data::text FROM "{tables.events.name}" '
+        "WHERE position > $1 ORDER BY position LIMIT $2"
+    )
     after = 0
     try:
         while True:
             async with sessions() as session:
-                rows = (
-                    await session.execute(
-                        select(events.c.position, events.c.event_type, cast(events.c.data, Text))
-                        .where(events.c.position > after)
-                        .order_by(events.c.position)
-                        .limit(batch)
-                    )
-                ).all()
+                rows = await (await driver(session)).fetch(query, after, batch)
             if not rows:
                 await pages.put(None)
                 return
             planned = [w for _, t, data in rows for w in writes(load_event(t, data), fresh)]
-            planned = folded(planned, fresh)
-            await pages.put(Page([row[0] for row in rows], planned))
+            await pages.put(Page([row[0] for row in rows], fold(planned, fresh)))
             after = rows[-1][0]
     except Exception as exc:
         await pages.put(exc)
