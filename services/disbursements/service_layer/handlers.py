@@ -11,7 +11,6 @@ from datetime import date, timedelta
 from typing import Any, assert_never
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from services.disbursements.adapters import repository as repo
 from services.disbursements.adapters.tables import idempotency_keys, member_directory
@@ -42,6 +41,7 @@ from services.hardship.contracts import ReliefGranted
 from shared.auth import Principal
 from shared.clock import Clock, business_date
 from shared.db.notices import Notices, notify
+from shared.db.sql import insert_on_conflict
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.runtime import Runtime
 from shared.tasks import arrived
@@ -77,15 +77,21 @@ def request_hash(body: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
 
 
+# Built once: the PostgreSQL dialect's `insert()` is compiled anew on every execution.
+_CLAIM = insert_on_conflict(
+    idempotency_keys,
+    ["caller", "key", "request_hash", "disbursement_id"],
+    ["caller", "key"],
+    returning="disbursement_id",
+)
+
+
 async def claim_idempotency_key(tx: Transaction, caller: str, key: str, digest: str) -> str | None:
     """The disbursement already made under this key, or None when the key is new (it is then
     claimed for a new id). The same key with another body is refused."""
     new_id = f"d-{uuid.uuid4().hex[:24]}"
     claimed = await tx.session.scalar(
-        pg_insert(idempotency_keys)
-        .values(caller=caller, key=key, request_hash=digest, disbursement_id=new_id)
-        .on_conflict_do_nothing()
-        .returning(idempotency_keys.c.disbursement_id)
+        _CLAIM, {"caller": caller, "key": key, "request_hash": digest, "disbursement_id": new_id}
     )
     if claimed is not None:
         return None
