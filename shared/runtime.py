@@ -331,6 +331,7 @@ def build_runtime(
         heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
         chunk_size=settings.kafka_consumer_chunk_size,
         fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
+        idle_fetch_max_wait_ms=settings.kafka_idle_fetch_max_wait_ms,
     )
     runtime.consumers = [ConsumerRunner(s, io, consuming) for s in subscriptions]
     return runtime

@@ -121,6 +121,25 @@ async def test_same_message_three_times_has_one_effect(infra: Infra) -> None:
     assert await effect_count(infra, envelope.id) == 1
 
 
+async def test_an_idle_consumer_asks_the_broker_less_often_and_still_reads_at_once(
+    infra: Infra,
+) -> None:
+    """After a quiet second its fetches wait 100 ms instead of 20, and a message then still
+    gets through (that the first records bring back 20 ms: tests/unit/test_fetch_wait.py)."""
+    async with running_consumer(infra, f"g-{uuid.uuid4()}") as runner:
+        settings = runner.settings
+        assert settings.idle_fetch_max_wait_ms > settings.fetch_max_wait_ms
+
+        async def waiting(ms: int) -> bool:
+            return runner.fetch_wait_ms == ms
+
+        await eventually(lambda: waiting(settings.idle_fetch_max_wait_ms))
+        envelope = job(f"after-quiet-{uuid.uuid4()}")
+        async with producer_for(infra) as producer:
+            await send(producer, envelope)
+        await eventually(lambda: effect_count(infra, envelope.id))
+
+
 async def test_poison_messages_go_to_the_dlq_and_the_consumer_goes_on(infra: Infra) -> None:
     tag = uuid.uuid4().hex
     good = job(f"good-{tag}")

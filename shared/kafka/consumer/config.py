@@ -52,3 +52,4 @@ class ConsumerSettings:
     max_records: int = 200
     chunk_size: int = 50
     fetch_max_wait_ms: int = 20  # see `ServiceSettings.kafka_fetch_max_wait_ms`
+    idle_fetch_max_wait_ms: int = 100  # see `ServiceSettings.kafka_idle_fetch_max_wait_ms`

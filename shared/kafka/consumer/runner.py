@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
@@ -20,6 +21,7 @@ from shared.kafka.closing import close_consumer, never_leave
 from shared.kafka.consumer.config import ConsumerIO, ConsumerSettings, Subscription
 from shared.kafka.consumer.dead_letters import DeadLetters
 from shared.kafka.consumer.decoding import decode
+from shared.kafka.consumer.fetch_wait import FetchWait
 from shared.kafka.consumer.messages import Middleware, Skip, Step, Work, chain
 from shared.kafka.consumer.positions import STEP_S, PositionWatch, highwater, position
 from shared.kafka.consumer.retries import retrying
@@ -124,6 +126,7 @@ class ConsumerRunner:
         self._closing = False
         self._rewind_due = self._positions_due = False
         self._step = ""  # named in the warning when a step outlasts its deadline
+        self.fetch_wait_ms = self.settings.fetch_max_wait_ms  # what its fetches ask for now
 
     def _consumer(self) -> AIOKafkaConsumer:
         return AIOKafkaConsumer(
@@ -171,9 +174,13 @@ class ConsumerRunner:
     async def _consume(self, consumer: AIOKafkaConsumer, backoff: Backoff) -> None:
         """Until a rewind asks for a fresh consumer (one that reads the broker's metadata, and
         its partitions, anew)."""
+        wait = FetchWait(self.settings.fetch_max_wait_ms, self.settings.idle_fetch_max_wait_ms)
         while not self._restart.is_set():
             self._step = "reading"
             batches = await consumer.getmany(timeout_ms=500, max_records=self.settings.max_records)
+            wait.after_poll(bool(batches), time.monotonic())
+            wait.apply(consumer)
+            self.fetch_wait_ms = wait.current_ms
             assigned = consumer.assignment()
             self.assignment = frozenset(assigned)
             if not assigned:
