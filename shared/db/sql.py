@@ -40,8 +40,8 @@ def insert_on_conflict(
     table's current value as `<table>.<column>`."""
     values = ", ".join(f":{c}" for c in columns)
     sql = (
-        f'INSERT INTO "{table.name}" ({_names(columns)}) VALUES ({values}) '
-        f"ON CONFLICT ({_names(conflict)}) "
+        f'INSERT INTO "{table.name}" ({column_list(columns)}) VALUES ({values}) '
+        f"ON CONFLICT ({column_list(conflict)}) "
     )
     if update:
         sql += "DO UPDATE SET " + ", ".join(f'"{c}" = {expr}' for c, expr in update.items())
@@ -55,7 +55,8 @@ def insert_on_conflict(
     return statement
 
 
-def _names(columns: Sequence[str]) -> str:
+def column_list(columns: Sequence[str]) -> str:
+    """Column names quoted and comma-separated, as an INSERT or SELECT lists them."""
     return ", ".join(f'"{c}"' for c in columns)
 
 

@@ -9,7 +9,7 @@ from datetime import date
 from sqlalchemy import Column, Integer, MetaData, Table, select
 from sqlalchemy.dialects import postgresql
 
-from services.entitlements.adapters.projections import LIVE, _statements, folded, writes
+from services.entitlements.adapters.projections import LIVE, _statements, fold, writes
 from services.entitlements.domain.events import ProfileChanged, ProfileOpened
 from services.entitlements.service_layer.replay import Applied
 
@@ -60,8 +60,9 @@ def test_a_page_is_folded_into_one_row_per_key_in_the_order_that_keeps_its_meani
         (balance, {**row, "used_fen": 500, "reserved_fen": -500, "count": 0}),
         *writes(ProfileChanged(member_id="m-1", active=True, source_event_id="e-3")),
     ]
-    out = folded(planned, LIVE)
-    assert [w[0] is balance for w in out] == [False, False, True]  # insert, update, balance
-    assert out[0][1]["member_id"] == "m-1"  # the profile is opened first
-    assert out[1][1] == {"m": "m-1", "v_active": True}  # the last change of the page wins
-    assert out[2][1] == {**row, "used_fen": 500, "reserved_fen": 0, "count": 1}
+    page = fold(planned, LIVE)
+    # one insert, one update, one balance (merged after the inserts: `bulk.Staging._merges`)
+    assert (len(page.opened), len(page.changes), len(page.balances)) == (1, 1, 1)
+    assert page.opened[0]["member_id"] == "m-1"  # the profile is opened
+    assert page.changes == {"m-1": {"active": True}}  # the last change of the page wins
+    assert list(page.balances.values()) == [{**row, "used_fen": 500, "reserved_fen": 0, "count": 1}]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import Column, Integer, MetaData, Table
@@ -18,6 +19,7 @@ from services.entitlements.adapters.projections import (
     FoldedPage,
     ProjectionTables,
 )
+from shared.db.sql import column_list
 
 
 @dataclass(frozen=True)
@@ -49,10 +51,11 @@ class Staging:
                 if records:
                     names = [c.name for c in table.columns]
                     await conn.copy_records_to_table(table.name, records=records, columns=names)
-            for statement in self._merges():
+            for statement in self._merges:
                 await conn.execute(statement)
             await conn.execute(f"TRUNCATE {', '.join(_q(t.name) for t in self.all)}")
 
+    @cached_property
     def _merges(self) -> list[str]:
         profiles, children, balances = (t.name for t in self.fresh.all)
         opened = [c.name for c in self.opened.columns if c.name != "ord"]
@@ -60,15 +63,15 @@ class Staging:
         changed = [c.name for c in self.changes.columns if c.name != "member_id"]
         summed = [c.name for c in self.balances.columns]
         return [
-            f"INSERT INTO {_q(profiles)} ({_names(opened)}) SELECT {_names(opened)} "
+            f"INSERT INTO {_q(profiles)} ({column_list(opened)}) SELECT {column_list(opened)} "
             f"FROM {_q(self.opened.name)} ORDER BY ord ON CONFLICT (member_id) DO NOTHING",
-            f"INSERT INTO {_q(children)} ({_names(noted)}) SELECT {_names(noted)} "
+            f"INSERT INTO {_q(children)} ({column_list(noted)}) SELECT {column_list(noted)} "
             f"FROM {_q(self.children.name)} ORDER BY ord "
             "ON CONFLICT (member_id, child_id) DO NOTHING",
             f"UPDATE {_q(profiles)} AS p SET "
             + ", ".join(f'"{c}" = coalesce(s."{c}", p."{c}")' for c in changed)
             + f" FROM {_q(self.changes.name)} AS s WHERE p.member_id = s.member_id",
-            f"INSERT INTO {_q(balances)} ({_names(summed)}) SELECT {_names(summed)} "
+            f"INSERT INTO {_q(balances)} ({column_list(summed)}) SELECT {column_list(summed)} "
             f"FROM {_q(self.balances.name)} ON CONFLICT (member_id, year, benefit) DO UPDATE SET "
             + ", ".join(f'"{c}" = {_q(balances)}."{c}" + excluded."{c}"' for c in BALANCE_CHANGES),
         ]
@@ -107,10 +110,6 @@ def _in_order(table: Table, rows: list[dict[str, object]]) -> list[tuple[object,
     """Rows with their place in the page (`ord`, the last column), where the first of a key wins."""
     get = _getter(table, skip="ord")
     return [(*get(row), i) for i, row in enumerate(rows)]
-
-
-def _names(columns: Sequence[str]) -> str:
-    return ", ".join(f'"{c}"' for c in columns)
 
 
 def _q(name: str) -> str:

@@ -235,15 +235,3 @@ def fold(planned: Sequence[Write], t: ProjectionTables) -> FoldedPage:
         else:
             page.children.append(parameters)
     return page
-
-
-def folded(planned: Sequence[Write], t: ProjectionTables) -> list[Write]:
-    """A folded page as writes, each kind together so it goes as one executemany."""
-    statements = _statements(t)
-    page = fold(planned, t)
-    return [
-        *((statements["profile"], row) for row in page.opened),
-        *((statements["child"], row) for row in page.children),
-        *(_profile_update(t, values, member) for member, values in page.changes.items()),
-        *((statements["balance"], row) for row in page.balances.values()),
-    ]
