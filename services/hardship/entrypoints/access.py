@@ -6,6 +6,10 @@ from shared.http.access import Access, roles
 
 _CASEWORK = roles(Role.CASEWORKER)
 _READERS = roles(Role.CASEWORKER, Role.REVIEWER, Role.AUDITOR, Role.ADMIN)
+# Who may read a case in the clear (`?view=clear`: ID numbers, names and incomes in full). The
+# read route applies it itself, inside the audited read, so that a refused clear read is in the
+# case's audit trail as `read-denied`; refused here, before the route, it would leave no trace.
+CLEAR_VIEW = roles(Role.CASEWORKER, Role.REVIEWER)
 _STEPS = ("assess", "register", "start-review", "complete-review", "exit", "close", "re-enter",
           "convert")  # fmt: skip
 

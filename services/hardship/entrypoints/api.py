@@ -20,6 +20,7 @@ from services.hardship.domain.case import Case
 from services.hardship.domain.commands import STEPS, CaseCommand
 from services.hardship.domain.household import ids_masked, masked
 from services.hardship.domain.purposes import PURPOSES
+from services.hardship.entrypoints.access import CLEAR_VIEW
 from services.hardship.entrypoints.deps import context
 from services.hardship.entrypoints.schemas import (
     CaseRow,
@@ -36,7 +37,7 @@ from services.hardship.entrypoints.schemas import (
     WatchEntry,
 )
 from services.hardship.service_layer import early_warning, handlers, views
-from shared.auth import Principal, PrincipalDep, Role, parse_org
+from shared.auth import Principal, PrincipalDep, parse_org
 from shared.errors import Forbidden, InvalidInput, NotFound
 from shared.http.deps import LanguageDep, RuntimeDep
 from shared.http.language import Language
@@ -45,9 +46,6 @@ from shared.runtime import Runtime
 from shared.uow import UnitOfWork
 
 router = APIRouter(prefix="/v1/hardship", tags=["hardship"])
-CASEWORK = (Role.CASEWORKER,)
-READERS = (Role.CASEWORKER, Role.REVIEWER, Role.AUDITOR, Role.ADMIN)
-CLEAR = (Role.CASEWORKER, Role.REVIEWER)
 
 
 def access_reason(
@@ -124,12 +122,12 @@ async def _read(
     ctx = context(runtime)
     try:
         if view == "clear":
-            caller.require(*CLEAR)
+            caller.require(*CLEAR_VIEW)
         async with UnitOfWork(runtime) as uow:
             case = await handlers.load_case(uow, caller, case_id)
             found = await handlers.read_household(ctx, uow, case_id)
             details = found.clear() if found else None
-            if details is not None and not caller.has(*CLEAR):
+            if details is not None and not caller.has(*CLEAR_VIEW):
                 details = masked(details)
             elif details is not None and view != "clear":
                 details = ids_masked(details)
